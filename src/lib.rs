@@ -1,0 +1,6 @@
+//! nginx-fpm-lint: lint and fix nginx + PHP-FPM configurations together.
+
+pub mod diagnostic;
+pub mod fix;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,322 @@
+//! Source files, byte spans and positions.
+//!
+//! Every file the tool reads (or knows by heart, for packaged files that are not in the linted
+//! tree) lives in one [`SourceMap`]; everything else refers to it by [`FileId`] and [`Span`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A half-open byte range `start..end` into one file's text.
+///
+/// `u32` keeps tree nodes small; files over 4 GiB are refused when read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        debug_assert!(start <= end);
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// An empty span at `offset`: where an insertion goes.
+    pub fn empty(offset: usize) -> Self {
+        Span::new(offset, offset)
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn cover(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// 1-based line and column; the column counts Unicode scalar values, as editors do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct LineCol {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for LineCol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Byte offsets of line starts, for turning offsets into line and column.
+#[derive(Clone, Debug, Default)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| (i + 1) as u32),
+        );
+        LineIndex { starts }
+    }
+
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
+        let line_start = self.starts[line] as usize;
+        // Offsets always sit on char boundaries in our trees, but be forgiving.
+        let column = text
+            .get(line_start..offset)
+            .map_or(offset - line_start, |s| s.chars().count());
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+/// Which language a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    Nginx,
+    PhpFpm,
+}
+
+/// Where a file's text came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from disk at this path.
+    Disk(PathBuf),
+    /// Built-in knowledge of a file that distributions ship (e.g. Debian's `fastcgi_params`),
+    /// used when the linted tree includes it but does not contain it.
+    Builtin { distro: &'static str },
+    /// Text handed to the tool directly (stdin, tests).
+    Memory,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as shown to the user (relative to the working directory where possible).
+    pub name: String,
+    pub origin: Origin,
+    pub language: Language,
+    pub text: String,
+    pub lines: LineIndex,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, origin: Origin, language: Language, text: String) -> Self {
+        let lines = LineIndex::new(&text);
+        SourceFile {
+            name: name.into(),
+            origin,
+            language,
+            text,
+            lines,
+        }
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        &self.text[span.range()]
+    }
+
+    pub fn disk_path(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::Disk(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.origin, Origin::Builtin { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct FileId(pub u32);
+
+/// All files of one lint run.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Why a file could not be turned into text.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    TooLarge {
+        bytes: u64,
+    },
+    /// The first byte that is not UTF-8, with its position.
+    NotUtf8 {
+        offset: usize,
+        byte: u8,
+        at: LineCol,
+    },
+    /// A NUL byte: almost certainly a binary file.
+    Binary {
+        offset: usize,
+        at: LineCol,
+    },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::TooLarge { bytes } => {
+                write!(f, "file is too large ({bytes} bytes; the limit is 4 GiB)")
+            }
+            ReadError::NotUtf8 { byte, at, .. } => write!(
+                f,
+                "{at}: invalid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8)"
+            ),
+            ReadError::Binary { at, .. } => {
+                write!(f, "{at}: NUL byte; this looks like a binary file, not a configuration")
+            }
+        }
+    }
+}
+
+/// Decode bytes as a configuration text: UTF-8, no NUL bytes.
+pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
+    if bytes.len() as u64 >= u32::MAX as u64 {
+        return Err(ReadError::TooLarge {
+            bytes: bytes.len() as u64,
+        });
+    }
+    let position = |bytes: &[u8], offset: usize| {
+        let prefix = String::from_utf8_lossy(&bytes[..offset]);
+        LineIndex::new(&prefix).line_col(&prefix, prefix.len())
+    };
+    if let Some(offset) = memchr_nul(&bytes) {
+        return Err(ReadError::Binary {
+            offset,
+            at: position(&bytes, offset),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        ReadError::NotUtf8 {
+            offset,
+            byte: bytes[offset],
+            at: position(&bytes, offset),
+        }
+    })
+}
+
+fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
+}
+
+/// Read a file from disk as configuration text.
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Io(std::io::Error::other(
+            "is a directory, expected a file",
+        )));
+    }
+    if meta.len() >= u32::MAX as u64 {
+        return Err(ReadError::TooLarge { bytes: meta.len() });
+    }
+    decode(std::fs::read(path).map_err(ReadError::Io)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let text = "ab\ncé d\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 2, column: 1 });
+        // 'é' is two bytes; the space after it is column 3.
+        assert_eq!(idx.line_col(text, 6), LineCol { line: 2, column: 3 });
+        assert_eq!(
+            idx.line_col(text, text.len()),
+            LineCol { line: 3, column: 1 }
+        );
+    }
+
+    #[test]
+    fn decode_reports_first_bad_byte() {
+        let err = decode(b"# ok\n# caf\xe9\n".to_vec()).unwrap_err();
+        match err {
+            ReadError::NotUtf8 { offset, byte, at } => {
+                assert_eq!(offset, 10);
+                assert_eq!(byte, 0xE9);
+                assert_eq!(at, LineCol { line: 2, column: 6 });
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decode_refuses_binary() {
+        assert!(matches!(
+            decode(b"abc\0def".to_vec()),
+            Err(ReadError::Binary { offset: 3, .. })
+        ));
+    }
+}
