@@ -1,2 +1,4 @@
 //! PHP-FPM configuration (placeholder until the FPM grammar lands).
-pub fn parse(_t: &str) {}
+#[derive(Debug)]
+pub struct Config;
+pub fn parse(_t: &str) -> Result<Config, super::SyntaxError> { Ok(Config) }

@@ -1,0 +1,143 @@
+//! Command-line flags (clap derive). The only place that knows them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::builtin::Platform;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nginx-fpm-lint",
+    version,
+    about = "Lint and fix nginx + PHP-FPM configurations together: catch the 502s before deploy",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint nginx and PHP-FPM configuration files together
+    Lint(LintArgs),
+    /// Print the parsed tree of configuration files as JSON (directives, args, lines, spans, includes)
+    Parse(ParseArgs),
+    /// List every rule: code, name, default severity, fix availability
+    Rules,
+    /// Print a rule's documentation
+    Explain {
+        /// Rule code (NFL101) or name (fastcgi-pass-no-listener)
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Source snippets with labels in every file involved (default on a terminal)
+    Human,
+    /// One line per finding: path:line:col: severity[CODE name] message (default otherwise)
+    Concise,
+    /// Machine-readable; schema in the README
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories to lint; directories are searched for nginx and PHP-FPM files
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print the fixes as a unified diff (for `git apply` / `patch -p1`) instead of writing them
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// Apply safe fixes to the files
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Also apply (or show in --diff) fixes that change behaviour or guess
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Output format [default: human on a terminal, concise otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_on: FailOn,
+
+    /// Disable colors (also: NO_COLOR environment variable)
+    #[arg(long)]
+    pub no_color: bool,
+
+    #[command(flatten)]
+    pub tree: TreeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// Files (or directories) to parse; includes they name are resolved and listed too
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Include comments as `"directive": "#"` entries
+    #[arg(long)]
+    pub comments: bool,
+
+    #[command(flatten)]
+    pub tree: TreeArgs,
+}
+
+/// How include paths map onto the linted tree, and which platform's defaults apply.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// nginx prefix for relative includes [default: the directory holding each nginx.conf]
+    #[arg(long, value_name = "DIR")]
+    pub nginx_prefix: Option<PathBuf>,
+
+    /// Map an absolute path used in the configs onto a directory of the tree, e.g.
+    /// --map /opt/docker/etc/php/fpm=docker/php-fpm (repeatable)
+    #[arg(long = "map", value_name = "FROM=DIR", value_parser = parse_map)]
+    pub maps: Vec<(String, PathBuf)>,
+
+    /// Platform whose packaged defaults apply (worker user, packaged include files)
+    #[arg(long, default_value = "debian", value_parser = parse_platform)]
+    pub platform: Platform,
+
+    /// The nginx worker user, when nginx.conf has no `user` directive
+    #[arg(long, value_name = "USER")]
+    pub nginx_user: Option<String>,
+}
+
+fn parse_map(s: &str) -> Result<(String, PathBuf), String> {
+    let (from, to) = s.split_once('=').ok_or("expected FROM=DIR")?;
+    if !from.starts_with('/') {
+        return Err(format!("FROM must be an absolute path, got {from:?}"));
+    }
+    Ok((from.trim_end_matches('/').to_owned(), PathBuf::from(to)))
+}
+
+fn parse_platform(s: &str) -> Result<Platform, String> {
+    s.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,177 @@
+//! Which files to lint, and in which language each is written.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::source::Language;
+
+/// A file found under the linted paths.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// As the user would write it (relative to the working directory where possible).
+    pub path: PathBuf,
+    /// Canonical path: one file reached through several symlinks is linted once.
+    pub canonical: PathBuf,
+    /// Named on the command line (always linted) rather than found by walking.
+    pub explicit: bool,
+}
+
+#[derive(Debug)]
+pub struct WalkProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Directories never worth walking into.
+const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules", "target", ".venv", "vendor"];
+
+/// Extension-less nginx files that packages ship under these names.
+const NGINX_BARE_NAMES: &[&str] =
+    &["fastcgi_params", "scgi_params", "uwsgi_params", "proxy_params", "mime.types", "nginx.conf"];
+
+/// Folders whose extension-less files are nginx site files (`sites-available/default`).
+const NGINX_SITE_DIRS: &[&str] = &["sites-available", "sites-enabled", "conf.d", "snippets", "vhosts.d"];
+
+/// Walk `paths` and return the candidate config files, sorted, each once.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(WalkProblem { path: root.clone(), message: e.to_string() });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            push(&mut found, &mut seen, root.clone(), true);
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || !(e.file_type().is_dir() && SKIP_DIRS.contains(&&*e.file_name().to_string_lossy()))
+            });
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    if is_candidate(e.path()) {
+                        push(&mut found, &mut seen, e.path().to_path_buf(), false);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
+                    let message = if e.loop_ancestor().is_some() {
+                        "symlink loop: this directory links back to one of its parents".to_owned()
+                    } else {
+                        e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
+                    };
+                    problems.push(WalkProblem { path, message });
+                }
+            }
+        }
+    }
+    (found, problems)
+}
+
+fn push(found: &mut Vec<Found>, seen: &mut HashSet<PathBuf>, path: PathBuf, explicit: bool) {
+    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    if seen.insert(canonical.clone()) {
+        found.push(Found { path, canonical, explicit });
+    }
+}
+
+/// Worth reading when found by walking a directory.
+pub fn is_candidate(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    if name.ends_with(".conf") || name.ends_with(".nginx") || name.ends_with(".vhost") {
+        return true;
+    }
+    if NGINX_BARE_NAMES.contains(&&*name) {
+        return true;
+    }
+    let parent = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy()).unwrap_or_default();
+    NGINX_SITE_DIRS.contains(&&*parent) && !NOT_CONFIG_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// Site directories hold files named for their domain (`shop.example.com`), so any name counts
+/// there except these leftovers.
+const NOT_CONFIG_SUFFIXES: &[&str] = &[
+    ".md", ".txt", ".bak", ".orig", ".rej", ".swp", "~", ".dpkg-old", ".dpkg-dist", ".example", ".sample",
+];
+
+/// Decide the language of a file from its path and text.
+///
+/// php-fpm files are INI: `[section]` headers, `key = value`, `;` comments. nginx files are
+/// directives ended by `;` or blocks. Path hints break ties.
+pub fn classify(path: &Path, text: &str) -> Language {
+    let lower = path.to_string_lossy().to_ascii_lowercase();
+    let mut fpm = 0i32;
+    let mut nginx = 0i32;
+    for line in text.lines().take(400) {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.starts_with(';') {
+            fpm += 1;
+        } else if t.starts_with('#') {
+            // Both use '#' in the wild (php-fpm refuses it, but people write it).
+        } else if t.starts_with('[') && t.ends_with(']') {
+            fpm += 3;
+        } else if t.ends_with(';') || t.ends_with('{') || t == "}" {
+            nginx += 2;
+        } else if is_ini_assignment(t) {
+            fpm += 2;
+        }
+    }
+    let path_says_fpm = ["php-fpm", "fpm/", "fpm.d/", "pool.d/", "-fpm", "fpm-pool", "fpm_pool"]
+        .iter()
+        .any(|h| lower.contains(h))
+        && !lower.contains("nginx");
+    if fpm > nginx || (fpm == nginx && path_says_fpm) {
+        Language::PhpFpm
+    } else {
+        Language::Nginx
+    }
+}
+
+fn is_ini_assignment(line: &str) -> bool {
+    let Some((key, _)) = line.split_once('=') else { return false };
+    let key = key.trim_end();
+    !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-[]$/".contains(c))
+        && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_content() {
+        let p = Path::new("x.conf");
+        assert_eq!(classify(p, "[www]\nlisten = /run/php.sock\npm = dynamic\n"), Language::PhpFpm);
+        assert_eq!(classify(p, "; comment\npm.max_children = 5\n"), Language::PhpFpm);
+        assert_eq!(classify(p, "server {\n listen 80;\n}\n"), Language::Nginx);
+        assert_eq!(classify(p, "fastcgi_param A b;\n"), Language::Nginx);
+        assert_eq!(classify(Path::new("php-fpm.d/x.conf"), ""), Language::PhpFpm);
+        assert_eq!(classify(Path::new("nginx/x.conf"), ""), Language::Nginx);
+    }
+
+    #[test]
+    fn candidates_by_name() {
+        assert!(is_candidate(Path::new("a/b.conf")));
+        assert!(is_candidate(Path::new("etc/nginx/fastcgi_params")));
+        assert!(is_candidate(Path::new("etc/nginx/sites-available/default")));
+        assert!(is_candidate(Path::new("etc/nginx/sites-available/shop.example.com")));
+        assert!(!is_candidate(Path::new("etc/nginx/sites-available/shop.bak")));
+        assert!(!is_candidate(Path::new("README.md")));
+        assert!(!is_candidate(Path::new("www/index.php")));
+    }
+}

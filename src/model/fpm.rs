@@ -1,0 +1,269 @@
+//! PHP-FPM as it runs: each master (an instance) reads its php-fpm.conf and the files it
+//! includes in order; a pool section may be spread over several files and the last value wins.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use crate::model::address::{parse_listen, Listen};
+use crate::project::Project;
+use crate::source::{FileId, Language, Span};
+use crate::syntax::fpm::{values, Config, Entry};
+
+/// One php-fpm master: the files it reads, in order.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// php-fpm.conf, or None for pool files no php-fpm.conf in the tree includes (grouped by
+    /// directory, read in name order as `include=.../*.conf` would).
+    pub main: Option<FileId>,
+    pub files: Vec<FileId>,
+}
+
+/// One `key = value` in effect.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting<'p> {
+    pub file: FileId,
+    pub entry: &'p Entry,
+}
+
+impl<'p> Setting<'p> {
+    /// The value php-fpm uses (quotes removed; `$pool` expanded by [`Pool::get`] callers).
+    pub fn text(&self) -> &'p str {
+        self.entry.text()
+    }
+    pub fn value_span(&self) -> Span {
+        self.entry.value_span()
+    }
+    pub fn key(&self) -> &'p str {
+        &self.entry.key.base
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Pool<'p> {
+    pub instance: usize,
+    pub name: String,
+    /// Every `[name]` header of this pool, in load order.
+    pub headers: Vec<(FileId, Span)>,
+    /// Entries in load order; later ones override earlier ones.
+    pub entries: Vec<Setting<'p>>,
+}
+
+impl<'p> Pool<'p> {
+    /// The setting in effect for a plain key (`listen`, `pm.max_children`): the last one.
+    pub fn get(&self, key: &str) -> Option<Setting<'p>> {
+        self.entries.iter().rev().find(|s| s.entry.key.base == key && s.entry.key.offset.is_none()).copied()
+    }
+
+    /// The setting in effect for an array key (`php_admin_value[memory_limit]`).
+    pub fn get_array(&self, base: &str, offset: &str) -> Option<Setting<'p>> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|s| s.entry.key.base == base && s.entry.key.offset_name() == Some(offset))
+            .copied()
+    }
+
+    /// A value with `$pool` expanded, as php-fpm does for pool settings.
+    pub fn value(&self, key: &str) -> Option<String> {
+        self.get(key).map(|s| values::expand_pool(s.text(), &self.name).into_owned())
+    }
+
+    /// The pool's first header: where a finding about the pool as a whole points.
+    pub fn header(&self) -> (FileId, Span) {
+        self.headers[0]
+    }
+
+    /// What the pool listens on, if `listen` is set and readable at lint time.
+    pub fn listen(&self) -> Option<(Listen, Setting<'p>)> {
+        let setting = self.get("listen")?;
+        let text = values::expand_pool(setting.text(), &self.name);
+        if !values::env_refs(setting.text()).is_empty() {
+            return None;
+        }
+        parse_listen(&text).map(|l| (l, setting))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum FpmIssue {
+    IncludeNotFound { file: FileId, span: Span, pattern: String },
+    IncludeCycle { chain: Vec<(FileId, Span)>, file: FileId },
+}
+
+pub struct FpmModel<'p> {
+    pub instances: Vec<Instance>,
+    pub pools: Vec<Pool<'p>>,
+    /// `[global]` settings per instance, in load order.
+    pub globals: Vec<Vec<Setting<'p>>>,
+    pub issues: Vec<FpmIssue>,
+}
+
+/// Resolved `include=` entries: (file, entry offset) -> files.
+#[derive(Default)]
+pub struct FpmIncludes {
+    map: HashMap<(FileId, u32), Vec<FileId>>,
+    issues: Vec<FpmIssue>,
+    instances: Vec<Instance>,
+}
+
+fn include_entries(c: &Config) -> Vec<(u32, Span, String)> {
+    c.entries()
+        .filter(|(_, e)| e.key.base == "include" && e.key.offset.is_none())
+        .map(|(_, e)| (e.span.start, e.value_span(), e.text().to_owned()))
+        .collect()
+}
+
+fn is_main_config(c: &Config) -> bool {
+    c.sections().any(|s| s.is_global())
+        || c.entries_before_sections().any(|e| matches!(e.name(), "include" | "pid" | "error_log" | "daemonize"))
+}
+
+/// Phase one: find the masters and load every file they include.
+pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
+    let mut out = FpmIncludes::default();
+    let discovered: Vec<FileId> = project.files_of(Language::PhpFpm).collect();
+    let mut reached = BTreeSet::new();
+    let mains: Vec<FileId> =
+        discovered.iter().copied().filter(|&id| project.fpm(id).is_some_and(is_main_config)).collect();
+    for &main in &mains {
+        let mut order = Vec::new();
+        load_in_order(project, &mut out, main, &mut Vec::new(), &mut order);
+        reached.extend(order.iter().copied());
+        out.instances.push(Instance { main: Some(main), files: order });
+    }
+    // Pool files no php-fpm.conf includes: one master per directory, files in name order.
+    let mut by_dir: BTreeMap<String, Vec<FileId>> = BTreeMap::new();
+    for &id in &discovered {
+        if reached.contains(&id) || project.fpm(id).is_none() {
+            continue;
+        }
+        let name = &project.sources.get(id).name;
+        let dir = Path::new(name).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        by_dir.entry(dir).or_default().push(id);
+    }
+    for (_, mut files) in by_dir {
+        files.sort_by(|a, b| project.sources.get(*a).name.cmp(&project.sources.get(*b).name));
+        out.instances.push(Instance { main: None, files });
+    }
+    out
+}
+
+/// Depth-first, as php-fpm reads: a file's entries, with each include's files read in place.
+fn load_in_order(project: &mut Project, out: &mut FpmIncludes, file: FileId, stack: &mut Vec<(FileId, Span)>, order: &mut Vec<FileId>) {
+    order.push(file);
+    let includes = match project.fpm(file) {
+        Some(c) => include_entries(c),
+        None => return,
+    };
+    for (offset, span, pattern) in includes {
+        let resolved = project.resolve_fpm_include(&pattern, file);
+        if resolved.files.is_empty() && !resolved.is_glob && resolved.failed == 0 {
+            out.issues.push(FpmIssue::IncludeNotFound { file, span, pattern: pattern.clone() });
+        }
+        let mut kept = Vec::new();
+        for t in resolved.files {
+            if t == file || stack.iter().any(|&(f, _)| f == t) {
+                let mut chain = stack.clone();
+                chain.push((file, span));
+                out.issues.push(FpmIssue::IncludeCycle { chain, file: t });
+                continue;
+            }
+            kept.push(t);
+            stack.push((file, span));
+            load_in_order(project, out, t, stack, order);
+            stack.pop();
+        }
+        out.map.insert((file, offset), kept);
+    }
+}
+
+/// Phase two: evaluate each instance's files in order into pools.
+pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
+    let mut model = FpmModel {
+        instances: includes.instances.clone(),
+        pools: Vec::new(),
+        globals: Vec::new(),
+        issues: includes.issues.clone(),
+    };
+    for (i, instance) in includes.instances.iter().enumerate() {
+        let mut globals = Vec::new();
+        let mut pool_index: HashMap<String, usize> = HashMap::new();
+        // php-fpm keeps the current section across included files.
+        let mut current: Option<usize> = None;
+        for &file in &instance.files {
+            let Some(config) = project.fpm(file) else { continue };
+            let mut last_section: Option<&str> = None;
+            for (section, entry) in config.entries() {
+                if section.map(|s| s.name.as_str()) != last_section {
+                    last_section = section.map(|s| s.name.as_str());
+                    if let Some(s) = section {
+                        current = if s.is_global() {
+                            None
+                        } else {
+                            let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
+                                model.pools.push(Pool { instance: i, name: s.name.clone(), headers: Vec::new(), entries: Vec::new() });
+                                model.pools.len() - 1
+                            });
+                            model.pools[idx].headers.push((file, s.span));
+                            Some(idx)
+                        };
+                    }
+                }
+                let setting = Setting { file, entry };
+                match current {
+                    Some(p) => model.pools[p].entries.push(setting),
+                    None => globals.push(setting),
+                }
+            }
+            // Headers with no entries still declare the pool.
+            for s in config.sections().filter(|s| !s.is_global()) {
+                let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
+                    model.pools.push(Pool { instance: i, name: s.name.clone(), headers: Vec::new(), entries: Vec::new() });
+                    model.pools.len() - 1
+                });
+                if !model.pools[idx].headers.iter().any(|&(f, sp)| f == file && sp == s.span) {
+                    model.pools[idx].headers.push((file, s.span));
+                }
+            }
+        }
+        model.globals.push(globals);
+    }
+    model
+}
+
+impl<'p> FpmModel<'p> {
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+
+    /// Every pool's listener that can be read at lint time.
+    pub fn listeners(&self) -> Vec<(&Pool<'p>, Listen, Setting<'p>)> {
+        self.pools.iter().filter_map(|p| p.listen().map(|(l, s)| (p, l, s))).collect()
+    }
+
+    /// Pools whose listen address is not known at lint time (`${ENV}`, unset).
+    pub fn unknown_listeners(&self) -> impl Iterator<Item = &Pool<'p>> {
+        self.pools.iter().filter(|p| p.listen().is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Options;
+
+    #[test]
+    fn later_files_override_and_pool_expands() {
+        let files = [
+            ("php-fpm.d/www.conf", "[www]\nuser = www-data\nlisten = /run/php/$pool.sock\npm = dynamic\n"),
+            ("php-fpm.d/zz-docker.conf", "[www]\nlisten = 9000\n"),
+        ];
+        let mut p = Project::from_memory(&files, Options::default());
+        let inc = resolve_includes(&mut p);
+        let m = build(&p, &inc);
+        assert_eq!(m.pools.len(), 1);
+        assert_eq!(m.pools[0].headers.len(), 2);
+        assert_eq!(m.pools[0].value("listen").as_deref(), Some("9000"));
+        assert_eq!(m.pools[0].value("user").as_deref(), Some("www-data"));
+    }
+}

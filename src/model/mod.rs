@@ -1,0 +1,7 @@
+//! What a deployment means: nginx's server/location tree with inherited directives, PHP-FPM
+//! pools with their effective settings, and the index that joins `fastcgi_pass` to `listen`.
+
+pub mod address;
+pub mod builtin;
+pub mod fpm;
+pub mod nginx;

@@ -1,0 +1,474 @@
+//! nginx as it runs: includes expanded in place, http -> server -> location inheritance, the
+//! locations that hand requests to FastCGI (or a proxy), upstreams and the worker user.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::project::Project;
+use crate::source::{FileId, Language, Span};
+use crate::syntax::nginx::{directives, Config, Directive, Node};
+
+/// A directive and the file it is written in.
+#[derive(Clone, Copy, Debug)]
+pub struct DirRef<'p> {
+    pub file: FileId,
+    pub directive: &'p Directive,
+}
+
+impl<'p> DirRef<'p> {
+    pub fn name(&self) -> &'p str {
+        self.directive.name()
+    }
+    pub fn arg(&self, i: usize) -> Option<&'p str> {
+        self.directive.arg(i)
+    }
+}
+
+/// Where a file's directives sit when nginx reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Context {
+    Main,
+    Http,
+    Server,
+    Location,
+}
+
+/// A file walked as a starting point: an nginx.conf, or a file no nginx.conf includes
+/// (linted in the context its content suggests).
+#[derive(Clone, Debug)]
+pub struct Root {
+    pub file: FileId,
+    pub context: Context,
+    /// Directory relative includes resolve against; None: searched upward from each file.
+    pub prefix: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassKind {
+    Fastcgi,
+    Proxy,
+}
+
+/// A location (or `if` in one) that hands requests to a backend.
+#[derive(Clone, Debug)]
+pub struct Site<'p> {
+    pub root: usize,
+    pub kind: PassKind,
+    pub pass: DirRef<'p>,
+    /// Enclosing block directives, outermost first (http, server, location, if).
+    pub chain: Vec<DirRef<'p>>,
+    /// Levels (indices into the model's level table), outermost first; the last is the site's own.
+    levels: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Upstream<'p> {
+    pub root: usize,
+    pub name: &'p str,
+    pub directive: DirRef<'p>,
+    /// The `server` directives inside.
+    pub servers: Vec<DirRef<'p>>,
+}
+
+/// A problem found while expanding includes.
+#[derive(Clone, Debug)]
+pub enum IncludeIssue {
+    NotFound { file: FileId, span: Span, pattern: String },
+    /// The chain of include directives that leads back to a file already being read.
+    Cycle { chain: Vec<(FileId, Span)>, file: FileId },
+    TooDeep { file: FileId, span: Span },
+}
+
+pub struct NginxModel<'p> {
+    pub roots: Vec<Root>,
+    pub sites: Vec<Site<'p>>,
+    pub upstreams: Vec<Upstream<'p>>,
+    /// `user` directives, with the root they belong to.
+    pub users: Vec<(usize, DirRef<'p>)>,
+    pub include_issues: Vec<IncludeIssue>,
+    levels: Vec<Vec<DirRef<'p>>>,
+}
+
+/// Resolved includes: (file, include directive offset, prefix) -> files, in nginx's order.
+#[derive(Default)]
+pub struct IncludeMap {
+    map: HashMap<(FileId, u32, Option<PathBuf>), Vec<FileId>>,
+    issues: Vec<IncludeIssue>,
+    roots: Vec<Root>,
+}
+
+const MAX_DEPTH: usize = 100;
+
+/// Phase one: find the roots and resolve (and load) every include they reach.
+pub fn resolve_includes(project: &mut Project) -> IncludeMap {
+    let mut map = IncludeMap::default();
+    let discovered: Vec<FileId> = project.files_of(Language::Nginx).collect();
+    let mut reached: BTreeSet<FileId> = BTreeSet::new();
+
+    // nginx.conf-like files first: their prefix decides how everything else resolves.
+    let entries: Vec<FileId> =
+        discovered.iter().copied().filter(|&id| project.nginx(id).is_some_and(is_main_context)).collect();
+    for &entry in &entries {
+        let prefix = project
+            .options
+            .nginx_prefix
+            .clone()
+            .or_else(|| project.sources.get(entry).disk_path().and_then(Path::parent).map(Path::to_path_buf));
+        walk_includes(project, &mut map, entry, prefix.clone(), &mut reached);
+        map.roots.push(Root { file: entry, context: Context::Main, prefix });
+    }
+
+    // Files no entry reaches: those no other such file includes are roots of their own.
+    let prefix = project.options.nginx_prefix.clone();
+    let unreached: Vec<FileId> = discovered.iter().copied().filter(|id| !reached.contains(id)).collect();
+    let mut included_by_unreached = BTreeSet::new();
+    for &id in &unreached {
+        let mut local = BTreeSet::new();
+        walk_includes(project, &mut map, id, prefix.clone(), &mut local);
+        local.remove(&id);
+        included_by_unreached.extend(local);
+    }
+    for &id in &unreached {
+        if included_by_unreached.contains(&id) {
+            continue;
+        }
+        if let Some(c) = project.nginx(id) {
+            let context = guess_context(c);
+            map.roots.push(Root { file: id, context, prefix: prefix.clone() });
+        }
+    }
+    map
+}
+
+/// Load and resolve every include reachable from `file` (iteratively; cycles stop at the repeat).
+fn walk_includes(project: &mut Project, map: &mut IncludeMap, file: FileId, prefix: Option<PathBuf>, reached: &mut BTreeSet<FileId>) {
+    let mut queue = vec![file];
+    reached.insert(file);
+    while let Some(f) = queue.pop() {
+        let includes = match project.nginx(f) {
+            Some(c) => include_directives(c),
+            None => continue,
+        };
+        for (offset, span, pattern) in includes {
+            let key = (f, offset, prefix.clone());
+            if map.map.contains_key(&key) {
+                continue;
+            }
+            let resolved = project.resolve_nginx_include(&pattern, f, prefix.as_deref());
+            if resolved.files.is_empty() && !resolved.is_glob && resolved.failed == 0 {
+                map.issues.push(IncludeIssue::NotFound { file: f, span, pattern: pattern.clone() });
+            }
+            for &t in &resolved.files {
+                if reached.insert(t) {
+                    queue.push(t);
+                }
+            }
+            map.map.insert(key, resolved.files);
+        }
+    }
+}
+
+/// Every `include` in a file, at any depth: (directive offset, argument span, pattern).
+fn include_directives(c: &Config) -> Vec<(u32, Span, String)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&[Node]> = vec![&c.items];
+    while let Some(items) = stack.pop() {
+        for d in directives(items) {
+            if d.name() == "include" {
+                if let Some(arg) = d.args().first() {
+                    out.push((d.span.start, arg.span, arg.value.clone()));
+                }
+            }
+            if let Some(b) = d.block() {
+                stack.push(&b.items);
+            }
+        }
+    }
+    out
+}
+
+fn is_main_context(c: &Config) -> bool {
+    c.directives().any(|d| matches!(d.name(), "http" | "events" | "worker_processes" | "stream"))
+}
+
+/// The context a file that nothing includes was written for, from its top-level directives.
+pub fn guess_context(c: &Config) -> Context {
+    let names: Vec<&str> = c.directives().map(Directive::name).collect();
+    let any = |set: &[&str]| names.iter().any(|n| set.contains(n));
+    if any(&["http", "events", "worker_processes", "stream", "user", "pid"]) {
+        Context::Main
+    } else if any(&["server", "upstream", "map", "log_format", "geo", "limit_req_zone", "fastcgi_cache_path"]) {
+        Context::Http
+    } else if any(&["location", "listen", "server_name", "ssl_certificate"]) {
+        Context::Server
+    } else if any(&["fastcgi_pass", "proxy_pass", "try_files", "fastcgi_split_path_info"]) {
+        Context::Location
+    } else {
+        Context::Http
+    }
+}
+
+/// Block directives whose bodies are data, not configuration levels.
+fn is_data_block(name: &str) -> bool {
+    matches!(
+        name,
+        "types" | "map" | "geo" | "split_clients" | "charset_map" | "match" | "upstream" | "events"
+    ) || name.ends_with("_by_lua_block")
+}
+
+/// Include chain for cycle detection across nested blocks: which file, through which include.
+struct Chain {
+    file: FileId,
+    via: Option<(FileId, Span)>,
+    parent: Option<Rc<Chain>>,
+}
+
+impl Chain {
+    fn contains(&self, file: FileId) -> bool {
+        let mut c = Some(self);
+        while let Some(link) = c {
+            if link.file == file {
+                return true;
+            }
+            c = link.parent.as_deref();
+        }
+        false
+    }
+
+    fn includes(&self) -> Vec<(FileId, Span)> {
+        let mut out = Vec::new();
+        let mut c = Some(self);
+        while let Some(link) = c {
+            out.extend(link.via);
+            c = link.parent.as_deref();
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Phase two: walk every root with includes expanded in place.
+pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> {
+    let mut walker = Walker {
+        project,
+        includes,
+        model: NginxModel {
+            roots: includes.roots.clone(),
+            sites: Vec::new(),
+            upstreams: Vec::new(),
+            users: Vec::new(),
+            include_issues: includes.issues.clone(),
+            levels: Vec::new(),
+        },
+        seen_cycles: BTreeSet::new(),
+    };
+    for (i, root) in includes.roots.iter().enumerate() {
+        let Some(config) = project.nginx(root.file) else { continue };
+        let chain = Rc::new(Chain { file: root.file, via: None, parent: None });
+        walker.walk_level(i, root.file, &config.items, chain, &mut Vec::new(), &mut Vec::new(), 0);
+    }
+    walker.model
+}
+
+struct Walker<'p, 'i> {
+    project: &'p Project,
+    includes: &'i IncludeMap,
+    model: NginxModel<'p>,
+    seen_cycles: BTreeSet<(FileId, u32)>,
+}
+
+impl<'p> Walker<'p, '_> {
+    /// One configuration level: flatten it (includes in place), record it, then descend.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_level(
+        &mut self,
+        root: usize,
+        file: FileId,
+        items: &'p [Node],
+        chain: Rc<Chain>,
+        blocks: &mut Vec<DirRef<'p>>,
+        levels: &mut Vec<usize>,
+        depth: usize,
+    ) {
+        let mut flat = Vec::new();
+        self.flatten(root, file, items, chain, &mut flat, depth);
+        let level = self.model.levels.len();
+        self.model.levels.push(flat.iter().map(|(d, _)| *d).collect());
+        levels.push(level);
+
+        for (d, link) in &flat {
+            match d.name() {
+                "user" if blocks.is_empty() => self.model.users.push((root, *d)),
+                "fastcgi_pass" | "proxy_pass" => {
+                    let kind = if d.name() == "fastcgi_pass" { PassKind::Fastcgi } else { PassKind::Proxy };
+                    self.model.sites.push(Site {
+                        root,
+                        kind,
+                        pass: *d,
+                        chain: blocks.clone(),
+                        levels: levels.clone(),
+                    });
+                }
+                _ => {}
+            }
+            let Some(block) = d.directive.block() else { continue };
+            if d.name() == "upstream" {
+                let servers = directives(&block.items)
+                    .filter(|s| s.name() == "server")
+                    .map(|s| DirRef { file: d.file, directive: s })
+                    .collect();
+                let name = d.directive.arg(0).unwrap_or("");
+                self.model.upstreams.push(Upstream { root, name, directive: *d, servers });
+                continue;
+            }
+            if is_data_block(d.name()) {
+                continue;
+            }
+            if depth >= MAX_DEPTH {
+                self.model.include_issues.push(IncludeIssue::TooDeep { file: d.file, span: d.directive.words[0].span });
+                continue;
+            }
+            blocks.push(*d);
+            self.walk_level(root, d.file, &block.items, link.clone(), blocks, levels, depth + 1);
+            blocks.pop();
+        }
+        levels.pop();
+    }
+
+    /// The directives of one level, with `include` replaced by the included files' directives.
+    fn flatten(
+        &mut self,
+        root: usize,
+        file: FileId,
+        items: &'p [Node],
+        chain: Rc<Chain>,
+        out: &mut Vec<(DirRef<'p>, Rc<Chain>)>,
+        depth: usize,
+    ) {
+        for d in directives(items) {
+            if d.name() != "include" {
+                out.push((DirRef { file, directive: d }, chain.clone()));
+                continue;
+            }
+            let prefix = self.model.roots[root].prefix.clone();
+            let Some(targets) = self.includes.map.get(&(file, d.span.start, prefix)) else { continue };
+            for &t in targets {
+                let span = d.args().first().map_or(d.span, |a| a.span);
+                if chain.contains(t) {
+                    if self.seen_cycles.insert((file, d.span.start)) {
+                        let mut links = chain.includes();
+                        links.push((file, span));
+                        self.model.include_issues.push(IncludeIssue::Cycle { chain: links, file: t });
+                    }
+                    continue;
+                }
+                if depth >= MAX_DEPTH {
+                    self.model.include_issues.push(IncludeIssue::TooDeep { file, span });
+                    continue;
+                }
+                let Some(config) = self.project.nginx(t) else { continue };
+                let link = Rc::new(Chain { file: t, via: Some((file, span)), parent: Some(chain.clone()) });
+                self.flatten(root, t, &config.items, link, out, depth + 1);
+            }
+        }
+    }
+}
+
+impl<'p> NginxModel<'p> {
+    /// The directives named `name` in effect at a site: those of the innermost level that sets
+    /// any. This is nginx's merge rule for plain and array directives alike: a level that sets
+    /// one `fastcgi_param` inherits none from outer levels.
+    pub fn effective(&self, site: &Site<'p>, name: &str) -> Vec<DirRef<'p>> {
+        for &level in site.levels.iter().rev() {
+            let found: Vec<DirRef<'p>> =
+                self.levels[level].iter().filter(|d| d.name() == name).copied().collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The directives of a site's own level (includes expanded).
+    pub fn own_level(&self, site: &Site<'p>) -> &[DirRef<'p>] {
+        site.levels.last().map_or(&[][..], |&l| &self.levels[l])
+    }
+
+    pub fn upstream(&self, root: usize, name: &str) -> Option<&Upstream<'p>> {
+        self.upstreams
+            .iter()
+            .find(|u| u.root == root && u.name == name)
+            .or_else(|| self.upstreams.iter().find(|u| u.name == name))
+    }
+
+    pub fn fastcgi_sites(&self) -> impl Iterator<Item = &Site<'p>> {
+        self.sites.iter().filter(|s| s.kind == PassKind::Fastcgi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Options;
+
+    fn model_of(files: &[(&str, &str)], check: impl FnOnce(&NginxModel<'_>)) {
+        let mut p = Project::from_memory(files, Options::default());
+        let inc = resolve_includes(&mut p);
+        let m = build(&p, &inc);
+        check(&m);
+    }
+
+    #[test]
+    fn array_directives_inherit_only_when_the_level_sets_none() {
+        let conf = "events {}\nhttp {\n  fastcgi_param A 1;\n  fastcgi_buffer_size 16k;\n  server {\n    location /a { fastcgi_pass 127.0.0.1:9000; }\n    location /b { fastcgi_param B 2; fastcgi_pass 127.0.0.1:9000; }\n  }\n}\n";
+        model_of(&[("nginx.conf", conf)], |m| {
+            let sites: Vec<_> = m.fastcgi_sites().collect();
+            assert_eq!(sites.len(), 2);
+            let a: Vec<_> = m.effective(sites[0], "fastcgi_param").iter().map(|d| d.arg(0).unwrap()).collect();
+            let b: Vec<_> = m.effective(sites[1], "fastcgi_param").iter().map(|d| d.arg(0).unwrap()).collect();
+            assert_eq!(a, ["A"]);
+            assert_eq!(b, ["B"]);
+            assert_eq!(m.effective(sites[1], "fastcgi_buffer_size")[0].arg(0), Some("16k"));
+            assert_eq!(sites[1].chain.iter().map(|d| d.name()).collect::<Vec<_>>(), ["http", "server", "location"]);
+        });
+    }
+
+    #[test]
+    fn builtin_fastcgi_params_resolve_without_the_file() {
+        let conf = "events {}\nhttp { server { location ~ \\.php$ { include fastcgi_params; fastcgi_pass unix:/run/php/php8.2-fpm.sock; } } }\n";
+        model_of(&[("nginx.conf", conf)], |m| {
+            let site = m.fastcgi_sites().next().unwrap();
+            let params = m.effective(site, "fastcgi_param");
+            assert!(params.len() > 10);
+            assert!(params.iter().all(|d| d.arg(0) != Some("SCRIPT_FILENAME")));
+        });
+    }
+
+    #[test]
+    fn unreached_files_get_a_guessed_context() {
+        let site = "server { listen 80; location / { proxy_pass http://app; } }";
+        let snippet = "fastcgi_pass unix:/run/x.sock;";
+        model_of(&[("site.conf", site), ("php.conf", snippet)], |m| {
+            let ctx: Vec<_> = m.roots.iter().map(|r| r.context).collect();
+            assert_eq!(ctx, [Context::Http, Context::Location]);
+            assert_eq!(m.sites.len(), 2);
+        });
+    }
+}
+
+impl IncludeMap {
+    /// The files an include directive (by its offset in `file`) resolved to, under any prefix.
+    pub fn targets(&self, file: FileId, directive_offset: u32) -> Vec<FileId> {
+        let mut out: Vec<FileId> = self
+            .map
+            .iter()
+            .filter(|((f, o, _), _)| *f == file && *o == directive_offset)
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}

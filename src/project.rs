@@ -1,0 +1,421 @@
+//! One lint run's files: discovered, read, parsed, and reachable through includes.
+//!
+//! Include resolution never reads outside the linted paths, so results do not depend on the
+//! machine the tool runs on: absolute paths under the standard config directories are mapped
+//! onto the linted tree, and well-known packaged files fall back to built-in knowledge.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::discover;
+use crate::model::builtin::{self, Platform};
+use crate::source::{read_text, FileId, LineCol, Language, Origin, SourceFile, SourceMap, Span};
+use crate::syntax::{fpm, nginx};
+
+/// Absolute config roots that mean "the directory holding nginx.conf".
+const NGINX_ROOTS: &[&str] = &[
+    "/etc/nginx",
+    "/usr/local/etc/nginx",
+    "/usr/local/nginx/conf",
+    "/usr/local/openresty/nginx/conf",
+    "/opt/homebrew/etc/nginx",
+];
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// nginx's prefix for relative includes (default: the directory of each nginx.conf).
+    pub nginx_prefix: Option<PathBuf>,
+    /// Extra absolute-path mappings: `from` (as written in configs) -> directory in the tree.
+    pub path_maps: Vec<(String, PathBuf)>,
+    pub platform: Platform,
+    /// Text to use instead of what is on disk, by canonical path: the fixer re-lints its
+    /// edited files this way before anything is written.
+    pub overrides: HashMap<PathBuf, String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { nginx_prefix: None, path_maps: Vec::new(), platform: Platform::Debian, overrides: HashMap::new() }
+    }
+}
+
+/// A file that could not be read or parsed. Reported as an error; the run exits 2.
+#[derive(Clone, Debug)]
+pub struct LoadProblem {
+    pub path: String,
+    pub at: Option<LineCol>,
+    pub span: Option<(FileId, Span)>,
+    pub message: String,
+}
+
+pub enum Parsed {
+    Nginx(nginx::Config),
+    Fpm(fpm::Config),
+}
+
+pub struct Project {
+    pub options: Options,
+    pub sources: SourceMap,
+    /// Parsed trees by FileId (None for files that failed to parse).
+    parsed: Vec<Option<Parsed>>,
+    pub problems: Vec<LoadProblem>,
+    /// Canonical lint roots (directories); includes resolve only inside them.
+    roots: Vec<PathBuf>,
+    by_canonical: HashMap<PathBuf, FileId>,
+    builtins: HashMap<&'static str, FileId>,
+    /// Files found by discovery, in order (includes loaded later are not listed here).
+    pub discovered: Vec<FileId>,
+    cwd: PathBuf,
+}
+
+/// What an include resolved to.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub files: Vec<FileId>,
+    /// The pattern had glob characters (nginx accepts a glob that matches nothing).
+    pub is_glob: bool,
+    /// Files that matched but could not be read or parsed (reported as problems).
+    pub failed: usize,
+}
+
+impl Project {
+    pub fn load(paths: &[PathBuf], options: Options) -> Project {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let mut project = Project {
+            options,
+            sources: SourceMap::default(),
+            parsed: Vec::new(),
+            problems: Vec::new(),
+            roots: Vec::new(),
+            by_canonical: HashMap::new(),
+            builtins: HashMap::new(),
+            discovered: Vec::new(),
+            cwd,
+        };
+        for p in paths {
+            if let Ok(c) = std::fs::canonicalize(p) {
+                let dir = if c.is_dir() { c } else { c.parent().map(Path::to_path_buf).unwrap_or(c) };
+                project.roots.push(dir);
+            }
+        }
+        let (found, walk_problems) = discover::discover(paths);
+        for w in walk_problems {
+            project.problems.push(LoadProblem {
+                path: project.display(&w.path),
+                at: None,
+                span: None,
+                message: w.message,
+            });
+        }
+        for f in found {
+            if let Some(id) = project.load_file(&f.path, &f.canonical, None) {
+                project.discovered.push(id);
+            }
+        }
+        project
+    }
+
+    /// A project from in-memory files (tests, stdin). Names are used as paths.
+    pub fn from_memory(files: &[(&str, &str)], options: Options) -> Project {
+        let mut project = Project {
+            options,
+            sources: SourceMap::default(),
+            parsed: Vec::new(),
+            problems: Vec::new(),
+            roots: Vec::new(),
+            by_canonical: HashMap::new(),
+            builtins: HashMap::new(),
+            discovered: Vec::new(),
+            cwd: PathBuf::from("/"),
+        };
+        for (name, text) in files {
+            let lang = discover::classify(Path::new(name), text);
+            let id = project.add_text(name.to_string(), Origin::Memory, lang, text.to_string());
+            project.by_canonical.insert(PathBuf::from(name), id);
+            project.discovered.push(id);
+        }
+        project
+    }
+
+    fn display(&self, path: &Path) -> String {
+        let shown = path.strip_prefix(&self.cwd).unwrap_or(path);
+        let s = shown.to_string_lossy();
+        s.strip_prefix("./").unwrap_or(&s).to_owned()
+    }
+
+    /// Read and parse a file once (keyed by canonical path).
+    fn load_file(&mut self, path: &Path, canonical: &Path, force: Option<Language>) -> Option<FileId> {
+        if let Some(&id) = self.by_canonical.get(canonical) {
+            return Some(id);
+        }
+        let name = self.display(path);
+        let text = match self.options.overrides.get(canonical).cloned().map_or_else(|| read_text(path), Ok) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(LoadProblem { path: name, at: None, span: None, message: e.to_string() });
+                return None;
+            }
+        };
+        let lang = force.unwrap_or_else(|| discover::classify(path, &text));
+        let id = self.add_text(name, Origin::Disk(path.to_path_buf()), lang, text);
+        self.by_canonical.insert(canonical.to_path_buf(), id);
+        Some(id)
+    }
+
+    fn add_text(&mut self, name: String, origin: Origin, lang: Language, text: String) -> FileId {
+        let parsed = match lang {
+            Language::Nginx => nginx::parse(&text).map(Parsed::Nginx),
+            Language::PhpFpm => fpm::parse(&text).map(Parsed::Fpm),
+        };
+        let id = self.sources.add(SourceFile::new(name.clone(), origin, lang, text));
+        match parsed {
+            Ok(p) => self.parsed.push(Some(p)),
+            Err(e) => {
+                self.problems.push(LoadProblem {
+                    path: name,
+                    at: Some(e.at),
+                    span: Some((id, e.span)),
+                    message: e.message,
+                });
+                self.parsed.push(None);
+            }
+        }
+        id
+    }
+
+    pub fn nginx(&self, id: FileId) -> Option<&nginx::Config> {
+        match self.parsed.get(id.0 as usize)? {
+            Some(Parsed::Nginx(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn fpm(&self, id: FileId) -> Option<&fpm::Config> {
+        match self.parsed.get(id.0 as usize)? {
+            Some(Parsed::Fpm(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn files_of(&self, lang: Language) -> impl Iterator<Item = FileId> + '_ {
+        self.discovered.iter().copied().filter(move |&id| self.sources.get(id).language == lang)
+    }
+
+    /// The canonical path a file was read from (None for built-in and in-memory files).
+    pub fn canonical_path(&self, id: FileId) -> Option<&Path> {
+        self.by_canonical.iter().find(|(_, &v)| v == id).map(|(k, _)| k.as_path()).filter(|_| self.sources.get(id).disk_path().is_some())
+    }
+
+    fn disk_path(&self, id: FileId) -> Option<PathBuf> {
+        self.sources.get(id).disk_path().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+    }
+
+    fn inside_roots(&self, path: &Path) -> bool {
+        self.roots.iter().any(|r| path.starts_with(r))
+    }
+
+    /// Resolve an nginx `include` written in `from`, whose entry point (if known) has `prefix`.
+    pub fn resolve_nginx_include(&mut self, pattern: &str, from: FileId, prefix: Option<&Path>) -> Resolved {
+        let is_glob = has_glob(pattern);
+        let prefix = self.options.nginx_prefix.clone().or_else(|| prefix.map(Path::to_path_buf));
+        let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
+        let mut resolved = Resolved { is_glob, ..Resolved::default() };
+        for base_and_rel in candidates {
+            let matches = glob_paths(&base_and_rel);
+            let matches: Vec<PathBuf> = matches.into_iter().filter(|p| self.inside_roots(p)).collect();
+            if matches.is_empty() {
+                continue;
+            }
+            for m in matches {
+                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+                match self.load_file(&m, &canonical, Some(Language::Nginx)) {
+                    Some(id) if self.nginx(id).is_some() => resolved.files.push(id),
+                    _ => resolved.failed += 1,
+                }
+            }
+            return resolved;
+        }
+        if let Some(b) = builtin::lookup(pattern, self.options.platform) {
+            resolved.files.push(self.builtin_file(b));
+        }
+        resolved
+    }
+
+    /// Resolve a php-fpm `include=` written in `from`.
+    pub fn resolve_fpm_include(&mut self, pattern: &str, from: FileId) -> Resolved {
+        let is_glob = has_glob(pattern);
+        let candidates = self.candidate_paths(pattern, from, None, &[]);
+        let mut resolved = Resolved { is_glob, ..Resolved::default() };
+        for candidate in candidates {
+            let matches: Vec<PathBuf> =
+                glob_paths(&candidate).into_iter().filter(|p| self.inside_roots(p)).collect();
+            if matches.is_empty() {
+                continue;
+            }
+            for m in matches {
+                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+                match self.load_file(&m, &canonical, Some(Language::PhpFpm)) {
+                    Some(id) if self.fpm(id).is_some() => resolved.files.push(id),
+                    _ => resolved.failed += 1,
+                }
+            }
+            return resolved;
+        }
+        resolved
+    }
+
+    fn builtin_file(&mut self, b: &'static builtin::Builtin) -> FileId {
+        if let Some(&id) = self.builtins.get(b.rel_path) {
+            return id;
+        }
+        let platform = self.options.platform;
+        let id = self.add_text(
+            b.display_name(platform),
+            Origin::Builtin { distro: platform.as_str() },
+            Language::Nginx,
+            b.text.to_owned(),
+        );
+        self.builtins.insert(b.rel_path, id);
+        id
+    }
+
+    /// Where a pattern might live, best first: user mappings, the standard config roots mapped
+    /// onto `prefix`, `prefix` itself, then the including file's directory and its ancestors
+    /// (inside the lint roots), then ever shorter tails of an absolute path.
+    fn candidate_paths(&self, pattern: &str, from: FileId, prefix: Option<&Path>, std_roots: &[&str]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let from_dir = self.disk_path(from).and_then(|p| p.parent().map(Path::to_path_buf));
+        let mut ancestors: Vec<PathBuf> = Vec::new();
+        if let Some(dir) = &from_dir {
+            for a in dir.ancestors() {
+                if !self.inside_roots(a) {
+                    break;
+                }
+                ancestors.push(a.to_path_buf());
+            }
+        }
+        if pattern.starts_with('/') {
+            for (from_prefix, to) in &self.options.path_maps {
+                if let Some(rest) = strip_dir_prefix(pattern, from_prefix) {
+                    out.push(to.join(rest));
+                }
+            }
+            for root in std_roots {
+                if let Some(rest) = strip_dir_prefix(pattern, root) {
+                    if let Some(p) = prefix {
+                        out.push(p.join(rest));
+                    }
+                    out.extend(ancestors.iter().map(|a| a.join(rest)));
+                }
+            }
+            // `/etc/php/8.2/fpm/pool.d/*.conf` from `<tree>/etc/php/8.2/fpm/php-fpm.conf`:
+            // try the tails that keep at least two components, longest first.
+            let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+            for skip in 0..comps.len().saturating_sub(1) {
+                let tail = comps[skip..].join("/");
+                if let Some(p) = prefix {
+                    out.push(p.join(&tail));
+                }
+                out.extend(ancestors.iter().map(|a| a.join(&tail)));
+            }
+        } else {
+            if let Some(p) = prefix {
+                out.push(p.join(pattern));
+            }
+            out.extend(ancestors.iter().map(|a| a.join(pattern)));
+        }
+        out.into_iter().map(|p| normalize(&p)).collect()
+    }
+}
+
+fn strip_dir_prefix<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
+    let dir = dir.trim_end_matches('/');
+    path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+pub fn has_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// Lexically remove `.` and `..` (no file system access, so no escape through symlinks).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Expand a glob the way glob(3) does for nginx: component by component, sorted, hidden files
+/// only when the component itself starts with '.'.
+pub fn glob_paths(pattern: &Path) -> Vec<PathBuf> {
+    let mut current = vec![PathBuf::new()];
+    let comps: Vec<Component> = pattern.components().collect();
+    for (i, comp) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        let s = comp.as_os_str().to_string_lossy();
+        let mut next = Vec::new();
+        if !has_glob(&s) {
+            for base in current {
+                let p = base.join(comp.as_os_str());
+                if last || p.is_dir() {
+                    next.push(p);
+                }
+            }
+        } else {
+            let Ok(matcher) = globset::GlobBuilder::new(&s).literal_separator(true).build() else {
+                return Vec::new();
+            };
+            let matcher = matcher.compile_matcher();
+            for base in current {
+                let Ok(entries) = std::fs::read_dir(&base) else { continue };
+                let mut names: Vec<String> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| (!n.starts_with('.') || s.starts_with('.')) && matcher.is_match(n))
+                    .collect();
+                names.sort();
+                for n in names {
+                    let p = base.join(&n);
+                    if last || p.is_dir() {
+                        next.push(p);
+                    }
+                }
+            }
+        }
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    current.into_iter().filter(|p| p.is_file()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_is_sorted_and_skips_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["b.conf", "a.conf", ".hidden.conf", "c.txt"] {
+            std::fs::write(dir.path().join(n), "").unwrap();
+        }
+        let got: Vec<String> = glob_paths(&dir.path().join("*.conf"))
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(got, ["a.conf", "b.conf"]);
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+    }
+}

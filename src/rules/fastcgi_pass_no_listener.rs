@@ -1,0 +1,173 @@
+use crate::diagnostic::Label;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::address::{parse_target, reaches, similarity, Listen, Reach, Target};
+use crate::model::fpm::{Pool, Setting};
+use crate::model::nginx::DirRef;
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::source::FileId;
+use crate::syntax::nginx::{Quote, Word};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a `fastcgi_pass` whose address, directly or through an `upstream`, matches no
+    /// PHP-FPM pool's `listen` in the linted tree.
+    ///
+    /// ## Why it matters
+    /// Every request to that location answers 502 Bad Gateway. nginx logs
+    /// `connect() to unix:/run/php/php8.1-fpm.sock failed (2: No such file or directory) while connecting to upstream`
+    /// for a socket, or `connect() failed (111: Connection refused) while connecting to upstream`
+    /// for a TCP port. When every server of an upstream is dead, nginx logs `no live upstreams`.
+    /// Neither `nginx -t` nor `php-fpm -t` can see this: each reads only its own half.
+    ///
+    /// Addresses are matched as the kernel would: `/var/run` is `/run`; a pool listening on a
+    /// bare port or `[::]` accepts 127.0.0.1 and ::1; a pool listening on `localhost:9000`
+    /// binds only `::1` (the resolver's first answer on Debian), so nginx's `127.0.0.1:9000`
+    /// is refused; a docker service name (`app:9000`) is matched on its port.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     include fastcgi.conf;
+    ///     fastcgi_pass unix:/run/php/php8.1-fpm.sock;   # the pool listens on php8.2-fpm.sock
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     include fastcgi.conf;
+    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// }
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix rewrites the address to the pool's listener. It is safe when the tree has
+    /// exactly one listener it could mean, and unsafe (a guess: the closest one) when it has
+    /// several.
+    ///
+    /// ## References
+    /// - nginx: `fastcgi_pass` (ngx_http_fastcgi_module), `upstream` (ngx_http_upstream_module)
+    /// - php-fpm: pool `listen` directive
+    pub struct FastcgiPassNoListener {
+        name: "fastcgi-pass-no-listener",
+        category: Join,
+        severity: Error,
+        fix: Sometimes,
+    }
+}
+
+impl Rule for FastcgiPassNoListener {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
+        // With no pools, or a pool whose address only the environment knows, nothing can be
+        // called dead: fastcgi-pass-unverifiable says so instead.
+        if cx.fpm.is_empty() || cx.fpm.unknown_listeners().next().is_some() {
+            return Vec::new();
+        }
+        let listeners = cx.fpm.listeners();
+        let mut out = Vec::new();
+        for site in cx.nginx.fastcgi_sites() {
+            let Some(word) = site.pass.directive.args().first() else { continue };
+            match parse_target(&word.value) {
+                Target::Dynamic(_) => {}
+                Target::Upstream(name) => {
+                    let Some(upstream) = cx.nginx.upstream(site.root, &name) else { continue };
+                    let live: Vec<_> = upstream.servers.iter().filter(|s| !is_down(s)).collect();
+                    let dead: Vec<(&DirRef<'_>, &Word, Target)> = live
+                        .iter()
+                        .filter_map(|s| {
+                            let w = s.directive.args().first()?;
+                            let t = parse_target(&w.value);
+                            (!matches!(t, Target::Dynamic(_) | Target::Upstream(_)) && !reached(&t, &listeners))
+                                .then_some((*s, w, t))
+                        })
+                        .collect();
+                    let all_dead = !live.is_empty() && dead.len() == live.len();
+                    for (server, w, t) in dead {
+                        let mut f = dead_target(server.file, w, &t, &listeners);
+                        f.message = format!("upstream `{name}` server `{}` reaches no PHP-FPM pool", w.value);
+                        if all_dead {
+                            f.message.push_str(&format!(
+                                "; every server of `{name}` is dead, so nginx logs `no live upstreams`"
+                            ));
+                        }
+                        out.push(f.label(Label::secondary(site.pass.file, word.span, format!("passes to upstream `{name}`"))));
+                    }
+                }
+                t => {
+                    if !reached(&t, &listeners) {
+                        let mut f = dead_target(site.pass.file, word, &t, &listeners);
+                        f.message = format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `server ... down;` is taken out of rotation on purpose.
+fn is_down(server: &DirRef<'_>) -> bool {
+    server.directive.args().iter().skip(1).any(|a| a.value == "down")
+}
+
+fn reached(target: &Target, listeners: &[(&Pool<'_>, Listen, Setting<'_>)]) -> bool {
+    listeners.iter().any(|(_, l, _)| reaches(target, l) != Reach::No)
+}
+
+fn errno_line(target: &Target, word: &str) -> String {
+    match target {
+        Target::Unix(_) => format!("connect() to {word} failed (2: No such file or directory) while connecting to upstream"),
+        _ => "connect() failed (111: Connection refused) while connecting to upstream".to_owned(),
+    }
+}
+
+fn dead_target(
+    file: FileId,
+    word: &Word,
+    target: &Target,
+    listeners: &[(&Pool<'_>, Listen, Setting<'_>)],
+) -> Finding {
+    // Distinct listeners, closest first.
+    let mut ranked: Vec<&(&Pool<'_>, Listen, Setting<'_>)> = Vec::new();
+    for l in listeners {
+        if !ranked.iter().any(|r| r.1 == l.1) {
+            ranked.push(l);
+        }
+    }
+    ranked.sort_by_key(|(_, l, _)| std::cmp::Reverse(similarity(target, l)));
+
+    let primary = Label::primary(file, word.span, "nothing listens here");
+    let mut finding = Finding::new(String::new(), primary).help(format!(
+        "requests here answer 502 Bad Gateway; nginx logs `{}`. Point fastcgi_pass at an address a pool listens on, or change the pool's `listen`.",
+        errno_line(target, &word.value)
+    ));
+    if let Some((pool, listen, setting)) = ranked.first() {
+        finding = finding.label(Label::secondary(
+            setting.file,
+            setting.value_span(),
+            format!("pool [{}] listens on {listen}: probably the one meant", pool.name),
+        ));
+        let replacement = quote_like(word, &listen.as_nginx_target(target));
+        let applicability = if ranked.len() == 1 { Applicability::Safe } else { Applicability::Unsafe };
+        finding = finding.fix(Some(Fix::new(
+            format!("point it at {replacement} (pool [{}])", pool.name),
+            applicability,
+            vec![Edit::replace(file, word.span, replacement)],
+        )));
+    }
+    finding
+}
+
+/// Keep the author's quoting when rewriting a word.
+pub(crate) fn quote_like(word: &Word, value: &str) -> String {
+    match word.quote {
+        Quote::None => value.to_owned(),
+        Quote::Double => format!("\"{value}\""),
+        Quote::Single => format!("'{value}'"),
+    }
+}

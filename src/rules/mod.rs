@@ -1,0 +1,186 @@
+//! The rules, and the one registry table that gives each its stable code.
+//!
+//! A rule lives in its own file: its documentation (the doc comment, printed by `explain`),
+//! its metadata, and its check. Rules never print and never touch the file system: they read
+//! the [`LintContext`] and return [`Finding`]s; the runner turns those into [`Diagnostic`]s
+//! with the code and severity from this table.
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::fix::Fix;
+use crate::model::fpm::FpmModel;
+use crate::model::nginx::NginxModel;
+use crate::project::Project;
+use crate::settings::Settings;
+
+mod fastcgi_pass_no_listener;
+mod fastcgi_pass_unverifiable;
+mod include_cycle;
+mod include_not_found;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Problems in the configuration files themselves (includes).
+    Files,
+    /// nginx and PHP-FPM joined: does the request reach a worker?
+    Join,
+    /// nginx FastCGI and proxy locations.
+    Nginx,
+    /// PHP-FPM pools.
+    Fpm,
+}
+
+/// Whether a rule can offer a fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixAvailability {
+    Always,
+    Sometimes,
+    Never,
+}
+
+pub struct RuleMeta {
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub fix: FixAvailability,
+    /// The rule's doc comment, as written.
+    pub docs: &'static str,
+}
+
+/// What a rule sees.
+pub struct LintContext<'a, 'p> {
+    pub project: &'p Project,
+    pub nginx: &'a NginxModel<'p>,
+    pub fpm: &'a FpmModel<'p>,
+    pub settings: &'a Settings,
+}
+
+/// What a rule reports; the runner adds code, name and (unless overridden) severity.
+#[derive(Debug)]
+pub struct Finding {
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+    pub severity: Option<Severity>,
+}
+
+impl Finding {
+    pub fn new(message: impl Into<String>, primary: Label) -> Self {
+        Finding { message: message.into(), labels: vec![primary], help: None, fix: None, severity: None }
+    }
+    pub fn label(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    pub fn fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding>;
+}
+
+/// Declare a rule type whose doc comment becomes its `explain` text.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $ty:ident {
+            name: $name:literal,
+            category: $category:ident,
+            severity: $severity:ident,
+            fix: $fix:ident $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $ty;
+
+        impl $ty {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                name: $name,
+                category: $crate::rules::Category::$category,
+                severity: $crate::diagnostic::Severity::$severity,
+                fix: $crate::rules::FixAvailability::$fix,
+                docs: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// The registry: code -> rule, in order. Codes are stable and never reused.
+/// NFL0xx files, NFL1xx nginx <-> PHP-FPM join, NFL2xx nginx locations, NFL3xx PHP-FPM pools.
+pub static RULES: &[(&str, &dyn Rule)] = &[
+    ("NFL001", &include_not_found::IncludeNotFound),
+    ("NFL002", &include_cycle::IncludeCycle),
+    ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
+    ("NFL105", &fastcgi_pass_unverifiable::FastcgiPassUnverifiable),
+];
+
+/// A rule by code or kebab-case name.
+pub fn lookup(code_or_name: &str) -> Option<(&'static str, &'static dyn Rule)> {
+    RULES
+        .iter()
+        .find(|(code, rule)| code.eq_ignore_ascii_case(code_or_name) || rule.meta().name == code_or_name)
+        .map(|&(c, r)| (c, r))
+}
+
+/// The rule's documentation as plain text (doc comment markers removed).
+pub fn docs_text(meta: &RuleMeta) -> String {
+    meta.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+}
+
+/// Run the enabled rules and return their diagnostics, sorted and deduplicated (a file
+/// included from several places is checked in each, but a finding is reported once).
+pub fn run(cx: &LintContext<'_, '_>, enabled: impl Fn(&str, &RuleMeta) -> Option<Severity>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for &(code, rule) in RULES {
+        let meta = rule.meta();
+        let Some(severity) = enabled(code, meta) else { continue };
+        for f in rule.check(cx) {
+            out.push(Diagnostic {
+                code,
+                name: meta.name,
+                severity: f.severity.unwrap_or(severity),
+                message: f.message,
+                labels: f.labels,
+                help: f.help,
+                fix: f.fix,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
+    out.dedup_by(|a, b| a.code == b.code && a.labels == b.labels && a.message == b.message);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, rule) in RULES {
+            let m = rule.meta();
+            assert!(seen.insert(*code), "duplicate code {code}");
+            assert!(seen.insert(m.name), "duplicate name {}", m.name);
+            let docs = docs_text(m);
+            for section in ["## What it does", "## Why it matters", "## Example"] {
+                assert!(docs.contains(section), "{code} {} lacks {section}", m.name);
+            }
+        }
+    }
+}
