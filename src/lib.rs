@@ -1,14 +1,18 @@
 //! nginx-fpm-lint: lint and fix nginx + PHP-FPM configurations together.
+//!
+//! Data flows one way: discover -> parse (pest grammars, lossless trees) -> model (nginx
+//! inheritance, FPM pools, the join) -> rules -> diagnostics -> report or fix.
 
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod lint;
-pub mod source;
-pub mod syntax;
 pub mod model;
 pub mod parse_json;
 pub mod project;
+pub mod report;
 pub mod rules;
 pub mod settings;
+pub mod source;
+pub mod syntax;
