@@ -1,5 +1,9 @@
 //! Edits, fixes and their safety. Applying them and rendering diffs lives in submodules.
 
+pub mod apply;
+pub mod diff;
+pub mod write;
+
 use crate::source::{FileId, Span};
 
 /// How sure a fix is of itself.

@@ -1,0 +1,197 @@
+//! Unified diffs that `git apply` and `patch -p1` accept.
+
+use std::fmt::Write as _;
+
+use similar::{Algorithm, DiffOp};
+
+const CONTEXT: usize = 3;
+
+/// Split into lines that keep their terminator. Only `\n` ends a line: a `\r` stays part of the
+/// line, so CRLF files round-trip byte for byte, as `git apply` and `patch` expect.
+fn lines(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
+/// Quote a path the way git does when it contains characters that would otherwise end or
+/// garble the name (both `git apply` and GNU patch read these C-style quotes back).
+fn header_path(prefix: &str, path: &str) -> String {
+    let needs_quotes = path
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c == ' ' || c.is_control());
+    if !needs_quotes {
+        return format!("{prefix}{path}");
+    }
+    let mut out = String::from("\"");
+    for c in prefix.chars().chain(path.chars()) {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "\\{b:03o}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Hunk range as diff writes it: 1-based start, except that an empty range names the line
+/// before it (so `0` at the top of the file).
+fn range(start: usize, len: usize) -> String {
+    let first = if len == 0 { start } else { start + 1 };
+    format!("{first},{len}")
+}
+
+fn push_line(out: &mut String, sign: char, line: &str) {
+    out.push(sign);
+    out.push_str(line);
+    if !line.ends_with('\n') {
+        // Only the file's last line can lack a terminator.
+        out.push_str("\n\\ No newline at end of file\n");
+    }
+}
+
+/// The unified diff turning `old` into `new`, with `--- a/PATH` / `+++ b/PATH` headers and 3
+/// lines of context; empty when the texts are equal. `path` is relative with `/` separators.
+/// Diffs of several files can be concatenated into one patch.
+pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let old_lines = lines(old);
+    let new_lines = lines(new);
+    let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    let mut out = String::new();
+    let _ = writeln!(out, "--- {}", header_path("a/", path));
+    let _ = writeln!(out, "+++ {}", header_path("b/", path));
+    for group in similar::group_diff_ops(ops, CONTEXT) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let old_start = first.old_range().start;
+        let new_start = first.new_range().start;
+        let old_len = last.old_range().end - old_start;
+        let new_len = last.new_range().end - new_start;
+        let _ = writeln!(
+            out,
+            "@@ -{} +{} @@",
+            range(old_start, old_len),
+            range(new_start, new_len)
+        );
+        for op in &group {
+            match *op {
+                DiffOp::Equal { old_index, len, .. } => {
+                    for line in &old_lines[old_index..old_index + len] {
+                        push_line(&mut out, ' ', line);
+                    }
+                }
+                DiffOp::Delete {
+                    old_index, old_len, ..
+                } => {
+                    for line in &old_lines[old_index..old_index + old_len] {
+                        push_line(&mut out, '-', line);
+                    }
+                }
+                DiffOp::Insert {
+                    new_index, new_len, ..
+                } => {
+                    for line in &new_lines[new_index..new_index + new_len] {
+                        push_line(&mut out, '+', line);
+                    }
+                }
+                DiffOp::Replace {
+                    old_index,
+                    old_len,
+                    new_index,
+                    new_len,
+                } => {
+                    for line in &old_lines[old_index..old_index + old_len] {
+                        push_line(&mut out, '-', line);
+                    }
+                    for line in &new_lines[new_index..new_index + new_len] {
+                        push_line(&mut out, '+', line);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_texts_give_empty_diff() {
+        assert_eq!(unified_diff("a\nb\n", "a\nb\n", "x.conf"), "");
+        assert_eq!(unified_diff("", "", "x.conf"), "");
+    }
+
+    #[test]
+    fn simple_replacement() {
+        let d = unified_diff("a\nb\nc\n", "a\nB\nc\n", "sites/x.conf");
+        assert_eq!(
+            d,
+            "--- a/sites/x.conf\n+++ b/sites/x.conf\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+        );
+    }
+
+    #[test]
+    fn context_is_three_lines_and_far_changes_split_hunks() {
+        let old: String = (1..=20).map(|i| format!("{i}\n")).collect();
+        let new: String = (1..=20)
+            .map(|i| match i {
+                2 => "two\n".to_string(),
+                19 => "nineteen\n".to_string(),
+                i => format!("{i}\n"),
+            })
+            .collect();
+        let d = unified_diff(&old, &new, "f");
+        assert!(
+            d.contains("@@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n"),
+            "{d}"
+        );
+        assert!(
+            d.contains("@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n+nineteen\n 20\n"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn missing_final_newline_is_marked() {
+        let d = unified_diff("a\nb", "a\nb\n", "f");
+        assert_eq!(
+            d,
+            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n"
+        );
+        let d = unified_diff("a\n", "a\nb", "f");
+        assert!(d.ends_with("+b\n\\ No newline at end of file\n"), "{d}");
+    }
+
+    #[test]
+    fn crlf_is_kept() {
+        let d = unified_diff("a\r\nb\r\n", "a\r\nc\r\n", "f");
+        assert!(d.contains(" a\r\n-b\r\n+c\r\n"), "{d:?}");
+    }
+
+    #[test]
+    fn insertion_into_empty_file_names_line_zero() {
+        let d = unified_diff("", "x\n", "f");
+        assert!(d.contains("@@ -0,0 +1,1 @@\n+x\n"), "{d}");
+    }
+
+    #[test]
+    fn odd_paths_are_quoted() {
+        assert_eq!(header_path("a/", "x y.conf"), "\"a/x y.conf\"");
+        assert_eq!(header_path("a/", "q\"\\.conf"), "\"a/q\\\"\\\\.conf\"");
+        assert_eq!(header_path("a/", "café.conf"), "a/café.conf");
+    }
+}
