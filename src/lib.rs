@@ -13,6 +13,7 @@ pub mod parse_json;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod settings;
 pub mod source;
 pub mod syntax;

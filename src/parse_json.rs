@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::model::nginx::IncludeMap;
-use crate::project::{LoadProblem, Project};
+use crate::project::Project;
+use crate::report::Problem;
 use crate::source::{FileId, Language, SourceFile};
 use crate::syntax::fpm;
 use crate::syntax::nginx::{self, Node};
@@ -42,7 +43,7 @@ pub fn render(project: &Project, includes: &IncludeMap, with_comments: bool) -> 
     })
 }
 
-fn problem_json(p: &LoadProblem) -> Value {
+fn problem_json(p: &Problem) -> Value {
     json!({
         "file": p.path,
         "line": p.at.map(|a| a.line),

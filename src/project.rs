@@ -9,7 +9,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::discover;
 use crate::model::builtin::{self, Platform};
-use crate::source::{read_text, FileId, LineCol, Language, Origin, SourceFile, SourceMap, Span};
+use crate::report::Problem;
+use crate::source::{read_text, FileId, Language, Origin, SourceFile, SourceMap};
 use crate::syntax::{fpm, nginx};
 
 /// Absolute config roots that mean "the directory holding nginx.conf".
@@ -39,15 +40,6 @@ impl Default for Options {
     }
 }
 
-/// A file that could not be read or parsed. Reported as an error; the run exits 2.
-#[derive(Clone, Debug)]
-pub struct LoadProblem {
-    pub path: String,
-    pub at: Option<LineCol>,
-    pub span: Option<(FileId, Span)>,
-    pub message: String,
-}
-
 pub enum Parsed {
     Nginx(nginx::Config),
     Fpm(fpm::Config),
@@ -58,7 +50,7 @@ pub struct Project {
     pub sources: SourceMap,
     /// Parsed trees by FileId (None for files that failed to parse).
     parsed: Vec<Option<Parsed>>,
-    pub problems: Vec<LoadProblem>,
+    pub problems: Vec<Problem>,
     /// Canonical lint roots (directories); includes resolve only inside them.
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
@@ -100,7 +92,7 @@ impl Project {
         }
         let (found, walk_problems) = discover::discover(paths);
         for w in walk_problems {
-            project.problems.push(LoadProblem {
+            project.problems.push(Problem {
                 path: project.display(&w.path),
                 at: None,
                 span: None,
@@ -152,7 +144,7 @@ impl Project {
         let text = match self.options.overrides.get(canonical).cloned().map_or_else(|| read_text(path), Ok) {
             Ok(t) => t,
             Err(e) => {
-                self.problems.push(LoadProblem { path: name, at: None, span: None, message: e.to_string() });
+                self.problems.push(Problem { path: name, at: None, span: None, message: e.to_string() });
                 return None;
             }
         };
@@ -171,7 +163,7 @@ impl Project {
         match parsed {
             Ok(p) => self.parsed.push(Some(p)),
             Err(e) => {
-                self.problems.push(LoadProblem {
+                self.problems.push(Problem {
                     path: name,
                     at: Some(e.at),
                     span: Some((id, e.span)),
