@@ -75,3 +75,72 @@ fn every_nginx_file_parses_and_round_trips() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn every_fpm_file_parses_or_is_refused_like_php_fpm() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut files: Vec<String> = walkdir::WalkDir::new(dir.join("php-fpm"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(&dir).unwrap();
+            rel.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 43, "the corpus holds 43 php-fpm files");
+    let refused = list(&dir, "INVALID-php-fpm.txt");
+    assert_eq!(refused.len(), 3);
+    let mut failures = Vec::new();
+    for rel in &files {
+        let text = std::fs::read_to_string(dir.join(rel)).unwrap();
+        match fpm::parse(&text) {
+            Ok(c) if !refused.contains(rel) => {
+                if let Err(e) = leaves_cover(c.leaves(), text.len()) {
+                    failures.push(format!("{rel}: {e}"));
+                }
+                if c.print(&text) != text {
+                    failures.push(format!("{rel}: printing does not give the input back"));
+                }
+            }
+            Ok(_) => failures.push(format!("{rel}: php-fpm refuses its syntax, we accepted it")),
+            Err(e) if refused.contains(rel) => {
+                // XML files are refused at line 1; the others at their first "#" line.
+                let expected = if text
+                    .trim_start_matches('\u{FEFF}')
+                    .trim_start()
+                    .starts_with("<?xml")
+                {
+                    1
+                } else {
+                    1 + text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with('#'))
+                        .expect("a refused non-XML file has a \"#\" line")
+                };
+                if e.at.line as usize != expected {
+                    failures.push(format!(
+                        "{rel}: refused at line {}, expected {expected}: {e}",
+                        e.at.line
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("{rel}:{e}")),
+        }
+    }
+    for rel in &refused {
+        if !files.contains(rel) {
+            failures.push(format!(
+                "{rel}: listed in INVALID-php-fpm.txt but not found"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} files:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
