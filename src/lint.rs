@@ -1,8 +1,12 @@
 //! One lint pass: load, resolve includes, build both models, run the rules.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::apply::{fix_until_stable, FixOutcome};
+use crate::fix::{Applicability, Fix};
+use crate::source::FileId;
 use crate::model::{fpm, nginx};
 use crate::project::{Options, Project};
 use crate::rules::{self, LintContext, RuleMeta};
@@ -36,3 +40,87 @@ pub fn lint_project(mut project: Project, settings: &Settings, select: Selector<
     };
     LintOutput { project, diagnostics }
 }
+
+/// Fix rounds before giving up on convergence.
+const MAX_FIX_ROUNDS: usize = 10;
+
+pub struct Fixed {
+    /// New text per file of the first run's project, only for files that changed.
+    pub changed: BTreeMap<FileId, String>,
+    pub applied: usize,
+    /// The lint run over the fixed texts: what remains.
+    pub after: LintOutput,
+    /// A round whose edits broke a file was undone; says which.
+    pub warning: Option<String>,
+}
+
+/// Apply fixes round after round (re-linting the edited texts in memory) until none apply.
+pub fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, settings: &Settings, threshold: Applicability) -> Fixed {
+    let project = &first.project;
+    // Only files read from disk can be edited; packaged (built-in) files never are.
+    let editable: BTreeMap<FileId, PathBuf> = project
+        .sources
+        .iter()
+        .filter_map(|(id, _)| project.canonical_path(id).map(|p| (id, p.to_path_buf())))
+        .collect();
+    let initial: BTreeMap<FileId, String> =
+        editable.keys().map(|&id| (id, project.sources.get(id).text.clone())).collect();
+
+    let relint = |texts: &BTreeMap<FileId, String>| -> LintOutput {
+        let mut opts = options.clone();
+        for (id, text) in texts {
+            if *text != project.sources.get(*id).text {
+                opts.overrides.insert(editable[id].clone(), text.clone());
+            }
+        }
+        lint_project(Project::load(paths, opts), settings, &all_rules)
+    };
+    // Map a re-lint's files back to the first run's ids through their canonical paths.
+    let by_path: BTreeMap<&PathBuf, FileId> = editable.iter().map(|(id, p)| (p, *id)).collect();
+
+    let round = |texts: &BTreeMap<FileId, String>| -> Result<Vec<Fix>, (FileId, String)> {
+        let out = relint(texts);
+        let map_id = |id: FileId| out.project.canonical_path(id).and_then(|p| by_path.get(&p.to_path_buf()).copied());
+        // A file that parsed before and not after the edits: the fix broke it.
+        for p in &out.project.problems {
+            if let Some((id, _)) = p.span {
+                if let Some(orig) = map_id(id) {
+                    if texts[&orig] != project.sources.get(orig).text {
+                        return Err((orig, p.location() + ": " + &p.message));
+                    }
+                }
+            }
+        }
+        let mut fixes = Vec::new();
+        for d in &out.diagnostics {
+            let Some(fix) = &d.fix else { continue };
+            if fix.applicability < threshold {
+                continue;
+            }
+            let edits: Option<Vec<_>> = fix
+                .edits
+                .iter()
+                .map(|e| map_id(e.file).map(|file| crate::fix::Edit { file, ..e.clone() }))
+                .collect();
+            if let Some(edits) = edits {
+                fixes.push(Fix::new(fix.message.clone(), fix.applicability, edits));
+            }
+        }
+        Ok(fixes)
+    };
+
+    let mut warning = None;
+    let outcome: FixOutcome = match fix_until_stable(initial.clone(), MAX_FIX_ROUNDS, round) {
+        Ok(o) => o,
+        Err(e) => {
+            let name = &project.sources.get(e.file).name;
+            warning = Some(format!("a fix left {name} unparsable ({}); that round was not applied", e.error));
+            e.kept
+        }
+    };
+    let changed: BTreeMap<FileId, String> =
+        outcome.texts.into_iter().filter(|(id, text)| *text != initial[id]).collect();
+    let after = relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect());
+    Fixed { changed, applied: outcome.applied.len(), after, warning }
+}
+

@@ -3,29 +3,22 @@
 //! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it (or, with
 //! `--diff`, a non-empty diff); 2 usage, I/O or syntax errors.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, FailOn, Format, LintArgs, ParseArgs, TreeArgs};
 use crate::diagnostic::Severity;
-use crate::fix::apply::{fix_until_stable, FixOutcome};
 use crate::fix::diff::unified_diff;
 use crate::fix::write::write_atomic;
-use crate::fix::{Applicability, Fix};
-use crate::lint::{all_rules, lint_paths, lint_project, LintOutput};
+use crate::fix::Applicability;
+use crate::lint::{all_rules, fix_all, lint_paths, Fixed};
 use crate::project::{Options, Project};
 use crate::report::{self, HumanOptions, Report};
 use crate::rules::{self, RULES};
 use crate::settings::Settings;
-use crate::source::FileId;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
-
-/// Fix rounds before giving up on convergence.
-const MAX_FIX_ROUNDS: usize = 10;
 
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
@@ -107,13 +100,11 @@ fn lint(args: LintArgs) -> u8 {
     let threshold = if args.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
     let mut fixed: Option<Fixed> = None;
     if args.fix || args.diff {
-        match fix_all(&first, &args.paths, &options, &settings, threshold) {
-            Ok(f) => fixed = Some(f),
-            Err(message) => {
-                eprintln!("error: {message}");
-                return EXIT_ERROR;
-            }
+        let f = fix_all(&first, &args.paths, &options, &settings, threshold);
+        if let Some(w) = &f.warning {
+            eprintln!("warning: {w}");
         }
+        fixed = Some(f);
     }
 
     if args.diff {
@@ -196,83 +187,6 @@ fn lint(args: LintArgs) -> u8 {
     } else {
         EXIT_OK
     }
-}
-
-struct Fixed {
-    /// New text per file of the first run's project, only for files that changed.
-    changed: BTreeMap<FileId, String>,
-    applied: usize,
-    /// The lint run over the fixed texts: what remains.
-    after: LintOutput,
-}
-
-/// Apply fixes round after round (re-linting the edited texts in memory) until none apply.
-fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, settings: &Settings, threshold: Applicability) -> Result<Fixed, String> {
-    let project = &first.project;
-    // Only files read from disk can be edited; packaged (built-in) files never are.
-    let editable: BTreeMap<FileId, PathBuf> = project
-        .sources
-        .iter()
-        .filter_map(|(id, _)| project.canonical_path(id).map(|p| (id, p.to_path_buf())))
-        .collect();
-    let initial: BTreeMap<FileId, String> =
-        editable.keys().map(|&id| (id, project.sources.get(id).text.clone())).collect();
-
-    let relint = |texts: &BTreeMap<FileId, String>| -> LintOutput {
-        let mut opts = options.clone();
-        for (id, text) in texts {
-            if *text != project.sources.get(*id).text {
-                opts.overrides.insert(editable[id].clone(), text.clone());
-            }
-        }
-        lint_project(Project::load(paths, opts), settings, &all_rules)
-    };
-    // Map a re-lint's files back to the first run's ids through their canonical paths.
-    let by_path: BTreeMap<&PathBuf, FileId> = editable.iter().map(|(id, p)| (p, *id)).collect();
-
-    let round = |texts: &BTreeMap<FileId, String>| -> Result<Vec<Fix>, (FileId, String)> {
-        let out = relint(texts);
-        let map_id = |id: FileId| out.project.canonical_path(id).and_then(|p| by_path.get(&p.to_path_buf()).copied());
-        // A file that parsed before and not after the edits: the fix broke it.
-        for p in &out.project.problems {
-            if let Some((id, _)) = p.span {
-                if let Some(orig) = map_id(id) {
-                    if texts[&orig] != project.sources.get(orig).text {
-                        return Err((orig, p.location() + ": " + &p.message));
-                    }
-                }
-            }
-        }
-        let mut fixes = Vec::new();
-        for d in &out.diagnostics {
-            let Some(fix) = &d.fix else { continue };
-            if fix.applicability < threshold {
-                continue;
-            }
-            let edits: Option<Vec<_>> = fix
-                .edits
-                .iter()
-                .map(|e| map_id(e.file).map(|file| crate::fix::Edit { file, ..e.clone() }))
-                .collect();
-            if let Some(edits) = edits {
-                fixes.push(Fix::new(fix.message.clone(), fix.applicability, edits));
-            }
-        }
-        Ok(fixes)
-    };
-
-    let outcome: FixOutcome = match fix_until_stable(initial.clone(), MAX_FIX_ROUNDS, round) {
-        Ok(o) => o,
-        Err(e) => {
-            let name = &project.sources.get(e.file).name;
-            eprintln!("warning: a fix left {name} unparsable ({}); that round was not applied", e.error);
-            e.kept
-        }
-    };
-    let changed: BTreeMap<FileId, String> =
-        outcome.texts.into_iter().filter(|(id, text)| *text != initial[id]).collect();
-    let after = relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect());
-    Ok(Fixed { changed, applied: outcome.applied.len(), after })
 }
 
 fn terminal_width() -> usize {
