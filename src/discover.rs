@@ -23,14 +23,34 @@ pub struct WalkProblem {
 }
 
 /// Directories never worth walking into.
-const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules", "target", ".venv", "vendor"];
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "target",
+    ".venv",
+    "vendor",
+];
 
 /// Extension-less nginx files that packages ship under these names.
-const NGINX_BARE_NAMES: &[&str] =
-    &["fastcgi_params", "scgi_params", "uwsgi_params", "proxy_params", "mime.types", "nginx.conf"];
+const NGINX_BARE_NAMES: &[&str] = &[
+    "fastcgi_params",
+    "scgi_params",
+    "uwsgi_params",
+    "proxy_params",
+    "mime.types",
+    "nginx.conf",
+];
 
 /// Folders whose extension-less files are nginx site files (`sites-available/default`).
-const NGINX_SITE_DIRS: &[&str] = &["sites-available", "sites-enabled", "conf.d", "snippets", "vhosts.d"];
+const NGINX_SITE_DIRS: &[&str] = &[
+    "sites-available",
+    "sites-enabled",
+    "conf.d",
+    "snippets",
+    "vhosts.d",
+];
 
 /// Walk `paths` and return the candidate config files, sorted, each once.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
@@ -41,7 +61,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
             Err(e) => {
-                problems.push(WalkProblem { path: root.clone(), message: e.to_string() });
+                problems.push(WalkProblem {
+                    path: root.clone(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -54,7 +77,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
-                e.depth() == 0 || !(e.file_type().is_dir() && SKIP_DIRS.contains(&&*e.file_name().to_string_lossy()))
+                e.depth() == 0
+                    || !(e.file_type().is_dir()
+                        && SKIP_DIRS.contains(&&*e.file_name().to_string_lossy()))
             });
         for entry in walker {
             match entry {
@@ -69,7 +94,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
                     let message = if e.loop_ancestor().is_some() {
                         "symlink loop: this directory links back to one of its parents".to_owned()
                     } else {
-                        e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
+                        e.io_error()
+                            .map_or_else(|| e.to_string(), ToString::to_string)
                     };
                     problems.push(WalkProblem { path, message });
                 }
@@ -82,27 +108,48 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
 fn push(found: &mut Vec<Found>, seen: &mut HashSet<PathBuf>, path: PathBuf, explicit: bool) {
     let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     if seen.insert(canonical.clone()) {
-        found.push(Found { path, canonical, explicit });
+        found.push(Found {
+            path,
+            canonical,
+            explicit,
+        });
     }
 }
 
 /// Worth reading when found by walking a directory.
 pub fn is_candidate(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     if name.ends_with(".conf") || name.ends_with(".nginx") || name.ends_with(".vhost") {
         return true;
     }
     if NGINX_BARE_NAMES.contains(&&*name) {
         return true;
     }
-    let parent = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy()).unwrap_or_default();
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     NGINX_SITE_DIRS.contains(&&*parent) && !NOT_CONFIG_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
 /// Site directories hold files named for their domain (`shop.example.com`), so any name counts
 /// there except these leftovers.
 const NOT_CONFIG_SUFFIXES: &[&str] = &[
-    ".md", ".txt", ".bak", ".orig", ".rej", ".swp", "~", ".dpkg-old", ".dpkg-dist", ".example", ".sample",
+    ".md",
+    ".txt",
+    ".bak",
+    ".orig",
+    ".rej",
+    ".swp",
+    "~",
+    ".dpkg-old",
+    ".dpkg-dist",
+    ".example",
+    ".sample",
 ];
 
 /// Decide the language of a file from its path and text.
@@ -130,9 +177,11 @@ pub fn classify(path: &Path, text: &str) -> Language {
             fpm += 2;
         }
     }
-    let path_says_fpm = ["php-fpm", "fpm/", "fpm.d/", "pool.d/", "-fpm", "fpm-pool", "fpm_pool"]
-        .iter()
-        .any(|h| lower.contains(h))
+    let path_says_fpm = [
+        "php-fpm", "fpm/", "fpm.d/", "pool.d/", "-fpm", "fpm-pool", "fpm_pool",
+    ]
+    .iter()
+    .any(|h| lower.contains(h))
         && !lower.contains("nginx");
     if fpm > nginx || (fpm == nginx && path_says_fpm) {
         Language::PhpFpm
@@ -142,10 +191,14 @@ pub fn classify(path: &Path, text: &str) -> Language {
 }
 
 fn is_ini_assignment(line: &str) -> bool {
-    let Some((key, _)) = line.split_once('=') else { return false };
+    let Some((key, _)) = line.split_once('=') else {
+        return false;
+    };
     let key = key.trim_end();
     !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-[]$/".contains(c))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-[]$/".contains(c))
         && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
@@ -156,11 +209,20 @@ mod tests {
     #[test]
     fn classifies_by_content() {
         let p = Path::new("x.conf");
-        assert_eq!(classify(p, "[www]\nlisten = /run/php.sock\npm = dynamic\n"), Language::PhpFpm);
-        assert_eq!(classify(p, "; comment\npm.max_children = 5\n"), Language::PhpFpm);
+        assert_eq!(
+            classify(p, "[www]\nlisten = /run/php.sock\npm = dynamic\n"),
+            Language::PhpFpm
+        );
+        assert_eq!(
+            classify(p, "; comment\npm.max_children = 5\n"),
+            Language::PhpFpm
+        );
         assert_eq!(classify(p, "server {\n listen 80;\n}\n"), Language::Nginx);
         assert_eq!(classify(p, "fastcgi_param A b;\n"), Language::Nginx);
-        assert_eq!(classify(Path::new("php-fpm.d/x.conf"), ""), Language::PhpFpm);
+        assert_eq!(
+            classify(Path::new("php-fpm.d/x.conf"), ""),
+            Language::PhpFpm
+        );
         assert_eq!(classify(Path::new("nginx/x.conf"), ""), Language::Nginx);
     }
 
@@ -169,8 +231,12 @@ mod tests {
         assert!(is_candidate(Path::new("a/b.conf")));
         assert!(is_candidate(Path::new("etc/nginx/fastcgi_params")));
         assert!(is_candidate(Path::new("etc/nginx/sites-available/default")));
-        assert!(is_candidate(Path::new("etc/nginx/sites-available/shop.example.com")));
-        assert!(!is_candidate(Path::new("etc/nginx/sites-available/shop.bak")));
+        assert!(is_candidate(Path::new(
+            "etc/nginx/sites-available/shop.example.com"
+        )));
+        assert!(!is_candidate(Path::new(
+            "etc/nginx/sites-available/shop.bak"
+        )));
         assert!(!is_candidate(Path::new("README.md")));
         assert!(!is_candidate(Path::new("www/index.php")));
     }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::apply::{fix_until_stable, FixOutcome};
 use crate::fix::{Applicability, Fix};
-use crate::source::FileId;
 use crate::model::{fpm, nginx};
 use crate::project::{Options, Project};
 use crate::rules::{self, LintContext, RuleMeta};
 use crate::settings::Settings;
+use crate::source::FileId;
 
 pub struct LintOutput {
     pub project: Project,
@@ -25,7 +25,12 @@ pub fn all_rules(_code: &str, meta: &RuleMeta) -> Option<Severity> {
     Some(meta.severity)
 }
 
-pub fn lint_paths(paths: &[PathBuf], options: Options, settings: &Settings, select: Selector<'_>) -> LintOutput {
+pub fn lint_paths(
+    paths: &[PathBuf],
+    options: Options,
+    settings: &Settings,
+    select: Selector<'_>,
+) -> LintOutput {
     lint_project(Project::load(paths, options), settings, select)
 }
 
@@ -35,10 +40,18 @@ pub fn lint_project(mut project: Project, settings: &Settings, select: Selector<
     let diagnostics = {
         let nginx_model = nginx::build(&project, &nginx_includes);
         let fpm_model = fpm::build(&project, &fpm_includes);
-        let cx = LintContext { project: &project, nginx: &nginx_model, fpm: &fpm_model, settings };
+        let cx = LintContext {
+            project: &project,
+            nginx: &nginx_model,
+            fpm: &fpm_model,
+            settings,
+        };
         rules::run(&cx, select)
     };
-    LintOutput { project, diagnostics }
+    LintOutput {
+        project,
+        diagnostics,
+    }
 }
 
 /// Fix rounds before giving up on convergence.
@@ -55,7 +68,13 @@ pub struct Fixed {
 }
 
 /// Apply fixes round after round (re-linting the edited texts in memory) until none apply.
-pub fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, settings: &Settings, threshold: Applicability) -> Fixed {
+pub fn fix_all(
+    first: &LintOutput,
+    paths: &[PathBuf],
+    options: &Options,
+    settings: &Settings,
+    threshold: Applicability,
+) -> Fixed {
     let project = &first.project;
     // Only files read from disk can be edited; packaged (built-in) files never are.
     let editable: BTreeMap<FileId, PathBuf> = project
@@ -63,8 +82,10 @@ pub fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, setting
         .iter()
         .filter_map(|(id, _)| project.canonical_path(id).map(|p| (id, p.to_path_buf())))
         .collect();
-    let initial: BTreeMap<FileId, String> =
-        editable.keys().map(|&id| (id, project.sources.get(id).text.clone())).collect();
+    let initial: BTreeMap<FileId, String> = editable
+        .keys()
+        .map(|&id| (id, project.sources.get(id).text.clone()))
+        .collect();
 
     let relint = |texts: &BTreeMap<FileId, String>| -> LintOutput {
         let mut opts = options.clone();
@@ -80,7 +101,11 @@ pub fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, setting
 
     let round = |texts: &BTreeMap<FileId, String>| -> Result<Vec<Fix>, (FileId, String)> {
         let out = relint(texts);
-        let map_id = |id: FileId| out.project.canonical_path(id).and_then(|p| by_path.get(&p.to_path_buf()).copied());
+        let map_id = |id: FileId| {
+            out.project
+                .canonical_path(id)
+                .and_then(|p| by_path.get(&p.to_path_buf()).copied())
+        };
         // A file that parsed before and not after the edits: the fix broke it.
         for p in &out.project.problems {
             if let Some((id, _)) = p.span {
@@ -114,13 +139,23 @@ pub fn fix_all(first: &LintOutput, paths: &[PathBuf], options: &Options, setting
         Ok(o) => o,
         Err(e) => {
             let name = &project.sources.get(e.file).name;
-            warning = Some(format!("a fix left {name} unparsable ({}); that round was not applied", e.error));
+            warning = Some(format!(
+                "a fix left {name} unparsable ({}); that round was not applied",
+                e.error
+            ));
             e.kept
         }
     };
-    let changed: BTreeMap<FileId, String> =
-        outcome.texts.into_iter().filter(|(id, text)| *text != initial[id]).collect();
+    let changed: BTreeMap<FileId, String> = outcome
+        .texts
+        .into_iter()
+        .filter(|(id, text)| *text != initial[id])
+        .collect();
     let after = relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect());
-    Fixed { changed, applied: outcome.applied.len(), after, warning }
+    Fixed {
+        changed,
+        applied: outcome.applied.len(),
+        after,
+        warning,
+    }
 }
-

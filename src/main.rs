@@ -9,7 +9,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { run::EXIT_ERROR } else { run::EXIT_OK });
+            return ExitCode::from(if e.use_stderr() {
+                run::EXIT_ERROR
+            } else {
+                run::EXIT_OK
+            });
         }
     };
     ExitCode::from(run::run(cli))

@@ -14,7 +14,12 @@ pub fn render(project: &Project, includes: &IncludeMap, with_comments: bool) -> 
     let ids: Vec<FileId> = project.sources.iter().map(|(id, _)| id).collect();
     let index_of = |id: FileId| ids.iter().position(|&x| x == id);
     let errors_of = |name: &str| -> Vec<Value> {
-        project.problems.iter().filter(|p| p.path == name).map(problem_json).collect()
+        project
+            .problems
+            .iter()
+            .filter(|p| p.path == name)
+            .map(problem_json)
+            .collect()
     };
     let mut config = Vec::new();
     for &id in &ids {
@@ -74,7 +79,14 @@ fn nginx_items(
                     "comment": file.slice(*span)[1..].trim_end_matches('\r'),
                 }));
             }
-            Node::Directive(d) => out.push(directive_json(d, file, id, includes, index_of, with_comments)),
+            Node::Directive(d) => out.push(directive_json(
+                d,
+                file,
+                id,
+                includes,
+                index_of,
+                with_comments,
+            )),
             _ => {}
         }
     }
@@ -98,13 +110,24 @@ fn directive_json(
     });
     match &d.end {
         nginx::End::Block(b) => {
-            v["block"] = Value::Array(nginx_items(&b.items, file, id, includes, index_of, with_comments));
+            v["block"] = Value::Array(nginx_items(
+                &b.items,
+                file,
+                id,
+                includes,
+                index_of,
+                with_comments,
+            ));
         }
         nginx::End::Raw { body, .. } => v["raw"] = Value::String(file.slice(*body).to_owned()),
         nginx::End::Semicolon { .. } => {}
     }
     if d.name() == "include" {
-        let targets: Vec<usize> = includes.targets(id, d.span.start).into_iter().filter_map(index_of).collect();
+        let targets: Vec<usize> = includes
+            .targets(id, d.span.start)
+            .into_iter()
+            .filter_map(index_of)
+            .collect();
         v["includes"] = json!(targets);
     }
     v
@@ -138,7 +161,10 @@ fn fpm_items(c: &fpm::Config, file: &SourceFile) -> Vec<Value> {
                     "value_span": e.value_span(),
                 });
                 match current {
-                    Some(i) => sections[i]["entries"].as_array_mut().expect("entries is an array").push(entry),
+                    Some(i) => sections[i]["entries"]
+                        .as_array_mut()
+                        .expect("entries is an array")
+                        .push(entry),
                     None => global_entries.push(entry),
                 }
             }

@@ -36,7 +36,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { nginx_prefix: None, path_maps: Vec::new(), platform: Platform::Debian, overrides: HashMap::new() }
+        Options {
+            nginx_prefix: None,
+            path_maps: Vec::new(),
+            platform: Platform::Debian,
+            overrides: HashMap::new(),
+        }
     }
 }
 
@@ -86,7 +91,11 @@ impl Project {
         };
         for p in paths {
             if let Ok(c) = std::fs::canonicalize(p) {
-                let dir = if c.is_dir() { c } else { c.parent().map(Path::to_path_buf).unwrap_or(c) };
+                let dir = if c.is_dir() {
+                    c
+                } else {
+                    c.parent().map(Path::to_path_buf).unwrap_or(c)
+                };
                 project.roots.push(dir);
             }
         }
@@ -136,15 +145,31 @@ impl Project {
     }
 
     /// Read and parse a file once (keyed by canonical path).
-    fn load_file(&mut self, path: &Path, canonical: &Path, force: Option<Language>) -> Option<FileId> {
+    fn load_file(
+        &mut self,
+        path: &Path,
+        canonical: &Path,
+        force: Option<Language>,
+    ) -> Option<FileId> {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
         let name = self.display(path);
-        let text = match self.options.overrides.get(canonical).cloned().map_or_else(|| read_text(path), Ok) {
+        let text = match self
+            .options
+            .overrides
+            .get(canonical)
+            .cloned()
+            .map_or_else(|| read_text(path), Ok)
+        {
             Ok(t) => t,
             Err(e) => {
-                self.problems.push(Problem { path: name, at: None, span: None, message: e.to_string() });
+                self.problems.push(Problem {
+                    path: name,
+                    at: None,
+                    span: None,
+                    message: e.to_string(),
+                });
                 return None;
             }
         };
@@ -159,7 +184,9 @@ impl Project {
             Language::Nginx => nginx::parse(&text).map(Parsed::Nginx),
             Language::PhpFpm => fpm::parse(&text).map(Parsed::Fpm),
         };
-        let id = self.sources.add(SourceFile::new(name.clone(), origin, lang, text));
+        let id = self
+            .sources
+            .add(SourceFile::new(name.clone(), origin, lang, text));
         match parsed {
             Ok(p) => self.parsed.push(Some(p)),
             Err(e) => {
@@ -190,16 +217,26 @@ impl Project {
     }
 
     pub fn files_of(&self, lang: Language) -> impl Iterator<Item = FileId> + '_ {
-        self.discovered.iter().copied().filter(move |&id| self.sources.get(id).language == lang)
+        self.discovered
+            .iter()
+            .copied()
+            .filter(move |&id| self.sources.get(id).language == lang)
     }
 
     /// The canonical path a file was read from (None for built-in and in-memory files).
     pub fn canonical_path(&self, id: FileId) -> Option<&Path> {
-        self.by_canonical.iter().find(|(_, &v)| v == id).map(|(k, _)| k.as_path()).filter(|_| self.sources.get(id).disk_path().is_some())
+        self.by_canonical
+            .iter()
+            .find(|(_, &v)| v == id)
+            .map(|(k, _)| k.as_path())
+            .filter(|_| self.sources.get(id).disk_path().is_some())
     }
 
     fn disk_path(&self, id: FileId) -> Option<PathBuf> {
-        self.sources.get(id).disk_path().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        self.sources
+            .get(id)
+            .disk_path()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
     }
 
     fn inside_roots(&self, path: &Path) -> bool {
@@ -207,14 +244,29 @@ impl Project {
     }
 
     /// Resolve an nginx `include` written in `from`, whose entry point (if known) has `prefix`.
-    pub fn resolve_nginx_include(&mut self, pattern: &str, from: FileId, prefix: Option<&Path>) -> Resolved {
+    pub fn resolve_nginx_include(
+        &mut self,
+        pattern: &str,
+        from: FileId,
+        prefix: Option<&Path>,
+    ) -> Resolved {
         let is_glob = has_glob(pattern);
-        let prefix = self.options.nginx_prefix.clone().or_else(|| prefix.map(Path::to_path_buf));
+        let prefix = self
+            .options
+            .nginx_prefix
+            .clone()
+            .or_else(|| prefix.map(Path::to_path_buf));
         let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
-        let mut resolved = Resolved { is_glob, ..Resolved::default() };
+        let mut resolved = Resolved {
+            is_glob,
+            ..Resolved::default()
+        };
         for base_and_rel in candidates {
             let matches = glob_paths(&base_and_rel);
-            let matches: Vec<PathBuf> = matches.into_iter().filter(|p| self.inside_roots(p)).collect();
+            let matches: Vec<PathBuf> = matches
+                .into_iter()
+                .filter(|p| self.inside_roots(p))
+                .collect();
             if matches.is_empty() {
                 continue;
             }
@@ -237,10 +289,15 @@ impl Project {
     pub fn resolve_fpm_include(&mut self, pattern: &str, from: FileId) -> Resolved {
         let is_glob = has_glob(pattern);
         let candidates = self.candidate_paths(pattern, from, None, &[]);
-        let mut resolved = Resolved { is_glob, ..Resolved::default() };
+        let mut resolved = Resolved {
+            is_glob,
+            ..Resolved::default()
+        };
         for candidate in candidates {
-            let matches: Vec<PathBuf> =
-                glob_paths(&candidate).into_iter().filter(|p| self.inside_roots(p)).collect();
+            let matches: Vec<PathBuf> = glob_paths(&candidate)
+                .into_iter()
+                .filter(|p| self.inside_roots(p))
+                .collect();
             if matches.is_empty() {
                 continue;
             }
@@ -263,7 +320,9 @@ impl Project {
         let platform = self.options.platform;
         let id = self.add_text(
             b.display_name(platform),
-            Origin::Builtin { distro: platform.as_str() },
+            Origin::Builtin {
+                distro: platform.as_str(),
+            },
             Language::Nginx,
             b.text.to_owned(),
         );
@@ -274,9 +333,17 @@ impl Project {
     /// Where a pattern might live, best first: user mappings, the standard config roots mapped
     /// onto `prefix`, `prefix` itself, then the including file's directory and its ancestors
     /// (inside the lint roots), then ever shorter tails of an absolute path.
-    fn candidate_paths(&self, pattern: &str, from: FileId, prefix: Option<&Path>, std_roots: &[&str]) -> Vec<PathBuf> {
+    fn candidate_paths(
+        &self,
+        pattern: &str,
+        from: FileId,
+        prefix: Option<&Path>,
+        std_roots: &[&str],
+    ) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        let from_dir = self.disk_path(from).and_then(|p| p.parent().map(Path::to_path_buf));
+        let from_dir = self
+            .disk_path(from)
+            .and_then(|p| p.parent().map(Path::to_path_buf));
         let mut ancestors: Vec<PathBuf> = Vec::new();
         if let Some(dir) = &from_dir {
             for a in dir.ancestors() {
@@ -361,12 +428,17 @@ pub fn glob_paths(pattern: &Path) -> Vec<PathBuf> {
                 }
             }
         } else {
-            let Ok(matcher) = globset::GlobBuilder::new(&s).literal_separator(true).build() else {
+            let Ok(matcher) = globset::GlobBuilder::new(&s)
+                .literal_separator(true)
+                .build()
+            else {
                 return Vec::new();
             };
             let matcher = matcher.compile_matcher();
             for base in current {
-                let Ok(entries) = std::fs::read_dir(&base) else { continue };
+                let Ok(entries) = std::fs::read_dir(&base) else {
+                    continue;
+                };
                 let mut names: Vec<String> = entries
                     .filter_map(Result::ok)
                     .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -408,6 +480,9 @@ mod tests {
 
     #[test]
     fn normalize_is_lexical() {
-        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
     }
 }

@@ -58,23 +58,38 @@ pub fn rules_table() -> String {
             rules::FixAvailability::Sometimes => "sometimes",
             rules::FixAvailability::Never => "-",
         };
-        out.push_str(&format!("{code:<8} {:<34} {:<8} {fix}\n", m.name, m.severity.as_str()));
+        out.push_str(&format!(
+            "{code:<8} {:<34} {:<8} {fix}\n",
+            m.name,
+            m.severity.as_str()
+        ));
     }
     out
 }
 
 fn options_and_settings(tree: &TreeArgs) -> (Options, Settings) {
     let options = Options {
-        nginx_prefix: tree.nginx_prefix.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        nginx_prefix: tree
+            .nginx_prefix
+            .as_ref()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
         path_maps: tree
             .maps
             .iter()
-            .map(|(from, to)| (from.clone(), std::fs::canonicalize(to).unwrap_or_else(|_| to.clone())))
+            .map(|(from, to)| {
+                (
+                    from.clone(),
+                    std::fs::canonicalize(to).unwrap_or_else(|_| to.clone()),
+                )
+            })
             .collect(),
         platform: tree.platform,
         overrides: Default::default(),
     };
-    let settings = Settings { platform: tree.platform, nginx_user: tree.nginx_user.clone() };
+    let settings = Settings {
+        platform: tree.platform,
+        nginx_user: tree.nginx_user.clone(),
+    };
     (options, settings)
 }
 
@@ -97,7 +112,11 @@ fn lint(args: LintArgs) -> u8 {
     let select = all_rules;
     let first = lint_paths(&args.paths, options.clone(), &settings, &select);
 
-    let threshold = if args.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+    let threshold = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
     let mut fixed: Option<Fixed> = None;
     if args.fix || args.diff {
         let f = fix_all(&first, &args.paths, &options, &settings, threshold);
@@ -128,14 +147,20 @@ fn lint(args: LintArgs) -> u8 {
         if !first.project.problems.is_empty() {
             return EXIT_ERROR;
         }
-        return if patch.is_empty() { EXIT_OK } else { EXIT_FINDINGS };
+        return if patch.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FINDINGS
+        };
     }
 
     let mut write_failed = false;
     let shown = if let Some(fixed) = fixed {
         for (id, new) in &fixed.changed {
             let file = first.project.sources.get(*id);
-            let Some(path) = file.disk_path() else { continue };
+            let Some(path) = file.disk_path() else {
+                continue;
+            };
             if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
                 eprintln!("error: {e}");
                 write_failed = true;
@@ -156,12 +181,28 @@ fn lint(args: LintArgs) -> u8 {
     };
 
     let files_checked = shown.project.discovered.len();
-    let report = Report::new(&shown.diagnostics, &shown.project.sources, &shown.project.problems, files_checked);
+    let report = Report::new(
+        &shown.diagnostics,
+        &shown.project.sources,
+        &shown.project.problems,
+        files_checked,
+    );
     let stdout_tty = std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if stdout_tty { Format::Human } else { Format::Concise });
-    let color = stdout_tty && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let format = args.format.unwrap_or(if stdout_tty {
+        Format::Human
+    } else {
+        Format::Concise
+    });
+    let color =
+        stdout_tty && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = match format {
-        Format::Human => report::human::render(&report, &HumanOptions { color, width: terminal_width() }),
+        Format::Human => report::human::render(
+            &report,
+            &HumanOptions {
+                color,
+                width: terminal_width(),
+            },
+        ),
         Format::Concise => {
             let mut t = report::concise::render(&report);
             if !shown.diagnostics.is_empty() || !shown.project.problems.is_empty() {
@@ -190,7 +231,10 @@ fn lint(args: LintArgs) -> u8 {
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -12,6 +12,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { platform: Platform::Debian, nginx_user: None }
+        Settings {
+            platform: Platform::Debian,
+            nginx_user: None,
+        }
     }
 }

@@ -21,12 +21,18 @@ fn cases() -> Vec<(String, PathBuf)> {
         if rules::lookup(&rule).is_none() {
             continue; // e.g. fixtures/e2e: trees for the real-stack tests
         }
-        for case in std::fs::read_dir(&rule_dir).unwrap().map(|e| e.unwrap().path()) {
+        for case in std::fs::read_dir(&rule_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+        {
             out.push((rule.clone(), case));
         }
     }
     out.sort();
-    assert!(!out.is_empty(), "no fixtures found (run from the crate root)");
+    assert!(
+        !out.is_empty(),
+        "no fixtures found (run from the crate root)"
+    );
     out
 }
 
@@ -45,16 +51,27 @@ fn fixtures() {
         if !first.project.problems.is_empty() {
             fail(format!("load problems: {:?}", first.project.problems));
         }
-        let own: Vec<_> = first.diagnostics.iter().filter(|d| d.name == rule).collect();
+        let own: Vec<_> = first
+            .diagnostics
+            .iter()
+            .filter(|d| d.name == rule)
+            .collect();
         match (case_name.starts_with("bad"), own.is_empty()) {
             (true, true) => fail("a bad fixture must fire the rule".into()),
-            (false, false) => fail(format!("an ok fixture must stay silent, got: {}", own[0].message)),
+            (false, false) => fail(format!(
+                "an ok fixture must stay silent, got: {}",
+                own[0].message
+            )),
             _ => {}
         }
         let meta = rules::lookup(&rule).unwrap().1.meta();
         match meta.fix {
-            FixAvailability::Never if own.iter().any(|d| d.fix.is_some()) => fail("rule declares no fix but offered one".into()),
-            FixAvailability::Always if own.iter().any(|d| d.fix.is_none()) => fail("rule declares a fix always, one is missing".into()),
+            FixAvailability::Never if own.iter().any(|d| d.fix.is_some()) => {
+                fail("rule declares no fix but offered one".into())
+            }
+            FixAvailability::Always if own.iter().any(|d| d.fix.is_none()) => {
+                fail("rule declares a fix always, one is missing".into())
+            }
             _ => {}
         }
 
@@ -68,10 +85,21 @@ fn fixtures() {
             diff.push_str(&unified_diff(&f.text, new, &f.name));
         }
         if !fixed.after.project.problems.is_empty() {
-            fail(format!("fixed files do not parse: {:?}", fixed.after.project.problems));
+            fail(format!(
+                "fixed files do not parse: {:?}",
+                fixed.after.project.problems
+            ));
         }
-        if let Some(d) = fixed.after.diagnostics.iter().find(|d| d.name == rule && d.fix.is_some()) {
-            fail(format!("a fixable finding survived the fixes: {}", d.message));
+        if let Some(d) = fixed
+            .after
+            .diagnostics
+            .iter()
+            .find(|d| d.name == rule && d.fix.is_some())
+        {
+            fail(format!(
+                "a fixable finding survived the fixes: {}",
+                d.message
+            ));
         }
         // Second pass over the fixed texts: nothing more to do.
         let mut again_options = options.clone();
@@ -80,12 +108,23 @@ fn fixtures() {
             again_options.overrides.insert(canonical, new.clone());
         }
         let again_first = lint_paths(&paths, again_options.clone(), &settings, &all_rules);
-        let again = fix_all(&again_first, &paths, &again_options, &settings, Applicability::Unsafe);
+        let again = fix_all(
+            &again_first,
+            &paths,
+            &again_options,
+            &settings,
+            Applicability::Unsafe,
+        );
         if !again.changed.is_empty() {
             fail("a second fix pass changed the files again".into());
         }
 
-        let report = Report::new(&first.diagnostics, sources, &first.project.problems, first.project.discovered.len());
+        let report = Report::new(
+            &first.diagnostics,
+            sources,
+            &first.project.problems,
+            first.project.discovered.len(),
+        );
         let mut snapshot = String::from("# diagnostics\n");
         snapshot.push_str(&concise::render(&report));
         snapshot.push_str("\n# fixes (safe and unsafe)\n");

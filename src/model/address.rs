@@ -7,7 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     Unix(String),
-    Tcp { host: TargetHost, port: u16 },
+    Tcp {
+        host: TargetHost,
+        port: u16,
+    },
     /// A bare name: an `upstream` block, or (if none) a host with no port, which nginx refuses.
     Upstream(String),
     /// Contains variables: only known at request time.
@@ -55,7 +58,10 @@ pub fn parse_target(value: &str) -> Target {
     }
     let value = value.strip_prefix("fastcgi://").unwrap_or(value);
     match split_host_port(value) {
-        Some((host, port)) => Target::Tcp { host: target_host(host), port },
+        Some((host, port)) => Target::Tcp {
+            host: target_host(host),
+            port,
+        },
         None => Target::Upstream(value.to_owned()),
     }
 }
@@ -80,7 +86,10 @@ pub fn parse_listen(value: &str) -> Option<Listen> {
         return Some(Listen::Unix(value.to_owned()));
     }
     if let Ok(port) = value.parse::<u16>() {
-        return Some(Listen::Tcp { host: ListenHost::AnyDual, port });
+        return Some(Listen::Tcp {
+            host: ListenHost::AnyDual,
+            port,
+        });
     }
     let (host, port) = split_host_port(value)?;
     let host = if host == "::" || host == "*" {
@@ -118,7 +127,9 @@ fn parse_ip(host: &str) -> Option<IpAddr> {
 
 /// Debian and most distributions make /var/run a symlink to /run.
 fn normalize_socket_path(path: &str) -> &str {
-    path.strip_prefix("/var").filter(|rest| rest.starts_with("/run/")).unwrap_or(path)
+    path.strip_prefix("/var")
+        .filter(|rest| rest.starts_with("/run/"))
+        .unwrap_or(path)
 }
 
 /// How a target meets a listener.
@@ -141,7 +152,13 @@ pub fn reaches(target: &Target, listen: &Listen) -> Reach {
                 Reach::No
             }
         }
-        (Target::Tcp { host, port }, Listen::Tcp { host: lhost, port: lport }) => {
+        (
+            Target::Tcp { host, port },
+            Listen::Tcp {
+                host: lhost,
+                port: lport,
+            },
+        ) => {
             if port != lport {
                 return Reach::No;
             }
@@ -191,7 +208,11 @@ impl Listen {
         match self {
             Listen::Unix(path) => format!("unix:{path}"),
             Listen::Tcp { host, port } => {
-                if let Target::Tcp { host: TargetHost::Name(name), .. } = current {
+                if let Target::Tcp {
+                    host: TargetHost::Name(name),
+                    ..
+                } = current
+                {
                     if !matches!(host, ListenHost::Localhost | ListenHost::Ip(_)) {
                         return format!("{name}:{port}");
                     }
@@ -271,29 +292,77 @@ mod tests {
 
     #[test]
     fn parses_targets() {
-        assert_eq!(parse_target("unix:/run/php/php8.2-fpm.sock"), Target::Unix("/run/php/php8.2-fpm.sock".into()));
-        assert_eq!(parse_target("php-upstream"), Target::Upstream("php-upstream".into()));
+        assert_eq!(
+            parse_target("unix:/run/php/php8.2-fpm.sock"),
+            Target::Unix("/run/php/php8.2-fpm.sock".into())
+        );
+        assert_eq!(
+            parse_target("php-upstream"),
+            Target::Upstream("php-upstream".into())
+        );
         assert!(matches!(parse_target("$backend"), Target::Dynamic(_)));
         assert_eq!(
             parse_target("[::1]:9000"),
-            Target::Tcp { host: TargetHost::Ip("::1".parse().unwrap()), port: 9000 }
+            Target::Tcp {
+                host: TargetHost::Ip("::1".parse().unwrap()),
+                port: 9000
+            }
         );
-        assert_eq!(parse_target("app:9000"), Target::Tcp { host: TargetHost::Name("app".into()), port: 9000 });
+        assert_eq!(
+            parse_target("app:9000"),
+            Target::Tcp {
+                host: TargetHost::Name("app".into()),
+                port: 9000
+            }
+        );
     }
 
     #[test]
     fn parses_listens() {
-        assert_eq!(parse_listen("9000"), Some(Listen::Tcp { host: ListenHost::AnyDual, port: 9000 }));
-        assert_eq!(parse_listen("[::]:9000"), Some(Listen::Tcp { host: ListenHost::AnyDual, port: 9000 }));
-        assert_eq!(parse_listen("/run/php/x.sock"), Some(Listen::Unix("/run/php/x.sock".into())));
-        assert_eq!(parse_listen("localhost:9000"), Some(Listen::Tcp { host: ListenHost::Localhost, port: 9000 }));
+        assert_eq!(
+            parse_listen("9000"),
+            Some(Listen::Tcp {
+                host: ListenHost::AnyDual,
+                port: 9000
+            })
+        );
+        assert_eq!(
+            parse_listen("[::]:9000"),
+            Some(Listen::Tcp {
+                host: ListenHost::AnyDual,
+                port: 9000
+            })
+        );
+        assert_eq!(
+            parse_listen("/run/php/x.sock"),
+            Some(Listen::Unix("/run/php/x.sock".into()))
+        );
+        assert_eq!(
+            parse_listen("localhost:9000"),
+            Some(Listen::Tcp {
+                host: ListenHost::Localhost,
+                port: 9000
+            })
+        );
     }
 
     #[test]
     fn unix_sockets_match_by_path() {
-        assert_eq!(r("unix:/run/php/php8.2-fpm.sock", "/run/php/php8.2-fpm.sock"), Reach::Yes);
-        assert_eq!(r("unix:/var/run/php/php8.2-fpm.sock", "/run/php/php8.2-fpm.sock"), Reach::Yes);
-        assert_eq!(r("unix:/run/php/php8.1-fpm.sock", "/run/php/php8.2-fpm.sock"), Reach::No);
+        assert_eq!(
+            r("unix:/run/php/php8.2-fpm.sock", "/run/php/php8.2-fpm.sock"),
+            Reach::Yes
+        );
+        assert_eq!(
+            r(
+                "unix:/var/run/php/php8.2-fpm.sock",
+                "/run/php/php8.2-fpm.sock"
+            ),
+            Reach::Yes
+        );
+        assert_eq!(
+            r("unix:/run/php/php8.1-fpm.sock", "/run/php/php8.2-fpm.sock"),
+            Reach::No
+        );
         assert_eq!(r("unix:/run/php/php-fpm.sock", "127.0.0.1:9000"), Reach::No);
     }
 
@@ -315,10 +384,16 @@ mod tests {
     #[test]
     fn suggested_targets() {
         let l = parse_listen("9001").unwrap();
-        assert_eq!(l.as_nginx_target(&parse_target("127.0.0.1:9000")), "127.0.0.1:9001");
+        assert_eq!(
+            l.as_nginx_target(&parse_target("127.0.0.1:9000")),
+            "127.0.0.1:9001"
+        );
         assert_eq!(l.as_nginx_target(&parse_target("app:9000")), "app:9001");
         let l = parse_listen("localhost:9000").unwrap();
-        assert_eq!(l.as_nginx_target(&parse_target("127.0.0.1:9000")), "[::1]:9000");
+        assert_eq!(
+            l.as_nginx_target(&parse_target("127.0.0.1:9000")),
+            "[::1]:9000"
+        );
     }
 
     #[test]

@@ -43,7 +43,9 @@ impl std::str::FromStr for Platform {
             "rhel" | "fedora" | "centos" | "rocky" | "alma" => Ok(Platform::Rhel),
             "alpine" => Ok(Platform::Alpine),
             "upstream" | "nginx" => Ok(Platform::Upstream),
-            other => Err(format!("unknown platform {other:?} (expected debian, rhel, alpine or upstream)")),
+            other => Err(format!(
+                "unknown platform {other:?} (expected debian, rhel, alpine or upstream)"
+            )),
         }
     }
 }
@@ -59,11 +61,20 @@ pub struct Builtin {
 impl Builtin {
     /// Shown wherever a finding points into this file.
     pub fn display_name(&self, platform: Platform) -> String {
-        format!("<{} package>/etc/nginx/{}", platform.as_str(), self.rel_path)
+        format!(
+            "<{} package>/etc/nginx/{}",
+            platform.as_str(),
+            self.rel_path
+        )
     }
 }
 
-const ALL: &[Platform] = &[Platform::Debian, Platform::Rhel, Platform::Alpine, Platform::Upstream];
+const ALL: &[Platform] = &[
+    Platform::Debian,
+    Platform::Rhel,
+    Platform::Alpine,
+    Platform::Upstream,
+];
 
 /// nginx's `fastcgi_params`, as a literal so `fastcgi.conf` can be built from it by `concat!`.
 macro_rules! fastcgi_params_text {
@@ -98,7 +109,11 @@ fastcgi_param  REDIRECT_STATUS    200;
 }
 
 pub const BUILTINS: &[Builtin] = &[
-    Builtin { rel_path: "fastcgi_params", platforms: ALL, text: fastcgi_params_text!() },
+    Builtin {
+        rel_path: "fastcgi_params",
+        platforms: ALL,
+        text: fastcgi_params_text!(),
+    },
     Builtin {
         rel_path: "fastcgi.conf",
         platforms: ALL,
@@ -238,7 +253,9 @@ pub fn lookup(include: &str, platform: Platform) -> Option<&'static Builtin> {
         .or_else(|| include.strip_prefix("/usr/local/nginx/conf/"))
         .unwrap_or(include);
     let rel = rel.trim_start_matches("./");
-    BUILTINS.iter().find(|b| b.rel_path == rel && b.platforms.contains(&platform))
+    BUILTINS
+        .iter()
+        .find(|b| b.rel_path == rel && b.platforms.contains(&platform))
 }
 
 #[cfg(test)]

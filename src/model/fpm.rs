@@ -51,7 +51,11 @@ pub struct Pool<'p> {
 impl<'p> Pool<'p> {
     /// The setting in effect for a plain key (`listen`, `pm.max_children`): the last one.
     pub fn get(&self, key: &str) -> Option<Setting<'p>> {
-        self.entries.iter().rev().find(|s| s.entry.key.base == key && s.entry.key.offset.is_none()).copied()
+        self.entries
+            .iter()
+            .rev()
+            .find(|s| s.entry.key.base == key && s.entry.key.offset.is_none())
+            .copied()
     }
 
     /// The setting in effect for an array key (`php_admin_value[memory_limit]`).
@@ -65,7 +69,8 @@ impl<'p> Pool<'p> {
 
     /// A value with `$pool` expanded, as php-fpm does for pool settings.
     pub fn value(&self, key: &str) -> Option<String> {
-        self.get(key).map(|s| values::expand_pool(s.text(), &self.name).into_owned())
+        self.get(key)
+            .map(|s| values::expand_pool(s.text(), &self.name).into_owned())
     }
 
     /// The pool's first header: where a finding about the pool as a whole points.
@@ -86,8 +91,15 @@ impl<'p> Pool<'p> {
 
 #[derive(Clone, Debug)]
 pub enum FpmIssue {
-    IncludeNotFound { file: FileId, span: Span, pattern: String },
-    IncludeCycle { chain: Vec<(FileId, Span)>, file: FileId },
+    IncludeNotFound {
+        file: FileId,
+        span: Span,
+        pattern: String,
+    },
+    IncludeCycle {
+        chain: Vec<(FileId, Span)>,
+        file: FileId,
+    },
 }
 
 pub struct FpmModel<'p> {
@@ -115,7 +127,8 @@ fn include_entries(c: &Config) -> Vec<(u32, Span, String)> {
 
 fn is_main_config(c: &Config) -> bool {
     c.sections().any(|s| s.is_global())
-        || c.entries_before_sections().any(|e| matches!(e.name(), "include" | "pid" | "error_log" | "daemonize"))
+        || c.entries_before_sections()
+            .any(|e| matches!(e.name(), "include" | "pid" | "error_log" | "daemonize"))
 }
 
 /// Phase one: find the masters and load every file they include.
@@ -123,13 +136,19 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
     let mut out = FpmIncludes::default();
     let discovered: Vec<FileId> = project.files_of(Language::PhpFpm).collect();
     let mut reached = BTreeSet::new();
-    let mains: Vec<FileId> =
-        discovered.iter().copied().filter(|&id| project.fpm(id).is_some_and(is_main_config)).collect();
+    let mains: Vec<FileId> = discovered
+        .iter()
+        .copied()
+        .filter(|&id| project.fpm(id).is_some_and(is_main_config))
+        .collect();
     for &main in &mains {
         let mut order = Vec::new();
         load_in_order(project, &mut out, main, &mut Vec::new(), &mut order);
         reached.extend(order.iter().copied());
-        out.instances.push(Instance { main: Some(main), files: order });
+        out.instances.push(Instance {
+            main: Some(main),
+            files: order,
+        });
     }
     // Pool files no php-fpm.conf includes: one master per directory, files in name order.
     let mut by_dir: BTreeMap<String, Vec<FileId>> = BTreeMap::new();
@@ -138,18 +157,33 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
             continue;
         }
         let name = &project.sources.get(id).name;
-        let dir = Path::new(name).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = Path::new(name)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
         by_dir.entry(dir).or_default().push(id);
     }
     for (_, mut files) in by_dir {
-        files.sort_by(|a, b| project.sources.get(*a).name.cmp(&project.sources.get(*b).name));
+        files.sort_by(|a, b| {
+            project
+                .sources
+                .get(*a)
+                .name
+                .cmp(&project.sources.get(*b).name)
+        });
         out.instances.push(Instance { main: None, files });
     }
     out
 }
 
 /// Depth-first, as php-fpm reads: a file's entries, with each include's files read in place.
-fn load_in_order(project: &mut Project, out: &mut FpmIncludes, file: FileId, stack: &mut Vec<(FileId, Span)>, order: &mut Vec<FileId>) {
+fn load_in_order(
+    project: &mut Project,
+    out: &mut FpmIncludes,
+    file: FileId,
+    stack: &mut Vec<(FileId, Span)>,
+    order: &mut Vec<FileId>,
+) {
     order.push(file);
     let includes = match project.fpm(file) {
         Some(c) => include_entries(c),
@@ -158,7 +192,11 @@ fn load_in_order(project: &mut Project, out: &mut FpmIncludes, file: FileId, sta
     for (offset, span, pattern) in includes {
         let resolved = project.resolve_fpm_include(&pattern, file);
         if resolved.files.is_empty() && !resolved.is_glob && resolved.failed == 0 {
-            out.issues.push(FpmIssue::IncludeNotFound { file, span, pattern: pattern.clone() });
+            out.issues.push(FpmIssue::IncludeNotFound {
+                file,
+                span,
+                pattern: pattern.clone(),
+            });
         }
         let mut kept = Vec::new();
         for t in resolved.files {
@@ -191,7 +229,9 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         // php-fpm keeps the current section across included files.
         let mut current: Option<usize> = None;
         for &file in &instance.files {
-            let Some(config) = project.fpm(file) else { continue };
+            let Some(config) = project.fpm(file) else {
+                continue;
+            };
             let mut last_section: Option<&str> = None;
             for (section, entry) in config.entries() {
                 if section.map(|s| s.name.as_str()) != last_section {
@@ -201,7 +241,12 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
                             None
                         } else {
                             let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
-                                model.pools.push(Pool { instance: i, name: s.name.clone(), headers: Vec::new(), entries: Vec::new() });
+                                model.pools.push(Pool {
+                                    instance: i,
+                                    name: s.name.clone(),
+                                    headers: Vec::new(),
+                                    entries: Vec::new(),
+                                });
                                 model.pools.len() - 1
                             });
                             model.pools[idx].headers.push((file, s.span));
@@ -218,10 +263,19 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
             // Headers with no entries still declare the pool.
             for s in config.sections().filter(|s| !s.is_global()) {
                 let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
-                    model.pools.push(Pool { instance: i, name: s.name.clone(), headers: Vec::new(), entries: Vec::new() });
+                    model.pools.push(Pool {
+                        instance: i,
+                        name: s.name.clone(),
+                        headers: Vec::new(),
+                        entries: Vec::new(),
+                    });
                     model.pools.len() - 1
                 });
-                if !model.pools[idx].headers.iter().any(|&(f, sp)| f == file && sp == s.span) {
+                if !model.pools[idx]
+                    .headers
+                    .iter()
+                    .any(|&(f, sp)| f == file && sp == s.span)
+                {
                     model.pools[idx].headers.push((file, s.span));
                 }
             }
@@ -238,7 +292,10 @@ impl<'p> FpmModel<'p> {
 
     /// Every pool's listener that can be read at lint time.
     pub fn listeners(&self) -> Vec<(&Pool<'p>, Listen, Setting<'p>)> {
-        self.pools.iter().filter_map(|p| p.listen().map(|(l, s)| (p, l, s))).collect()
+        self.pools
+            .iter()
+            .filter_map(|p| p.listen().map(|(l, s)| (p, l, s)))
+            .collect()
     }
 
     /// Pools whose listen address is not known at lint time (`${ENV}`, unset).
@@ -255,7 +312,10 @@ mod tests {
     #[test]
     fn later_files_override_and_pool_expands() {
         let files = [
-            ("php-fpm.d/www.conf", "[www]\nuser = www-data\nlisten = /run/php/$pool.sock\npm = dynamic\n"),
+            (
+                "php-fpm.d/www.conf",
+                "[www]\nuser = www-data\nlisten = /run/php/$pool.sock\npm = dynamic\n",
+            ),
             ("php-fpm.d/zz-docker.conf", "[www]\nlisten = 9000\n"),
         ];
         let mut p = Project::from_memory(&files, Options::default());

@@ -75,10 +75,20 @@ pub struct Upstream<'p> {
 /// A problem found while expanding includes.
 #[derive(Clone, Debug)]
 pub enum IncludeIssue {
-    NotFound { file: FileId, span: Span, pattern: String },
+    NotFound {
+        file: FileId,
+        span: Span,
+        pattern: String,
+    },
     /// The chain of include directives that leads back to a file already being read.
-    Cycle { chain: Vec<(FileId, Span)>, file: FileId },
-    TooDeep { file: FileId, span: Span },
+    Cycle {
+        chain: Vec<(FileId, Span)>,
+        file: FileId,
+    },
+    TooDeep {
+        file: FileId,
+        span: Span,
+    },
 }
 
 pub struct NginxModel<'p> {
@@ -108,21 +118,35 @@ pub fn resolve_includes(project: &mut Project) -> IncludeMap {
     let mut reached: BTreeSet<FileId> = BTreeSet::new();
 
     // nginx.conf-like files first: their prefix decides how everything else resolves.
-    let entries: Vec<FileId> =
-        discovered.iter().copied().filter(|&id| project.nginx(id).is_some_and(is_main_context)).collect();
+    let entries: Vec<FileId> = discovered
+        .iter()
+        .copied()
+        .filter(|&id| project.nginx(id).is_some_and(is_main_context))
+        .collect();
     for &entry in &entries {
-        let prefix = project
-            .options
-            .nginx_prefix
-            .clone()
-            .or_else(|| project.sources.get(entry).disk_path().and_then(Path::parent).map(Path::to_path_buf));
+        let prefix = project.options.nginx_prefix.clone().or_else(|| {
+            project
+                .sources
+                .get(entry)
+                .disk_path()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+        });
         walk_includes(project, &mut map, entry, prefix.clone(), &mut reached);
-        map.roots.push(Root { file: entry, context: Context::Main, prefix });
+        map.roots.push(Root {
+            file: entry,
+            context: Context::Main,
+            prefix,
+        });
     }
 
     // Files no entry reaches: those no other such file includes are roots of their own.
     let prefix = project.options.nginx_prefix.clone();
-    let unreached: Vec<FileId> = discovered.iter().copied().filter(|id| !reached.contains(id)).collect();
+    let unreached: Vec<FileId> = discovered
+        .iter()
+        .copied()
+        .filter(|id| !reached.contains(id))
+        .collect();
     let mut included_by_unreached = BTreeSet::new();
     for &id in &unreached {
         let mut local = BTreeSet::new();
@@ -136,14 +160,24 @@ pub fn resolve_includes(project: &mut Project) -> IncludeMap {
         }
         if let Some(c) = project.nginx(id) {
             let context = guess_context(c);
-            map.roots.push(Root { file: id, context, prefix: prefix.clone() });
+            map.roots.push(Root {
+                file: id,
+                context,
+                prefix: prefix.clone(),
+            });
         }
     }
     map
 }
 
 /// Load and resolve every include reachable from `file` (iteratively; cycles stop at the repeat).
-fn walk_includes(project: &mut Project, map: &mut IncludeMap, file: FileId, prefix: Option<PathBuf>, reached: &mut BTreeSet<FileId>) {
+fn walk_includes(
+    project: &mut Project,
+    map: &mut IncludeMap,
+    file: FileId,
+    prefix: Option<PathBuf>,
+    reached: &mut BTreeSet<FileId>,
+) {
     let mut queue = vec![file];
     reached.insert(file);
     while let Some(f) = queue.pop() {
@@ -158,7 +192,11 @@ fn walk_includes(project: &mut Project, map: &mut IncludeMap, file: FileId, pref
             }
             let resolved = project.resolve_nginx_include(&pattern, f, prefix.as_deref());
             if resolved.files.is_empty() && !resolved.is_glob && resolved.failed == 0 {
-                map.issues.push(IncludeIssue::NotFound { file: f, span, pattern: pattern.clone() });
+                map.issues.push(IncludeIssue::NotFound {
+                    file: f,
+                    span,
+                    pattern: pattern.clone(),
+                });
             }
             for &t in &resolved.files {
                 if reached.insert(t) {
@@ -190,20 +228,41 @@ fn include_directives(c: &Config) -> Vec<(u32, Span, String)> {
 }
 
 fn is_main_context(c: &Config) -> bool {
-    c.directives().any(|d| matches!(d.name(), "http" | "events" | "worker_processes" | "stream"))
+    c.directives()
+        .any(|d| matches!(d.name(), "http" | "events" | "worker_processes" | "stream"))
 }
 
 /// The context a file that nothing includes was written for, from its top-level directives.
 pub fn guess_context(c: &Config) -> Context {
     let names: Vec<&str> = c.directives().map(Directive::name).collect();
     let any = |set: &[&str]| names.iter().any(|n| set.contains(n));
-    if any(&["http", "events", "worker_processes", "stream", "user", "pid"]) {
+    if any(&[
+        "http",
+        "events",
+        "worker_processes",
+        "stream",
+        "user",
+        "pid",
+    ]) {
         Context::Main
-    } else if any(&["server", "upstream", "map", "log_format", "geo", "limit_req_zone", "fastcgi_cache_path"]) {
+    } else if any(&[
+        "server",
+        "upstream",
+        "map",
+        "log_format",
+        "geo",
+        "limit_req_zone",
+        "fastcgi_cache_path",
+    ]) {
         Context::Http
     } else if any(&["location", "listen", "server_name", "ssl_certificate"]) {
         Context::Server
-    } else if any(&["fastcgi_pass", "proxy_pass", "try_files", "fastcgi_split_path_info"]) {
+    } else if any(&[
+        "fastcgi_pass",
+        "proxy_pass",
+        "try_files",
+        "fastcgi_split_path_info",
+    ]) {
         Context::Location
     } else {
         Context::Http
@@ -265,9 +324,23 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
         seen_cycles: BTreeSet::new(),
     };
     for (i, root) in includes.roots.iter().enumerate() {
-        let Some(config) = project.nginx(root.file) else { continue };
-        let chain = Rc::new(Chain { file: root.file, via: None, parent: None });
-        walker.walk_level(i, root.file, &config.items, chain, &mut Vec::new(), &mut Vec::new(), 0);
+        let Some(config) = project.nginx(root.file) else {
+            continue;
+        };
+        let chain = Rc::new(Chain {
+            file: root.file,
+            via: None,
+            parent: None,
+        });
+        walker.walk_level(
+            i,
+            root.file,
+            &config.items,
+            chain,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            0,
+        );
     }
     walker.model
 }
@@ -295,14 +368,20 @@ impl<'p> Walker<'p, '_> {
         let mut flat = Vec::new();
         self.flatten(root, file, items, chain, &mut flat, depth);
         let level = self.model.levels.len();
-        self.model.levels.push(flat.iter().map(|(d, _)| *d).collect());
+        self.model
+            .levels
+            .push(flat.iter().map(|(d, _)| *d).collect());
         levels.push(level);
 
         for (d, link) in &flat {
             match d.name() {
                 "user" if blocks.is_empty() => self.model.users.push((root, *d)),
                 "fastcgi_pass" | "proxy_pass" => {
-                    let kind = if d.name() == "fastcgi_pass" { PassKind::Fastcgi } else { PassKind::Proxy };
+                    let kind = if d.name() == "fastcgi_pass" {
+                        PassKind::Fastcgi
+                    } else {
+                        PassKind::Proxy
+                    };
                     self.model.sites.push(Site {
                         root,
                         kind,
@@ -313,25 +392,46 @@ impl<'p> Walker<'p, '_> {
                 }
                 _ => {}
             }
-            let Some(block) = d.directive.block() else { continue };
+            let Some(block) = d.directive.block() else {
+                continue;
+            };
             if d.name() == "upstream" {
                 let servers = directives(&block.items)
                     .filter(|s| s.name() == "server")
-                    .map(|s| DirRef { file: d.file, directive: s })
+                    .map(|s| DirRef {
+                        file: d.file,
+                        directive: s,
+                    })
                     .collect();
                 let name = d.directive.arg(0).unwrap_or("");
-                self.model.upstreams.push(Upstream { root, name, directive: *d, servers });
+                self.model.upstreams.push(Upstream {
+                    root,
+                    name,
+                    directive: *d,
+                    servers,
+                });
                 continue;
             }
             if is_data_block(d.name()) {
                 continue;
             }
             if depth >= MAX_DEPTH {
-                self.model.include_issues.push(IncludeIssue::TooDeep { file: d.file, span: d.directive.words[0].span });
+                self.model.include_issues.push(IncludeIssue::TooDeep {
+                    file: d.file,
+                    span: d.directive.words[0].span,
+                });
                 continue;
             }
             blocks.push(*d);
-            self.walk_level(root, d.file, &block.items, link.clone(), blocks, levels, depth + 1);
+            self.walk_level(
+                root,
+                d.file,
+                &block.items,
+                link.clone(),
+                blocks,
+                levels,
+                depth + 1,
+            );
             blocks.pop();
         }
         levels.pop();
@@ -353,23 +453,36 @@ impl<'p> Walker<'p, '_> {
                 continue;
             }
             let prefix = self.model.roots[root].prefix.clone();
-            let Some(targets) = self.includes.map.get(&(file, d.span.start, prefix)) else { continue };
+            let Some(targets) = self.includes.map.get(&(file, d.span.start, prefix)) else {
+                continue;
+            };
             for &t in targets {
                 let span = d.args().first().map_or(d.span, |a| a.span);
                 if chain.contains(t) {
                     if self.seen_cycles.insert((file, d.span.start)) {
                         let mut links = chain.includes();
                         links.push((file, span));
-                        self.model.include_issues.push(IncludeIssue::Cycle { chain: links, file: t });
+                        self.model.include_issues.push(IncludeIssue::Cycle {
+                            chain: links,
+                            file: t,
+                        });
                     }
                     continue;
                 }
                 if depth >= MAX_DEPTH {
-                    self.model.include_issues.push(IncludeIssue::TooDeep { file, span });
+                    self.model
+                        .include_issues
+                        .push(IncludeIssue::TooDeep { file, span });
                     continue;
                 }
-                let Some(config) = self.project.nginx(t) else { continue };
-                let link = Rc::new(Chain { file: t, via: Some((file, span)), parent: Some(chain.clone()) });
+                let Some(config) = self.project.nginx(t) else {
+                    continue;
+                };
+                let link = Rc::new(Chain {
+                    file: t,
+                    via: Some((file, span)),
+                    parent: Some(chain.clone()),
+                });
                 self.flatten(root, t, &config.items, link, out, depth + 1);
             }
         }
@@ -382,8 +495,11 @@ impl<'p> NginxModel<'p> {
     /// one `fastcgi_param` inherits none from outer levels.
     pub fn effective(&self, site: &Site<'p>, name: &str) -> Vec<DirRef<'p>> {
         for &level in site.levels.iter().rev() {
-            let found: Vec<DirRef<'p>> =
-                self.levels[level].iter().filter(|d| d.name() == name).copied().collect();
+            let found: Vec<DirRef<'p>> = self.levels[level]
+                .iter()
+                .filter(|d| d.name() == name)
+                .copied()
+                .collect();
             if !found.is_empty() {
                 return found;
             }
@@ -408,6 +524,21 @@ impl<'p> NginxModel<'p> {
     }
 }
 
+impl IncludeMap {
+    /// The files an include directive (by its offset in `file`) resolved to, under any prefix.
+    pub fn targets(&self, file: FileId, directive_offset: u32) -> Vec<FileId> {
+        let mut out: Vec<FileId> = self
+            .map
+            .iter()
+            .filter(|((f, o, _), _)| *f == file && *o == directive_offset)
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,12 +557,26 @@ mod tests {
         model_of(&[("nginx.conf", conf)], |m| {
             let sites: Vec<_> = m.fastcgi_sites().collect();
             assert_eq!(sites.len(), 2);
-            let a: Vec<_> = m.effective(sites[0], "fastcgi_param").iter().map(|d| d.arg(0).unwrap()).collect();
-            let b: Vec<_> = m.effective(sites[1], "fastcgi_param").iter().map(|d| d.arg(0).unwrap()).collect();
+            let a: Vec<_> = m
+                .effective(sites[0], "fastcgi_param")
+                .iter()
+                .map(|d| d.arg(0).unwrap())
+                .collect();
+            let b: Vec<_> = m
+                .effective(sites[1], "fastcgi_param")
+                .iter()
+                .map(|d| d.arg(0).unwrap())
+                .collect();
             assert_eq!(a, ["A"]);
             assert_eq!(b, ["B"]);
-            assert_eq!(m.effective(sites[1], "fastcgi_buffer_size")[0].arg(0), Some("16k"));
-            assert_eq!(sites[1].chain.iter().map(|d| d.name()).collect::<Vec<_>>(), ["http", "server", "location"]);
+            assert_eq!(
+                m.effective(sites[1], "fastcgi_buffer_size")[0].arg(0),
+                Some("16k")
+            );
+            assert_eq!(
+                sites[1].chain.iter().map(|d| d.name()).collect::<Vec<_>>(),
+                ["http", "server", "location"]
+            );
         });
     }
 
@@ -455,20 +600,5 @@ mod tests {
             assert_eq!(ctx, [Context::Http, Context::Location]);
             assert_eq!(m.sites.len(), 2);
         });
-    }
-}
-
-impl IncludeMap {
-    /// The files an include directive (by its offset in `file`) resolved to, under any prefix.
-    pub fn targets(&self, file: FileId, directive_offset: u32) -> Vec<FileId> {
-        let mut out: Vec<FileId> = self
-            .map
-            .iter()
-            .filter(|((f, o, _), _)| *f == file && *o == directive_offset)
-            .flat_map(|(_, v)| v.iter().copied())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
     }
 }

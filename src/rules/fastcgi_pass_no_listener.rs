@@ -70,37 +70,50 @@ impl Rule for FastcgiPassNoListener {
         let listeners = cx.fpm.listeners();
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
-            let Some(word) = site.pass.directive.args().first() else { continue };
+            let Some(word) = site.pass.directive.args().first() else {
+                continue;
+            };
             match parse_target(&word.value) {
                 Target::Dynamic(_) => {}
                 Target::Upstream(name) => {
-                    let Some(upstream) = cx.nginx.upstream(site.root, &name) else { continue };
+                    let Some(upstream) = cx.nginx.upstream(site.root, &name) else {
+                        continue;
+                    };
                     let live: Vec<_> = upstream.servers.iter().filter(|s| !is_down(s)).collect();
                     let dead: Vec<(&DirRef<'_>, &Word, Target)> = live
                         .iter()
                         .filter_map(|s| {
                             let w = s.directive.args().first()?;
                             let t = parse_target(&w.value);
-                            (!matches!(t, Target::Dynamic(_) | Target::Upstream(_)) && !reached(&t, &listeners))
-                                .then_some((*s, w, t))
+                            (!matches!(t, Target::Dynamic(_) | Target::Upstream(_))
+                                && !reached(&t, &listeners))
+                            .then_some((*s, w, t))
                         })
                         .collect();
                     let all_dead = !live.is_empty() && dead.len() == live.len();
                     for (server, w, t) in dead {
                         let mut f = dead_target(server.file, w, &t, &listeners);
-                        f.message = format!("upstream `{name}` server `{}` reaches no PHP-FPM pool", w.value);
+                        f.message = format!(
+                            "upstream `{name}` server `{}` reaches no PHP-FPM pool",
+                            w.value
+                        );
                         if all_dead {
                             f.message.push_str(&format!(
                                 "; every server of `{name}` is dead, so nginx logs `no live upstreams`"
                             ));
                         }
-                        out.push(f.label(Label::secondary(site.pass.file, word.span, format!("passes to upstream `{name}`"))));
+                        out.push(f.label(Label::secondary(
+                            site.pass.file,
+                            word.span,
+                            format!("passes to upstream `{name}`"),
+                        )));
                     }
                 }
                 t => {
                     if !reached(&t, &listeners) {
                         let mut f = dead_target(site.pass.file, word, &t, &listeners);
-                        f.message = format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
+                        f.message =
+                            format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
                         out.push(f);
                     }
                 }
@@ -112,11 +125,18 @@ impl Rule for FastcgiPassNoListener {
 
 /// `server ... down;` is taken out of rotation on purpose.
 fn is_down(server: &DirRef<'_>) -> bool {
-    server.directive.args().iter().skip(1).any(|a| a.value == "down")
+    server
+        .directive
+        .args()
+        .iter()
+        .skip(1)
+        .any(|a| a.value == "down")
 }
 
 fn reached(target: &Target, listeners: &[(&Pool<'_>, Listen, Setting<'_>)]) -> bool {
-    listeners.iter().any(|(_, l, _)| reaches(target, l) != Reach::No)
+    listeners
+        .iter()
+        .any(|(_, l, _)| reaches(target, l) != Reach::No)
 }
 
 fn errno_line(target: &Target, word: &str) -> String {
@@ -150,10 +170,17 @@ fn dead_target(
         finding = finding.label(Label::secondary(
             setting.file,
             setting.value_span(),
-            format!("pool [{}] listens on {listen}: probably the one meant", pool.name),
+            format!(
+                "pool [{}] listens on {listen}: probably the one meant",
+                pool.name
+            ),
         ));
         let replacement = quote_like(word, &listen.as_nginx_target(target));
-        let applicability = if ranked.len() == 1 { Applicability::Safe } else { Applicability::Unsafe };
+        let applicability = if ranked.len() == 1 {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        };
         finding = finding.fix(Some(Fix::new(
             format!("point it at {replacement} (pool [{}])", pool.name),
             applicability,

@@ -45,7 +45,9 @@ impl Rule for FastcgiPassUnverifiable {
         let env_pool = cx.fpm.unknown_listeners().next();
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
-            let Some(word) = site.pass.directive.args().first() else { continue };
+            let Some(word) = site.pass.directive.args().first() else {
+                continue;
+            };
             let label = |msg: &str| Label::primary(site.pass.file, word.span, msg);
             let why = match parse_target(&word.value) {
                 Target::Dynamic(_) => Some((

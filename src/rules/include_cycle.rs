@@ -46,10 +46,14 @@ impl Rule for IncludeCycle {
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut cycle = |chain: &[(FileId, Span)], back_to: FileId| {
-            let names: Vec<&str> =
-                chain.iter().map(|(f, _)| cx.project.sources.get(*f).name.as_str()).collect();
+            let names: Vec<&str> = chain
+                .iter()
+                .map(|(f, _)| cx.project.sources.get(*f).name.as_str())
+                .collect();
             let target = &cx.project.sources.get(back_to).name;
-            let Some(&(last_file, last_span)) = chain.last() else { return };
+            let Some(&(last_file, last_span)) = chain.last() else {
+                return;
+            };
             let mut f = Finding::new(
                 format!("include cycle: {} -> {target}", names.join(" -> ")),
                 Label::primary(last_file, last_span, format!("includes {target} again")),

@@ -45,11 +45,19 @@ impl Rule for IncludeNotFound {
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let help = "commit the file, correct the path, or map its directory with --map FROM=DIR";
         let nginx = cx.nginx.include_issues.iter().filter_map(|i| match i {
-            IncludeIssue::NotFound { file, span, pattern } => Some((*file, *span, pattern)),
+            IncludeIssue::NotFound {
+                file,
+                span,
+                pattern,
+            } => Some((*file, *span, pattern)),
             _ => None,
         });
         let fpm = cx.fpm.issues.iter().filter_map(|i| match i {
-            FpmIssue::IncludeNotFound { file, span, pattern } => Some((*file, *span, pattern)),
+            FpmIssue::IncludeNotFound {
+                file,
+                span,
+                pattern,
+            } => Some((*file, *span, pattern)),
             _ => None,
         });
         nginx

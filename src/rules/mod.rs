@@ -68,7 +68,13 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(message: impl Into<String>, primary: Label) -> Self {
-        Finding { message: message.into(), labels: vec![primary], help: None, fix: None, severity: None }
+        Finding {
+            message: message.into(),
+            labels: vec![primary],
+            help: None,
+            fix: None,
+            severity: None,
+        }
     }
     pub fn label(mut self, label: Label) -> Self {
         self.labels.push(label);
@@ -126,29 +132,43 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
-    ("NFL105", &fastcgi_pass_unverifiable::FastcgiPassUnverifiable),
+    (
+        "NFL105",
+        &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
+    ),
 ];
 
 /// A rule by code or kebab-case name.
 pub fn lookup(code_or_name: &str) -> Option<(&'static str, &'static dyn Rule)> {
     RULES
         .iter()
-        .find(|(code, rule)| code.eq_ignore_ascii_case(code_or_name) || rule.meta().name == code_or_name)
+        .find(|(code, rule)| {
+            code.eq_ignore_ascii_case(code_or_name) || rule.meta().name == code_or_name
+        })
         .map(|&(c, r)| (c, r))
 }
 
 /// The rule's documentation as plain text (doc comment markers removed).
 pub fn docs_text(meta: &RuleMeta) -> String {
-    meta.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    meta.docs
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Run the enabled rules and return their diagnostics, sorted and deduplicated (a file
 /// included from several places is checked in each, but a finding is reported once).
-pub fn run(cx: &LintContext<'_, '_>, enabled: impl Fn(&str, &RuleMeta) -> Option<Severity>) -> Vec<Diagnostic> {
+pub fn run(
+    cx: &LintContext<'_, '_>,
+    enabled: impl Fn(&str, &RuleMeta) -> Option<Severity>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for &(code, rule) in RULES {
         let meta = rule.meta();
-        let Some(severity) = enabled(code, meta) else { continue };
+        let Some(severity) = enabled(code, meta) else {
+            continue;
+        };
         for f in rule.check(cx) {
             out.push(Diagnostic {
                 code,
@@ -161,7 +181,11 @@ pub fn run(cx: &LintContext<'_, '_>, enabled: impl Fn(&str, &RuleMeta) -> Option
             });
         }
     }
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
+    out.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.message.cmp(&b.message))
+    });
     out.dedup_by(|a, b| a.code == b.code && a.labels == b.labels && a.message == b.message);
     out
 }
