@@ -114,9 +114,26 @@ pub struct TreeArgs {
     #[arg(long, default_value = "debian", value_parser = parse_platform)]
     pub platform: Platform,
 
-    /// The nginx worker user, when nginx.conf has no `user` directive
+    /// The nginx worker user, when nginx.conf has no `user` directive [default: the platform's]
     #[arg(long, value_name = "USER")]
     pub nginx_user: Option<String>,
+
+    /// Memory the PHP-FPM pools may use in all (e.g. 2G); enables fpm-memory-overcommit
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub memory: Option<u64>,
+
+    /// Memory per PHP worker when a pool sets no php_admin_value[memory_limit] [default: 128M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub worker_memory: Option<u64>,
+
+    /// Smallest fastcgi_buffer_size / proxy_buffer_size not flagged [default: 32k]
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub min_header_buffer: Option<u64>,
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    crate::model::units::parse_size(s)
+        .ok_or_else(|| format!("expected a size like 512M, 2G or 32k, got {s:?}"))
 }
 
 fn parse_map(s: &str) -> Result<(String, PathBuf), String> {

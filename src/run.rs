@@ -86,9 +86,14 @@ fn options_and_settings(tree: &TreeArgs) -> (Options, Settings) {
         platform: tree.platform,
         overrides: Default::default(),
     };
+    let defaults = Settings::default();
     let settings = Settings {
         platform: tree.platform,
         nginx_user: tree.nginx_user.clone(),
+        memory_budget: tree.memory,
+        worker_memory: tree.worker_memory.unwrap_or(defaults.worker_memory),
+        min_header_buffer: tree.min_header_buffer.unwrap_or(defaults.min_header_buffer),
+        ..defaults
     };
     (options, settings)
 }

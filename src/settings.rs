@@ -1,4 +1,5 @@
-//! Settings that change what the rules conclude (from flags now, from the config file later).
+//! Settings that change what the rules conclude. Filled from flags and (later) the config file;
+//! rules read them, never the command line.
 
 use crate::model::builtin::Platform;
 
@@ -6,8 +7,28 @@ use crate::model::builtin::Platform;
 pub struct Settings {
     /// Which distribution's packaged defaults apply (nginx user, packaged include files).
     pub platform: Platform,
-    /// The nginx worker user, when the configs don't say (`user` directive).
+    /// The nginx worker user when the configs have no `user` directive; default: the platform's.
     pub nginx_user: Option<String>,
+    /// Memory the PHP-FPM pools may use in all, in bytes (`--memory 2G`); None skips the check.
+    pub memory_budget: Option<u64>,
+    /// Memory one PHP worker is assumed to take when its pool sets no
+    /// `php_admin_value[memory_limit]` (php.ini's default, 128M).
+    pub worker_memory: u64,
+    /// Smallest `fastcgi_buffer_size` / `proxy_buffer_size` not flagged, in bytes (32k).
+    pub min_header_buffer: u64,
+    /// `pm.max_children` below this is flagged as easy to exhaust (the packaged default, 5, is
+    /// flagged too).
+    pub min_max_children: u32,
+    /// `listen.backlog` below this is flagged (unix sockets overflow with EAGAIN -> 502).
+    pub min_listen_backlog: u32,
+}
+
+impl Settings {
+    pub fn nginx_user_or_default(&self) -> &str {
+        self.nginx_user
+            .as_deref()
+            .unwrap_or(self.platform.default_nginx_user())
+    }
 }
 
 impl Default for Settings {
@@ -15,6 +36,11 @@ impl Default for Settings {
         Settings {
             platform: Platform::Debian,
             nginx_user: None,
+            memory_budget: None,
+            worker_memory: 128 * 1024 * 1024,
+            min_header_buffer: 32 * 1024,
+            min_max_children: 5,
+            min_listen_backlog: 64,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod diff;
+pub mod insert;
 pub mod write;
 
 use crate::source::{FileId, Span};

@@ -5,3 +5,4 @@ pub mod address;
 pub mod builtin;
 pub mod fpm;
 pub mod nginx;
+pub mod units;
