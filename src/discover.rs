@@ -171,7 +171,7 @@ pub fn classify(path: &Path, text: &str) -> Language {
             // Both use '#' in the wild (php-fpm refuses it, but people write it).
         } else if t.starts_with('[') && t.ends_with(']') {
             fpm += 3;
-        } else if t.ends_with(';') || t.ends_with('{') || t == "}" {
+        } else if t.ends_with(';') || t.ends_with('{') || t.ends_with('}') {
             nginx += 2;
         } else if is_ini_assignment(t) {
             fpm += 2;
@@ -219,6 +219,11 @@ mod tests {
         );
         assert_eq!(classify(p, "server {\n listen 80;\n}\n"), Language::Nginx);
         assert_eq!(classify(p, "fastcgi_param A b;\n"), Language::Nginx);
+        // One-line blocks look like `key = value` to an INI eye.
+        assert_eq!(
+            classify(p, "# x\nlocation = /robots.txt { deny all; }\n"),
+            Language::Nginx
+        );
         assert_eq!(
             classify(Path::new("php-fpm.d/x.conf"), ""),
             Language::PhpFpm

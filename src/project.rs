@@ -60,8 +60,13 @@ pub struct Project {
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
     builtins: HashMap<&'static str, FileId>,
+    /// Canonical path by FileId (None for built-in and in-memory files).
+    canonical: Vec<Option<PathBuf>>,
     /// Files found by discovery, in order (includes loaded later are not listed here).
     pub discovered: Vec<FileId>,
+    /// Directories holding an nginx.conf in the tree: where `/etc/nginx/...` may live for files
+    /// no nginx.conf includes (site templates deployed next to one).
+    pub nginx_prefixes: Vec<PathBuf>,
     cwd: PathBuf,
 }
 
@@ -86,7 +91,9 @@ impl Project {
             roots: Vec::new(),
             by_canonical: HashMap::new(),
             builtins: HashMap::new(),
+            canonical: Vec::new(),
             discovered: Vec::new(),
+            nginx_prefixes: Vec::new(),
             cwd,
         };
         for p in paths {
@@ -126,7 +133,9 @@ impl Project {
             roots: Vec::new(),
             by_canonical: HashMap::new(),
             builtins: HashMap::new(),
+            canonical: Vec::new(),
             discovered: Vec::new(),
+            nginx_prefixes: Vec::new(),
             cwd: PathBuf::from("/"),
         };
         for (name, text) in files {
@@ -176,6 +185,7 @@ impl Project {
         let lang = force.unwrap_or_else(|| discover::classify(path, &text));
         let id = self.add_text(name, Origin::Disk(path.to_path_buf()), lang, text);
         self.by_canonical.insert(canonical.to_path_buf(), id);
+        self.canonical[id.0 as usize] = Some(canonical.to_path_buf());
         Some(id)
     }
 
@@ -187,6 +197,7 @@ impl Project {
         let id = self
             .sources
             .add(SourceFile::new(name.clone(), origin, lang, text));
+        self.canonical.push(None);
         match parsed {
             Ok(p) => self.parsed.push(Some(p)),
             Err(e) => {
@@ -225,18 +236,11 @@ impl Project {
 
     /// The canonical path a file was read from (None for built-in and in-memory files).
     pub fn canonical_path(&self, id: FileId) -> Option<&Path> {
-        self.by_canonical
-            .iter()
-            .find(|(_, &v)| v == id)
-            .map(|(k, _)| k.as_path())
-            .filter(|_| self.sources.get(id).disk_path().is_some())
+        self.canonical.get(id.0 as usize)?.as_deref()
     }
 
     fn disk_path(&self, id: FileId) -> Option<PathBuf> {
-        self.sources
-            .get(id)
-            .disk_path()
-            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        self.canonical_path(id).map(Path::to_path_buf)
     }
 
     fn inside_roots(&self, path: &Path) -> bool {
@@ -365,17 +369,29 @@ impl Project {
                         out.push(p.join(rest));
                     }
                     out.extend(ancestors.iter().map(|a| a.join(rest)));
+                    if prefix.is_none() {
+                        out.extend(self.nginx_prefixes.iter().map(|p| p.join(rest)));
+                    }
                 }
             }
-            // `/etc/php/8.2/fpm/pool.d/*.conf` from `<tree>/etc/php/8.2/fpm/php-fpm.conf`:
-            // try the tails that keep at least two components, longest first.
-            let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
-            for skip in 0..comps.len().saturating_sub(1) {
-                let tail = comps[skip..].join("/");
-                if let Some(p) = prefix {
-                    out.push(p.join(&tail));
+            // The tree mirrors the file system from some directory down: when the including
+            // file sits at `<tree>/etc/php/8.2/fpm/php-fpm.conf`, `/etc/php/8.2/fpm/pool.d/*.conf`
+            // means `<tree>/etc/php/8.2/fpm/pool.d/*.conf`. Only a leading run of the pattern's
+            // directories that the includer's own path ends with counts; looser guesses
+            // (any matching tail) include unrelated files.
+            let dirs: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+            let dirs = &dirs[..dirs.len().saturating_sub(1)];
+            if let Some(from_dir) = &from_dir {
+                for j in (1..=dirs.len()).rev() {
+                    let lead = Path::new(&dirs[..j].join("/")).to_path_buf();
+                    for anc in from_dir.ancestors() {
+                        if anc.ends_with(&lead) {
+                            if let Some(mount) = strip_components(anc, j) {
+                                out.push(mount.join(pattern.trim_start_matches('/')));
+                            }
+                        }
+                    }
                 }
-                out.extend(ancestors.iter().map(|a| a.join(&tail)));
             }
         } else {
             if let Some(p) = prefix {
@@ -385,6 +401,17 @@ impl Project {
         }
         out.into_iter().map(|p| normalize(&p)).collect()
     }
+}
+
+/// `path` without its last `n` components.
+fn strip_components(path: &Path, n: usize) -> Option<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..n {
+        if !p.pop() {
+            return None;
+        }
+    }
+    Some(p)
 }
 
 fn strip_dir_prefix<'a>(path: &'a str, dir: &str) -> Option<&'a str> {

@@ -48,7 +48,8 @@ fn fixtures() {
         let sources = &first.project.sources;
         let mut fail = |msg: String| failures.push(format!("{rule}/{case_name}: {msg}"));
 
-        if !first.project.problems.is_empty() {
+        // Only fixtures about unreadable input may hold files that fail to parse.
+        if !first.project.problems.is_empty() && !case_name.contains("unparsable") {
             fail(format!("load problems: {:?}", first.project.problems));
         }
         let own: Vec<_> = first
@@ -84,7 +85,7 @@ fn fixtures() {
             let f = sources.get(*id);
             diff.push_str(&unified_diff(&f.text, new, &f.name));
         }
-        if !fixed.after.project.problems.is_empty() {
+        if fixed.after.project.problems.len() > first.project.problems.len() {
             fail(format!(
                 "fixed files do not parse: {:?}",
                 fixed.after.project.problems

@@ -298,9 +298,12 @@ impl<'p> FpmModel<'p> {
             .collect()
     }
 
-    /// Pools whose listen address is not known at lint time (`${ENV}`, unset).
+    /// Pools whose `listen` is set but not known at lint time (`${PHP_FPM_LISTEN}`): they
+    /// might listen anywhere. A pool with no `listen` at all (a fragment) listens nowhere.
     pub fn unknown_listeners(&self) -> impl Iterator<Item = &Pool<'p>> {
-        self.pools.iter().filter(|p| p.listen().is_none())
+        self.pools
+            .iter()
+            .filter(|p| p.get("listen").is_some() && p.listen().is_none())
     }
 }
 

@@ -126,9 +126,7 @@ pub fn resolve_includes(project: &mut Project) -> IncludeMap {
     for &entry in &entries {
         let prefix = project.options.nginx_prefix.clone().or_else(|| {
             project
-                .sources
-                .get(entry)
-                .disk_path()
+                .canonical_path(entry)
                 .and_then(Path::parent)
                 .map(Path::to_path_buf)
         });
@@ -139,6 +137,9 @@ pub fn resolve_includes(project: &mut Project) -> IncludeMap {
             prefix,
         });
     }
+
+    project.nginx_prefixes = map.roots.iter().filter_map(|r| r.prefix.clone()).collect();
+    project.nginx_prefixes.dedup();
 
     // Files no entry reaches: those no other such file includes are roots of their own.
     let prefix = project.options.nginx_prefix.clone();

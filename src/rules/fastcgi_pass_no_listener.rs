@@ -1,10 +1,10 @@
 use crate::diagnostic::Label;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::address::{parse_target, reaches, similarity, Listen, Reach, Target};
+use crate::model::address::{parse_target, reaches, similarity, Listen, Reach, Target, TargetHost};
 use crate::model::fpm::{Pool, Setting};
 use crate::model::nginx::DirRef;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
-use crate::source::FileId;
+use crate::source::{FileId, Language};
 use crate::syntax::nginx::{Quote, Word};
 
 declare_rule! {
@@ -62,13 +62,19 @@ impl Rule for FastcgiPassNoListener {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        // With no pools, or a pool whose address only the environment knows, nothing can be
-        // called dead: fastcgi-pass-unverifiable says so instead.
-        if cx.fpm.is_empty() || cx.fpm.unknown_listeners().next().is_some() {
+        // With no pools, a pool whose address only the environment knows, or a PHP-FPM file
+        // that failed to parse (it may hold the listener), nothing can be called dead:
+        // fastcgi-pass-unverifiable says so instead.
+        if cx.fpm.is_empty()
+            || cx.fpm.unknown_listeners().next().is_some()
+            || unparsed_fpm_file(cx).is_some()
+        {
             return Vec::new();
         }
         let listeners = cx.fpm.listeners();
         let mut out = Vec::new();
+        // Each dead upstream server is reported once, however many locations pass to it.
+        let mut dead_servers: Vec<DeadServer<'_, '_>> = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
             let Some(word) = site.pass.directive.args().first() else {
                 continue;
@@ -92,23 +98,23 @@ impl Rule for FastcgiPassNoListener {
                         .collect();
                     let all_dead = !live.is_empty() && dead.len() == live.len();
                     for (server, w, t) in dead {
-                        let mut f = dead_target(server.file, w, &t, &listeners);
-                        f.message = format!(
-                            "upstream `{name}` server `{}` reaches no PHP-FPM pool",
-                            w.value
-                        );
-                        if all_dead {
-                            f.message.push_str(&format!(
-                                "; every server of `{name}` is dead, so nginx logs `no live upstreams`"
-                            ));
+                        match dead_servers
+                            .iter_mut()
+                            .find(|u| u.word.span == w.span && u.server.file == server.file)
+                        {
+                            Some(entry) => entry.users.push((site.pass.file, word)),
+                            None => dead_servers.push(DeadServer {
+                                server,
+                                word: w,
+                                target: t,
+                                upstream: name.clone(),
+                                users: vec![(site.pass.file, word)],
+                                all_dead,
+                            }),
                         }
-                        out.push(f.label(Label::secondary(
-                            site.pass.file,
-                            word.span,
-                            format!("passes to upstream `{name}`"),
-                        )));
                     }
                 }
+                t if is_other_host_without_tcp_pools(&t, &listeners) => {}
                 t => {
                     if !reached(&t, &listeners) {
                         let mut f = dead_target(site.pass.file, word, &t, &listeners);
@@ -119,8 +125,81 @@ impl Rule for FastcgiPassNoListener {
                 }
             }
         }
+        for DeadServer {
+            server,
+            word: w,
+            target: t,
+            upstream: name,
+            users,
+            all_dead,
+        } in dead_servers
+        {
+            let mut f = dead_target(server.file, w, &t, &listeners);
+            f.message = format!(
+                "upstream `{name}` server `{}` reaches no PHP-FPM pool",
+                w.value
+            );
+            if all_dead {
+                f.message.push_str(&format!(
+                    "; every server of `{name}` is dead, so nginx logs `no live upstreams`"
+                ));
+            }
+            let (file, first) = users[0];
+            let more = match users.len() {
+                1 => String::new(),
+                n => format!(
+                    " (and {} more location{})",
+                    n - 1,
+                    if n == 2 { "" } else { "s" }
+                ),
+            };
+            out.push(f.label(Label::secondary(
+                file,
+                first.span,
+                format!("passes to upstream `{name}`{more}"),
+            )));
+        }
         out
     }
+}
+
+/// A docker-style service name (`xhgui:9000`) when no pool in the tree listens on TCP: that
+/// host's PHP-FPM configuration is simply not here (fastcgi-pass-unverifiable says so).
+pub(crate) fn is_other_host_without_tcp_pools(
+    target: &Target,
+    listeners: &[(&Pool<'_>, Listen, Setting<'_>)],
+) -> bool {
+    matches!(
+        target,
+        Target::Tcp {
+            host: TargetHost::Name(_),
+            ..
+        }
+    ) && !listeners
+        .iter()
+        .any(|(_, l, _)| matches!(l, Listen::Tcp { .. }))
+}
+
+/// The first PHP-FPM file that could not be parsed, if any.
+pub(crate) fn unparsed_fpm_file<'a>(cx: &'a LintContext<'_, '_>) -> Option<&'a str> {
+    cx.project
+        .problems
+        .iter()
+        .find(|p| {
+            p.span
+                .is_some_and(|(id, _)| cx.project.sources.get(id).language == Language::PhpFpm)
+        })
+        .map(|p| p.path.as_str())
+}
+
+/// An upstream server nothing listens on, and the locations that pass to its upstream.
+struct DeadServer<'a, 'p> {
+    server: &'a DirRef<'p>,
+    word: &'p Word,
+    target: Target,
+    upstream: String,
+    users: Vec<(FileId, &'p Word)>,
+    all_dead: bool,
 }
 
 /// `server ... down;` is taken out of rotation on purpose.

@@ -7,7 +7,8 @@ declare_rule! {
     /// Says which `fastcgi_pass` addresses could not be checked against PHP-FPM, and why:
     /// the linted paths hold no PHP-FPM pool configuration; the address is built from variables
     /// at request time; it names an `upstream` that is not in the linted files; or a pool takes
-    /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`).
+    /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`); or a PHP-FPM file failed
+    /// to parse (it might hold the listener).
     ///
     /// ## Why it matters
     /// Silence would read as "checked and fine". A mismatched address answers 502 Bad Gateway
@@ -43,6 +44,7 @@ impl Rule for FastcgiPassUnverifiable {
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let env_pool = cx.fpm.unknown_listeners().next();
+        let unparsed = super::fastcgi_pass_no_listener::unparsed_fpm_file(cx);
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
             let Some(word) = site.pass.directive.args().first() else {
@@ -58,11 +60,29 @@ impl Rule for FastcgiPassUnverifiable {
                     format!("upstream `{name}` is not defined in the linted files; `fastcgi_pass {name}` was not checked"),
                     "no such upstream here",
                 )),
-                _ if cx.fpm.is_empty() => Some((
-                    format!("no PHP-FPM pool configuration in the linted paths; could not check that anything listens on `{}`", word.value),
+                t @ Target::Tcp { .. }
+                    if !cx.fpm.is_empty()
+                        && env_pool.is_none()
+                        && super::fastcgi_pass_no_listener::is_other_host_without_tcp_pools(&t, &cx.fpm.listeners()) =>
+                {
+                    Some((
+                        format!("`fastcgi_pass {}` names another host and no pool in the linted tree listens on TCP; its PHP-FPM configuration is not here, so it was not checked", word.value),
+                        "another host",
+                    ))
+                }
+                _ if unparsed.is_none() && cx.fpm.is_empty() => Some((
+                    format!(
+                        "no PHP-FPM pool configuration in the linted paths; could not check that anything listens on `{}`",
+                        word.value
+                    ),
                     "not checked",
                 )),
-                _ => None,
+                _ => unparsed.map(|path| {
+                    (
+                        format!("PHP-FPM file {path} could not be parsed and may hold the listener; `fastcgi_pass {}` was not checked", word.value),
+                        "not checked",
+                    )
+                }),
             };
             if let Some((message, short)) = why {
                 out.push(Finding::new(message, label(short)).help(
