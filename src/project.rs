@@ -254,49 +254,34 @@ impl Project {
         from: FileId,
         prefix: Option<&Path>,
     ) -> Resolved {
-        let is_glob = has_glob(pattern);
         let prefix = self
             .options
             .nginx_prefix
             .clone()
             .or_else(|| prefix.map(Path::to_path_buf));
         let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
-        let mut resolved = Resolved {
-            is_glob,
-            ..Resolved::default()
-        };
-        for base_and_rel in candidates {
-            let matches = glob_paths(&base_and_rel);
-            let matches: Vec<PathBuf> = matches
-                .into_iter()
-                .filter(|p| self.inside_roots(p))
-                .collect();
-            if matches.is_empty() {
-                continue;
+        let mut resolved = self.load_first_match(candidates, Language::Nginx);
+        resolved.is_glob = has_glob(pattern);
+        if resolved.files.is_empty() && resolved.failed == 0 {
+            if let Some(b) = builtin::lookup(pattern, self.options.platform) {
+                resolved.files.push(self.builtin_file(b));
             }
-            for m in matches {
-                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
-                match self.load_file(&m, &canonical, Some(Language::Nginx)) {
-                    Some(id) if self.nginx(id).is_some() => resolved.files.push(id),
-                    _ => resolved.failed += 1,
-                }
-            }
-            return resolved;
-        }
-        if let Some(b) = builtin::lookup(pattern, self.options.platform) {
-            resolved.files.push(self.builtin_file(b));
         }
         resolved
     }
 
     /// Resolve a php-fpm `include=` written in `from`.
     pub fn resolve_fpm_include(&mut self, pattern: &str, from: FileId) -> Resolved {
-        let is_glob = has_glob(pattern);
         let candidates = self.candidate_paths(pattern, from, None, &[]);
-        let mut resolved = Resolved {
-            is_glob,
-            ..Resolved::default()
-        };
+        let mut resolved = self.load_first_match(candidates, Language::PhpFpm);
+        resolved.is_glob = has_glob(pattern);
+        resolved
+    }
+
+    /// Load the files of the first candidate pattern that matches anything inside the roots,
+    /// as `lang` whatever their content looks like (an include says what they are).
+    fn load_first_match(&mut self, candidates: Vec<PathBuf>, lang: Language) -> Resolved {
+        let mut resolved = Resolved::default();
         for candidate in candidates {
             let matches: Vec<PathBuf> = glob_paths(&candidate)
                 .into_iter()
@@ -307,12 +292,15 @@ impl Project {
             }
             for m in matches {
                 let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
-                match self.load_file(&m, &canonical, Some(Language::PhpFpm)) {
-                    Some(id) if self.fpm(id).is_some() => resolved.files.push(id),
-                    _ => resolved.failed += 1,
+                let parsed = self
+                    .load_file(&m, &canonical, Some(lang))
+                    .filter(|&id| self.parsed.get(id.0 as usize).is_some_and(Option::is_some));
+                match parsed {
+                    Some(id) => resolved.files.push(id),
+                    None => resolved.failed += 1,
                 }
             }
-            return resolved;
+            break;
         }
         resolved
     }

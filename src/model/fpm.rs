@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::model::address::{parse_listen, Listen};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
-use crate::syntax::fpm::{values, Config, Entry};
+use crate::syntax::fpm::{values, Config, Entry, Item};
 
 /// One php-fpm master: the files it reads, in order.
 #[derive(Clone, Debug)]
@@ -232,51 +232,30 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
             let Some(config) = project.fpm(file) else {
                 continue;
             };
-            let mut last_section: Option<&str> = None;
-            for (section, entry) in config.entries() {
-                if section.map(|s| s.name.as_str()) != last_section {
-                    last_section = section.map(|s| s.name.as_str());
-                    if let Some(s) = section {
-                        current = if s.is_global() {
-                            None
-                        } else {
-                            let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
-                                model.pools.push(Pool {
-                                    instance: i,
-                                    name: s.name.clone(),
-                                    headers: Vec::new(),
-                                    entries: Vec::new(),
-                                });
-                                model.pools.len() - 1
+            for item in &config.items {
+                match item {
+                    Item::Section(s) if s.is_global() => current = None,
+                    Item::Section(s) => {
+                        let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
+                            model.pools.push(Pool {
+                                instance: i,
+                                name: s.name.clone(),
+                                headers: Vec::new(),
+                                entries: Vec::new(),
                             });
-                            model.pools[idx].headers.push((file, s.span));
-                            Some(idx)
-                        };
+                            model.pools.len() - 1
+                        });
+                        model.pools[idx].headers.push((file, s.span));
+                        current = Some(idx);
                     }
-                }
-                let setting = Setting { file, entry };
-                match current {
-                    Some(p) => model.pools[p].entries.push(setting),
-                    None => globals.push(setting),
-                }
-            }
-            // Headers with no entries still declare the pool.
-            for s in config.sections().filter(|s| !s.is_global()) {
-                let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
-                    model.pools.push(Pool {
-                        instance: i,
-                        name: s.name.clone(),
-                        headers: Vec::new(),
-                        entries: Vec::new(),
-                    });
-                    model.pools.len() - 1
-                });
-                if !model.pools[idx]
-                    .headers
-                    .iter()
-                    .any(|&(f, sp)| f == file && sp == s.span)
-                {
-                    model.pools[idx].headers.push((file, s.span));
+                    Item::Entry(entry) => {
+                        let setting = Setting { file, entry };
+                        match current {
+                            Some(p) => model.pools[p].entries.push(setting),
+                            None => globals.push(setting),
+                        }
+                    }
+                    Item::Space { .. } | Item::Comment { .. } => {}
                 }
             }
         }
