@@ -117,7 +117,7 @@ impl Rule for FastcgiPassNoListener {
                 t if is_other_host_without_tcp_pools(&t, &listeners) => {}
                 t => {
                     if !reached(&t, &listeners) {
-                        let mut f = dead_target(site.pass.file, word, &t, &listeners);
+                        let mut f = dead_target(site.pass.file, word, &t, &listeners, &[]);
                         f.message =
                             format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
                         out.push(f);
@@ -125,6 +125,7 @@ impl Rule for FastcgiPassNoListener {
                 }
             }
         }
+        let mut taken: Vec<Listen> = Vec::new();
         for DeadServer {
             server,
             word: w,
@@ -134,7 +135,15 @@ impl Rule for FastcgiPassNoListener {
             all_dead,
         } in dead_servers
         {
-            let mut f = dead_target(server.file, w, &t, &listeners);
+            let mut f = dead_target(server.file, w, &t, &listeners, &taken);
+            if let Some(edit) = f.fix.as_ref().and_then(|fix| fix.edits.first()) {
+                if let Some((_, l, _)) = listeners
+                    .iter()
+                    .find(|(_, l, _)| quote_like(w, &l.as_nginx_target(&t)) == edit.replacement)
+                {
+                    taken.push(l.clone());
+                }
+            }
             f.message = format!(
                 "upstream `{name}` server `{}` reaches no PHP-FPM pool",
                 w.value
@@ -230,15 +239,17 @@ fn dead_target(
     word: &Word,
     target: &Target,
     listeners: &[(&Pool<'_>, Listen, Setting<'_>)],
+    taken: &[Listen],
 ) -> Finding {
-    // Distinct listeners, closest first.
+    // Distinct listeners, closest first; ones another server of the same upstream was pointed
+    // at go last, so two dead servers are not both sent to one pool.
     let mut ranked: Vec<&(&Pool<'_>, Listen, Setting<'_>)> = Vec::new();
     for l in listeners {
         if !ranked.iter().any(|r| r.1 == l.1) {
             ranked.push(l);
         }
     }
-    ranked.sort_by_key(|(_, l, _)| std::cmp::Reverse(similarity(target, l)));
+    ranked.sort_by_key(|(_, l, _)| (taken.contains(l), std::cmp::Reverse(similarity(target, l))));
 
     let primary = Label::primary(file, word.span, "nothing listens here");
     let mut finding = Finding::new(String::new(), primary).help(format!(
