@@ -259,8 +259,12 @@ impl Project {
             .nginx_prefix
             .clone()
             .or_else(|| prefix.map(Path::to_path_buf));
-        let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
-        let mut resolved = self.load_first_match(candidates, Language::Nginx);
+        let mut resolved = if self.is_in_memory() {
+            self.memory_matches(pattern, from)
+        } else {
+            let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
+            self.load_first_match(candidates, Language::Nginx)
+        };
         resolved.is_glob = has_glob(pattern);
         if resolved.files.is_empty() && resolved.failed == 0 {
             if let Some(b) = builtin::lookup(pattern, self.options.platform) {
@@ -272,9 +276,58 @@ impl Project {
 
     /// Resolve a php-fpm `include=` written in `from`.
     pub fn resolve_fpm_include(&mut self, pattern: &str, from: FileId) -> Resolved {
-        let candidates = self.candidate_paths(pattern, from, None, &[]);
-        let mut resolved = self.load_first_match(candidates, Language::PhpFpm);
+        let mut resolved = if self.is_in_memory() {
+            self.memory_matches(pattern, from)
+        } else {
+            let candidates = self.candidate_paths(pattern, from, None, &[]);
+            self.load_first_match(candidates, Language::PhpFpm)
+        };
         resolved.is_glob = has_glob(pattern);
+        resolved
+    }
+
+    /// Built by `from_memory`: no directory on disk, names are paths.
+    fn is_in_memory(&self) -> bool {
+        self.roots.is_empty()
+            && self
+                .sources
+                .iter()
+                .all(|(_, f)| !matches!(f.origin, Origin::Disk(_)))
+    }
+
+    /// Includes between in-memory files: the pattern (absolute ones with their leading `/`
+    /// dropped, then tried from the includer's directory upward) matched against the names.
+    fn memory_matches(&self, pattern: &str, from: FileId) -> Resolved {
+        let mut resolved = Resolved::default();
+        let rel = pattern.trim_start_matches('/');
+        let from_name = Path::new(&self.sources.get(from).name).to_path_buf();
+        let bases: Vec<PathBuf> = from_name
+            .ancestors()
+            .skip(1)
+            .map(Path::to_path_buf)
+            .collect();
+        for base in bases {
+            let candidate = normalize(&base.join(rel));
+            let Ok(glob) = globset::GlobBuilder::new(&candidate.to_string_lossy())
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            let matcher = glob.compile_matcher();
+            let mut hits: Vec<(&PathBuf, FileId)> = self
+                .by_canonical
+                .iter()
+                .filter(|(name, _)| matcher.is_match(name))
+                .map(|(n, &id)| (n, id))
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            hits.sort();
+            resolved.files.extend(hits.into_iter().map(|(_, id)| id));
+            break;
+        }
         resolved
     }
 

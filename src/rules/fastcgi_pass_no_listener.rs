@@ -26,18 +26,31 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     include fastcgi.conf;
-    ///     fastcgi_pass unix:/run/php/php8.1-fpm.sock;   # the pool listens on php8.2-fpm.sock
+    /// server {
+    ///     location ~ \.php$ {
+    ///         include fastcgi.conf;
+    ///         fastcgi_pass unix:/run/php/php8.1-fpm.sock;
+    ///     }
     /// }
+    /// ```
+    /// ```ini
+    /// ; /etc/php/8.2/fpm/pool.d/www.conf
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     include fastcgi.conf;
-    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// server {
+    ///     location ~ \.php$ {
+    ///         include fastcgi.conf;
+    ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///     }
     /// }
+    /// ```
+    /// ```ini
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
     /// ```
     ///
     /// ## Fix safety

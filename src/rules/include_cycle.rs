@@ -16,9 +16,11 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// # a.conf
+    /// # file: a.conf
     /// include b.conf;
-    /// # b.conf
+    /// ```
+    /// ```nginx
+    /// # file: b.conf
     /// include a.conf;
     /// ```
     ///
