@@ -12,8 +12,10 @@ declare_rule! {
     /// headers: `Set-Cookie`, `Content-Security-Policy`, `Link`, long `Location`s) into this one
     /// buffer. When it does not fit, the request answers 502 Bad Gateway and nginx logs
     /// `upstream sent too big header while reading response header from upstream`.
-    /// With the default 4k buffer, about 4 KB of headers is enough (measured with nginx 1.22
-    /// and php-fpm 8.2: a 3,900-byte header passes, a 5,000-byte one fails). Raising
+    /// With the default 4k buffer, PHP's whole header block may be at most 4088 bytes (the
+    /// page minus the 8-byte FastCGI record header). Measured with nginx 1.22 and php-fpm 8.2:
+    /// next to `Content-type` and `X-Powered-By`, one header with a 4,011-byte value passes
+    /// and 4,012 bytes answer 502. Raising
     /// `fastcgi_buffers` alone does not help: headers must fit in `fastcgi_buffer_size`.
     ///
     /// ## Example
