@@ -307,4 +307,20 @@ fn request_terminate_timeout_below_read_timeout_is_a_502() {
         "php-fpm log lacks the kill:\n{}",
         stack.logs()
     );
+
+    // The linter joins the two files and says so; its (unsafe) fix aligns nginx to the pool.
+    // Not asserted here: that the slow request then answers 504. At equal values nginx's
+    // timer and php-fpm's heartbeat race, and this suite makes no timing bets.
+    assert!(codes(stack.root()).iter().any(|c| c == "NFL106"));
+    let out = lint(stack.root(), &["lint", "--diff", "--unsafe-fixes", "."]);
+    let patch = String::from_utf8(out.stdout).expect("diff is UTF-8");
+    assert!(
+        patch.contains("+            fastcgi_read_timeout 1s;"),
+        "{patch}"
+    );
+    let applied = git_apply(stack.root(), &patch);
+    assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
+    let n = stack.nginx_t();
+    assert!(n.ok, "fixed config fails nginx -t:\n{}", n.output);
+    assert!(!codes(stack.root()).iter().any(|c| c == "NFL106"));
 }

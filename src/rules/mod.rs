@@ -17,6 +17,7 @@ mod fastcgi_buffers_invalid;
 mod fastcgi_header_buffer_small;
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
+mod fastcgi_timeout_mismatch;
 mod include_cycle;
 mod include_not_found;
 mod proxy_header_buffer_small;
@@ -140,6 +141,7 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         "NFL105",
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
     ),
+    ("NFL106", &fastcgi_timeout_mismatch::FastcgiTimeoutMismatch),
     (
         "NFL201",
         &fastcgi_header_buffer_small::FastcgiHeaderBufferSmall,
