@@ -642,3 +642,85 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(buffer_size: u64, num: u64, size: u64, busy: Option<u64>) -> Values {
+        Values {
+            buffer_size,
+            num,
+            size,
+            busy,
+            ..Values::default()
+        }
+    }
+
+    #[test]
+    fn nginx_checks() {
+        const K: u64 = 1024;
+        assert_eq!(Values::default().problem(), None);
+        assert_eq!(
+            v(32 * K, 8, 4 * K, None).problem(),
+            Some(Problem::BusyAboveBuffers)
+        );
+        assert_eq!(v(14 * K, 8, 4 * K, None).problem(), None); // 28k fits exactly
+        assert_eq!(
+            v(15 * K, 8, 4 * K, None).problem(),
+            Some(Problem::BusyAboveBuffers)
+        );
+        assert_eq!(
+            v(PAGE, 1, 64 * K, None).problem(),
+            Some(Problem::TooFewBuffers)
+        );
+        assert_eq!(
+            v(8 * K, 8, 4 * K, Some(6 * K)).problem(),
+            Some(Problem::BusyBelowLargest)
+        );
+        assert_eq!(v(PAGE, 3, 4 * K, None).problem(), None);
+        assert_eq!(
+            v(PAGE, 2, 4 * K, None).problem(),
+            Some(Problem::BusyAboveBuffers)
+        );
+    }
+
+    #[test]
+    fn solve_always_satisfies_nginx() {
+        const K: u64 = 1024;
+        for bs in [4 * K, 8 * K, 32 * K, 100 * K] {
+            for (num, size) in [
+                (1, 64 * K),
+                (2, 4 * K),
+                (8, 4 * K),
+                (64, 4 * K),
+                (4, 256 * K),
+            ] {
+                for busy in [None, Some(2 * K), Some(64 * K), Some(1024 * K)] {
+                    for temp in [None, Some(K), Some(1024 * K)] {
+                        for max_temp in [None, Some(0), Some(2 * K)] {
+                            let cur = Values {
+                                buffer_size: bs,
+                                num,
+                                size,
+                                busy,
+                                temp_write: temp,
+                                max_temp,
+                            };
+                            for explicit in [false, true] {
+                                for want in [None, Some(32 * K)] {
+                                    let new = solve(&cur, explicit, want);
+                                    assert_eq!(new.problem(), None, "{cur:?} -> {new:?}");
+                                    assert!(new.buffer_size >= want.unwrap_or(0));
+                                    if explicit {
+                                        assert_eq!(new.size, size, "keeps the user's buffer size");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
