@@ -472,6 +472,9 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         anchor: Anchor<'p>,
         block: Option<DirRef<'p>>,
         sites: Vec<&'s Site<'p>>,
+        /// For a snippet included into several locations: each location's level, where the
+        /// lines added to the snippet land.
+        shared_levels: Vec<LevelKey>,
     }
     let mut groups: Vec<Group<'_, '_>> = Vec::new();
     for &site in &sites {
@@ -481,8 +484,32 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         if eff.values.buffer_size >= min {
             continue;
         }
+        let own = site.chain.len();
+        let pass_key = (site.pass.file, site.pass.directive.span.start);
+        // A snippet holding the fastcgi_pass, included into several locations that all have
+        // the default and set none of these themselves: one edit in the snippet covers them.
+        let sharing: Vec<&&Site<'_>> = sites
+            .iter()
+            .filter(|s| (s.pass.file, s.pass.directive.span.start) == pass_key)
+            .collect();
+        let in_location_snippet = |s: &Site<'_>| {
+            s.chain
+                .last()
+                .is_some_and(|l| l.name() == "location" && l.file != s.pass.file)
+        };
+        let shared = eff.from[BUFFER_SIZE].is_none()
+            && sharing.len() > 1
+            && sharing.iter().all(|s| {
+                in_location_snippet(s)
+                    && effective(cx, s, s.chain.len(), family, &empty).is_some_and(|e| {
+                        e.values.buffer_size < min
+                            && e.from.iter().flatten().all(|(lvl, _)| *lvl < s.chain.len())
+                    })
+            });
         let (target, anchor, block) = if let Some((level, d)) = eff.from[BUFFER_SIZE] {
             ((level, level_key(cx, site, level)), Anchor::After(d), None)
+        } else if shared {
+            ((own, pass_key), Anchor::After(site.pass), None)
         } else {
             // The default: the whole server when every such site in it has the default and
             // sets none of these below the server, else the site's location.
@@ -525,6 +552,14 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                 anchor,
                 block,
                 sites: vec![site],
+                shared_levels: if shared {
+                    sharing
+                        .iter()
+                        .map(|s| level_key(cx, s, s.chain.len()))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             }),
         }
     }
@@ -568,6 +603,21 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                     ),
                 ),
                 format!("`{}`", header_text(&block)),
+            ),
+            (None, None) if !g.shared_levels.is_empty() => (
+                Finding::new(
+                    format!(
+                        "`{}` in this snippet serves {} locations, all with the default `{bs_name}` (4k or 8k, one memory page): larger response headers answer 502",
+                        header_text(&g.site.pass),
+                        g.shared_levels.len()
+                    ),
+                    Label::primary(
+                        g.site.pass.file,
+                        header_span(&g.site.pass),
+                        format!("no `{bs_name}` in effect in any location including this"),
+                    ),
+                ),
+                "every location including this snippet".to_owned(),
             ),
             (None, None) => (
                 Finding::new(
@@ -619,7 +669,22 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         let planned = if already_invalid {
             None
         } else {
-            change(cx, family, &g.eff, &new, g.target, g.anchor)
+            change(cx, family, &g.eff, &new, g.target, g.anchor).map(|mut c| {
+                // Lines added to the snippet land in every including location.
+                let added: Vec<(usize, String)> = c
+                    .plan
+                    .inserted
+                    .iter()
+                    .filter(|(k, _, _)| *k == g.target.1)
+                    .map(|(_, w, a)| (*w, a.clone()))
+                    .collect();
+                for &key in &g.shared_levels {
+                    for (w, a) in &added {
+                        c.plan.inserted.push((key, *w, a.clone()));
+                    }
+                }
+                c
+            })
         };
         let fix = planned.and_then(|c| {
             if !plan_keeps_nginx_t_happy(cx, family, &c.plan) {
