@@ -529,7 +529,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                         })
                     })
             });
-            match server_wide.or(location) {
+            match server_wide.or(location).or(server) {
                 Some(i) => (
                     (i + 1, level_key(cx, site, i + 1)),
                     Anchor::InBlock(site.chain[i]),
@@ -666,7 +666,13 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             })
         });
         let new = solve(&g.eff.values, g.eff.explicit(BUFFERS), Some(min));
-        let planned = if already_invalid {
+        // Top-level lines are only valid where the file is read inside a server or location.
+        let top_level_ok = g.target.0 > 0
+            || matches!(
+                cx.nginx.roots[g.site.root].context,
+                Context::Server | Context::Location
+            );
+        let planned = if already_invalid || !top_level_ok {
             None
         } else {
             change(cx, family, &g.eff, &new, g.target, g.anchor).map(|mut c| {
