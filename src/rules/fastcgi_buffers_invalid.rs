@@ -128,7 +128,11 @@ pub(crate) fn invalid_buffers(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                     problem.nginx_message(family),
                     detail(family, problem, &eff)
                 ),
-                Label::primary(primary.file, header_span(&primary), "tips it over"),
+                Label::primary(
+                    primary.file,
+                    header_span(&primary),
+                    "nginx -t rejects the buffers with this set",
+                ),
             );
             for &w in involved {
                 if let Some((_, d)) = eff.from[w] {
