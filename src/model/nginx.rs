@@ -523,6 +523,12 @@ impl<'p> NginxModel<'p> {
     pub fn fastcgi_sites(&self) -> impl Iterator<Item = &Site<'p>> {
         self.sites.iter().filter(|s| s.kind == PassKind::Fastcgi)
     }
+
+    /// The directives of every level of a site, outermost first (includes expanded). Level 0 is
+    /// the root file's top level; level `i > 0` is the body of `site.chain[i - 1]`.
+    pub fn site_levels(&self, site: &Site<'p>) -> Vec<&[DirRef<'p>]> {
+        site.levels.iter().map(|&l| &self.levels[l][..]).collect()
+    }
 }
 
 impl IncludeMap {

@@ -12,10 +12,15 @@ use crate::model::nginx::NginxModel;
 use crate::project::Project;
 use crate::settings::Settings;
 
+mod buffers;
+mod fastcgi_buffers_invalid;
+mod fastcgi_header_buffer_small;
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
+mod fastcgi_timeout_mismatch;
 mod include_cycle;
 mod include_not_found;
+mod proxy_header_buffer_small;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,6 +141,13 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         "NFL105",
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
     ),
+    ("NFL106", &fastcgi_timeout_mismatch::FastcgiTimeoutMismatch),
+    (
+        "NFL201",
+        &fastcgi_header_buffer_small::FastcgiHeaderBufferSmall,
+    ),
+    ("NFL202", &fastcgi_buffers_invalid::FastcgiBuffersInvalid),
+    ("NFL205", &proxy_header_buffer_small::ProxyHeaderBufferSmall),
 ];
 
 /// A rule by code or kebab-case name.
