@@ -42,18 +42,28 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     fastcgi_buffer_size 32k;   # busy buffers default to 64k > 7 × 4k
-    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// events {}
+    /// http {
+    ///     server {
+    ///         location ~ \.php$ {
+    ///             fastcgi_buffer_size 32k;   # busy buffers default to 64k > 7 × 4k
+    ///             fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///         }
+    ///     }
     /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     fastcgi_buffer_size 32k;
-    ///     fastcgi_buffers 16 16k;
-    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// events {}
+    /// http {
+    ///     server {
+    ///         location ~ \.php$ {
+    ///             fastcgi_buffer_size 32k;
+    ///             fastcgi_buffers 16 16k;
+    ///             fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///         }
+    ///     }
     /// }
     /// ```
     ///

@@ -40,20 +40,31 @@ declare_rule! {
     /// ## Example
     /// ```ini
     /// ; pool.d/www.conf
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
     /// request_terminate_timeout = 30s
     /// ```
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     fastcgi_read_timeout 120s;
-    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// server {
+    ///     location ~ \.php$ {
+    ///         fastcgi_read_timeout 120s;
+    ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///     }
     /// }
     /// ```
     ///
     /// ## Use instead
+    /// ```ini
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
+    /// request_terminate_timeout = 30s
+    /// ```
     /// ```nginx
-    /// location ~ \.php$ {
-    ///     fastcgi_read_timeout 30s;   # at most the pool's request_terminate_timeout
-    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// server {
+    ///     location ~ \.php$ {
+    ///         fastcgi_read_timeout 30s;   # at most the pool's request_terminate_timeout
+    ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///     }
     /// }
     /// ```
     ///
