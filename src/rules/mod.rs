@@ -14,8 +14,12 @@ use crate::settings::Settings;
 
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
+mod fastcgi_script_filename_missing;
+mod fpm_allowed_clients_excludes_nginx;
+mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
+mod php_location_executes_uploads;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -132,9 +136,22 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
+    ("NFL102", &fpm_socket_permission::FpmSocketPermission),
+    (
+        "NFL104",
+        &fpm_allowed_clients_excludes_nginx::FpmAllowedClientsExcludesNginx,
+    ),
     (
         "NFL105",
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
+    ),
+    (
+        "NFL203",
+        &fastcgi_script_filename_missing::FastcgiScriptFilenameMissing,
+    ),
+    (
+        "NFL204",
+        &php_location_executes_uploads::PhpLocationExecutesUploads,
     ),
 ];
 
