@@ -26,8 +26,10 @@ declare_rule! {
     /// ## Why it matters
     /// php-fpm accepts the connection and closes it at once, so every request answers
     /// 502 Bad Gateway. nginx logs
-    /// `recv() failed (104: Connection reset by peer) while reading response header from upstream`;
-    /// php-fpm logs `Connection disallowed: IP address '127.0.0.1' has been dropped.` only
+    /// `recv() failed (104: Connection reset by peer) while reading response header from upstream`,
+    /// or, when php-fpm closes before the request has arrived,
+    /// `upstream prematurely closed connection while reading response header from upstream`
+    /// (both seen with nginx 1.22 and php-fpm 8.2; which one is timing). php-fpm logs `Connection disallowed: IP address '127.0.0.1' has been dropped.` only
     /// when the pool sets `catch_workers_output = yes` (the worker writes it to stderr).
     ///
     /// ## Example
@@ -202,7 +204,7 @@ fn check_pool(pool: &Pool<'_>, listen: &Listen, sources: &[IpAddr]) -> Option<Fi
                 format!("{source} is not allowed"),
             ),
         )
-        .help("requests answer 502 Bad Gateway; nginx logs `recv() failed (104: Connection reset by peer) while reading response header from upstream`. Add nginx's address to listen.allowed_clients (comma-separated, no blanks).")
+        .help("requests answer 502 Bad Gateway; nginx logs `recv() failed (104: Connection reset by peer) while reading response header from upstream` (or `upstream prematurely closed connection`). Add nginx's address to listen.allowed_clients (comma-separated, no blanks).")
         .fix(Some(Fix::new(
             format!("allow {replacement} in listen.allowed_clients"),
             Applicability::Safe,

@@ -22,7 +22,9 @@ declare_rule! {
     ///   (default `0660`);
     /// - with no `listen.owner`/`listen.group`, the master's own user: `root:root` for a
     ///   master started as root (the packaged service). The pool's `user`/`group` do not
-    ///   own the socket; they only run the workers;
+    ///   own the socket; they only run the workers. A pool with no `user` at all cannot run
+    ///   under a root master (php-fpm refuses it), so its socket's owner is unknown and the
+    ///   pool is not judged;
     /// - with `listen.acl_users`/`listen.acl_groups`, an ACL that grants those users and
     ///   groups instead; `listen.owner`/`listen.group` are then ignored (php-fpm warns
     ///   `ACL set, listen.owner = '...' is ignored`).
@@ -178,6 +180,12 @@ impl<'p> Socket<'p> {
     /// None when something that decides access is unknown at lint time.
     fn of(pool: &Pool<'p>) -> Option<Socket<'p>> {
         let owner = known(pool, "listen.owner").ok()?;
+        // php-fpm started as root refuses a pool without `user` ("user has not been
+        // defined"), so such a pool runs under a non-root master whose user, unknown here,
+        // owns the socket (the docker images that run everything as one user).
+        if owner.is_none() && pool.get("user").is_none() {
+            return None;
+        }
         let group = known(pool, "listen.group").ok()?;
         let mode = known(pool, "listen.mode").ok()?;
         let acl_users = known(pool, "listen.acl_users").ok()?;

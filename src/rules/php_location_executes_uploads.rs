@@ -107,7 +107,8 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         [m, r] if m.value == "~" || m.value == "~*" => (m.value.as_str(), r.value.as_str()),
         _ => return None,
     };
-    if !regex.to_ascii_lowercase().contains("php") || names_its_scripts(regex) {
+    // `.php` with the dot escaped or not; `^/phpstatus$` matches no script path.
+    if !regex.to_ascii_lowercase().contains(".php") || names_its_scripts(regex) {
         return None;
     }
     let levels = cx.nginx.site_levels(site);
@@ -167,10 +168,27 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
             Severity::Warning,
         ),
     };
+    // The example URI stays under an enclosing prefix location, which it must match.
+    let prefix = site.chain[..li]
+        .iter()
+        .rev()
+        .find(|d| d.name() == "location")
+        .and_then(|d| match d.directive.args() {
+            [p] | [_, p]
+                if !p.value.starts_with('@') && d.arg(0) != Some("~") && d.arg(0) != Some("~*") =>
+            {
+                Some(p.value.trim_end_matches('/').to_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let ext = if matches!(exposure, Exposure::Phar) {
+        "phar"
+    } else {
+        "jpg"
+    };
     let message = format!(
-        "`location {modifier} {regex}` passes URIs to PHP-FPM without checking the script exists: `/uploads/x.{}/x.php` runs `/uploads/x.{}`; {what}",
-        if matches!(exposure, Exposure::Phar) { "phar" } else { "jpg" },
-        if matches!(exposure, Exposure::Phar) { "phar" } else { "jpg" },
+        "`location {modifier} {regex}` passes URIs to PHP-FPM without checking the script exists: `{prefix}/uploads/x.{ext}/x.php` runs `{prefix}/uploads/x.{ext}`; {what}",
     );
     let mut f = Finding::new(
         message,
