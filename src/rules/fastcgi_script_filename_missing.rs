@@ -21,7 +21,8 @@ declare_rule! {
     ///
     /// Only locations that are PHP are checked: the pass reaches a PHP-FPM pool of the
     /// linted tree, or the location (or its `fastcgi_index`/`fastcgi_split_path_info`)
-    /// names `.php`. Other FastCGI applications may not need the parameter. A
+    /// names `.php`. Other FastCGI applications may not need the parameter, nor do php-fpm's
+    /// own status and ping pages (locations naming `status` or `ping`). A
     /// `PATH_TRANSLATED` parameter also counts: php-fpm falls back to it. A location whose
     /// includes could not be read is not judged.
     ///
@@ -92,12 +93,19 @@ impl Rule for FastcgiScriptFilenameMissing {
 }
 
 fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
-    let mentions_php = |d: &DirRef<'_>| {
+    let mentions = |d: &DirRef<'_>, what: &str| {
         d.directive
             .args()
             .iter()
-            .any(|a| a.value.to_ascii_lowercase().contains("php"))
+            .any(|a| a.value.to_ascii_lowercase().contains(what))
     };
+    let mentions_php = |d: &DirRef<'_>| mentions(d, "php");
+    // php-fpm answers its status and ping pages itself, without a script.
+    if let Some(loc) = site.chain.iter().rev().find(|d| d.name() == "location") {
+        if (mentions(loc, "status") || mentions(loc, "ping")) && !mentions(loc, ".php") {
+            return false;
+        }
+    }
     site.chain
         .iter()
         .any(|d| d.name() == "location" && mentions_php(d))
@@ -249,5 +257,52 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
             (site.pass.file == file)
                 .then(|| nginx_lines_after(file, text, site.pass.directive, &lines))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::rules::docs_text;
+    use crate::settings::Settings;
+
+    /// The first code block after `section` in the rule's docs.
+    fn block(section: &str) -> String {
+        let docs = docs_text(&super::FastcgiScriptFilenameMissing::META);
+        let after = docs.split(section).nth(1).expect("section");
+        let fence = &after[after.find("```").expect("code block")..];
+        let body = &fence[fence.find('\n').unwrap() + 1..];
+        body[..body.find("```").expect("closing fence")].to_owned()
+    }
+
+    fn fires(files: &[(&str, &str)]) -> bool {
+        let p = Project::from_memory(files, Options::default());
+        let only = |c: &str, m: &crate::rules::RuleMeta| (c == "NFL203").then_some(m.severity);
+        !lint_project(p, &Settings::default(), &only)
+            .diagnostics
+            .is_empty()
+    }
+
+    /// "Example" fires and "Use instead" does not.
+    #[test]
+    fn doc_examples() {
+        let companion = "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\n";
+        let bad = block("## Example");
+        let good = block("## Use instead");
+        assert!(
+            fires(&[
+                ("site.conf", &format!("server {{\n{bad}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Example does not fire"
+        );
+        assert!(
+            !fires(&[
+                ("site.conf", &format!("server {{\n{good}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Use instead fires"
+        );
     }
 }
