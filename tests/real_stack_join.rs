@@ -234,3 +234,57 @@ fn uploads_execute_then_fixed_404() {
         assert_php_ok(&stack);
     }
 }
+
+/// The user's path for NFL203: `lint --format json` names it, `lint --diff` is a patch that
+/// `git apply` takes, and the patched tree serves PHP.
+#[test]
+fn script_filename_missing_cli_diff_applies() {
+    let Some(bins) = require_stack() else { return };
+    let tree = Tree::materialise(&TreeConfig::fixture("join-script-filename"));
+    let mut stack = start(&bins, tree);
+    let root = stack.root().to_owned();
+    assert_eq!(stack.get("/index.php").0, 404, "{}", stack.logs());
+
+    let out = lint(&root, &["lint", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", show(&out)));
+    let found = json["diagnostics"]
+        .as_array()
+        .is_some_and(|ds| ds.iter().any(|d| d["code"] == "NFL203"));
+    assert!(found, "no NFL203 finding:\n{json:#}");
+
+    let out = lint(&root, &["lint", "--diff", "."]);
+    let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
+    assert!(
+        patch.contains(
+            "+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;"
+        ),
+        "{}",
+        show(&out)
+    );
+    let applied = support::git_apply(&root, &patch);
+    assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
+    assert_configs_pass(&stack);
+    stack.restart_nginx();
+    assert_php_ok(&stack);
+}
+
+fn lint(dir: &Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("nginx-fpm-lint")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap()
+}
+
+fn show(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
