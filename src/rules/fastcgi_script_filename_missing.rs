@@ -76,6 +76,10 @@ impl Rule for FastcgiScriptFilenameMissing {
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
+            // `fastcgi_pass;` with no address is nginx's own error, not this rule's.
+            if site.pass.directive.args().is_empty() {
+                continue;
+            }
             let params = cx.nginx.effective(site, "fastcgi_param");
             if params
                 .iter()

@@ -308,11 +308,8 @@ fn finding(
         ));
     match w.directive {
         Some(d) => {
-            f = f.label(Label::secondary(
-                d.file,
-                d.directive.args()[0].span,
-                "worker user",
-            ))
+            let span = d.directive.args().first().map_or(d.directive.span, |a| a.span);
+            f = f.label(Label::secondary(d.file, span, "worker user"))
         }
         None => {
             f.help = f.help.map(|h| {

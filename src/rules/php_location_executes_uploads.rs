@@ -5,6 +5,7 @@ use crate::model::address::{Target, TargetHost};
 use crate::model::fpm::Pool;
 use crate::model::nginx::{DirRef, Site};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::nginx::Word;
 
 declare_rule! {
     /// ## What it does
@@ -156,16 +157,18 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
     }
     let exposure = worst?;
 
-    let pass_word = &site.pass.directive.args()[0];
+    let pass_word = site.pass.directive.args().first()?;
+    // The rule's (configured) severity for the open case; the default limits only let
+    // `.phar` uploads through, which is a warning.
     let (what, severity) = match &exposure {
         Exposure::Any(why) => (
             format!("any uploaded file with PHP code in it runs ({why})"),
-            Severity::Error,
+            None,
         ),
         Exposure::Phar => (
             "an upload named `*.phar` runs as PHP (security.limit_extensions allows .php .phar)"
                 .to_owned(),
-            Severity::Warning,
+            Some(Severity::Warning),
         ),
     };
     // The example URI stays under an enclosing prefix location, which it must match.
@@ -203,8 +206,8 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         pass_word.span,
         "any URI ending in .php goes here",
     ))
-    .help("add `try_files $uri =404;` (or `try_files $fastcgi_script_name =404;` with fastcgi_split_path_info) to the location, and set `security.limit_extensions = .php` in the pool")
-    .severity(severity);
+    .help("add `try_files $uri =404;` (or `try_files $fastcgi_script_name =404;` with fastcgi_split_path_info) to the location, and set `security.limit_extensions = .php` in the pool");
+    f.severity = severity;
     if let Some(p) = worst_pool {
         if let Some(s) = p.get("security.limit_extensions") {
             f = f.label(Label::secondary(
@@ -311,7 +314,7 @@ fn fix(
     location: DirRef<'_>,
     regex: &str,
     script_value: &str,
-    targets: &[(DirRef<'_>, &crate::syntax::nginx::Word, Target)],
+    targets: &[(DirRef<'_>, &Word, Target)],
 ) -> Option<Fix> {
     let source = cx.project.sources.get(location.file);
     if source.is_builtin() {
@@ -383,6 +386,20 @@ mod tests {
         !lint_project(p, &Settings::default(), &only)
             .diagnostics
             .is_empty()
+    }
+
+    /// Directives missing their arguments are nginx's errors to report, never a panic here.
+    #[test]
+    fn bare_directives_do_not_panic() {
+        let conf = "user;\nevents {}\nhttp { server { location ~ \\.php$ { include fastcgi_params; fastcgi_pass; } } }\n";
+        let p = Project::from_memory(
+            &[
+                ("nginx.conf", conf),
+                ("www.conf", "[www]\nuser = x\nlisten = /run/x.sock\n"),
+            ],
+            Options::default(),
+        );
+        lint_project(p, &Settings::default(), &crate::lint::all_rules);
     }
 
     /// "Example" fires and "Use instead" does not.
