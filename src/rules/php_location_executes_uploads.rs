@@ -23,8 +23,9 @@ declare_rule! {
     ///   uploaded file with PHP code in it run (error);
     /// - the default still runs an upload named `*.phar`, which upload filters that block
     ///   `.php` often let through (warning);
-    /// - `security.limit_extensions = .php` or `cgi.fix_pathinfo = 0` in the pool closes the
-    ///   hole (not flagged).
+    /// - `security.limit_extensions = .php` (php-fpm answers 403 `Access denied.`) or
+    ///   `php_admin_value[cgi.fix_pathinfo] = 0` (404 `No input file specified.`) in the pool
+    ///   closes the hole (not flagged).
     ///
     /// Accepted existence checks, in the location: any `try_files` on `$uri`,
     /// `$fastcgi_script_name` or `$request_filename` (as Debian's `snippets/fastcgi-php.conf`
