@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::model::address::{parse_listen, Listen};
+use crate::model::address::{parse_listen, reaches, Listen, Reach, Target};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
 use crate::syntax::fpm::{values, Config, Entry, Item};
@@ -283,6 +283,20 @@ impl<'p> FpmModel<'p> {
         self.pools
             .iter()
             .filter(|p| p.get("listen").is_some() && p.listen().is_none())
+    }
+
+    /// The pools nginx reaches connecting to `target` (`Reach::PortOnly` included), with
+    /// each pool's index in `pools`.
+    pub fn pools_reached(&self, target: &Target) -> Vec<(usize, &Pool<'p>, Listen, Reach)> {
+        self.pools
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let (listen, _) = p.listen()?;
+                let reach = reaches(target, &listen);
+                (reach != Reach::No).then_some((i, p, listen, reach))
+            })
+            .collect()
     }
 }
 

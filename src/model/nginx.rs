@@ -5,9 +5,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::model::address::{parse_target, Target};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
-use crate::syntax::nginx::{directives, Config, Directive, Node};
+use crate::syntax::nginx::{directives, Config, Directive, Node, Word};
 
 /// A directive and the file it is written in.
 #[derive(Clone, Copy, Debug)]
@@ -524,10 +525,36 @@ impl<'p> NginxModel<'p> {
         self.sites.iter().filter(|s| s.kind == PassKind::Fastcgi)
     }
 
-    /// The directives of every level of a site, outermost first (includes expanded). Level 0 is
-    /// the root file's top level; level `i > 0` is the body of `site.chain[i - 1]`.
+    /// The directives of each level a site sits in (includes expanded), outermost first:
+    /// index 0 is the root file's top level, index `i > 0` the block of `site.chain[i - 1]`.
     pub fn site_levels(&self, site: &Site<'p>) -> Vec<&[DirRef<'p>]> {
-        site.levels.iter().map(|&l| &self.levels[l][..]).collect()
+        site.levels
+            .iter()
+            .map(|&l| self.levels[l].as_slice())
+            .collect()
+    }
+
+    /// Where a site connects: its own `fastcgi_pass`/`proxy_pass` address, or the servers of
+    /// the upstream it names (`down` ones left out), each with the directive that writes it.
+    pub fn pass_targets(&self, site: &Site<'p>) -> Vec<(DirRef<'p>, &'p Word, Target)> {
+        let Some(word) = site.pass.directive.args().first() else {
+            return Vec::new();
+        };
+        match parse_target(&word.value) {
+            Target::Upstream(name) => match self.upstream(site.root, &name) {
+                Some(u) => u
+                    .servers
+                    .iter()
+                    .filter(|s| !s.directive.args().iter().skip(1).any(|a| a.value == "down"))
+                    .filter_map(|s| {
+                        let w = s.directive.args().first()?;
+                        Some((*s, w, parse_target(&w.value)))
+                    })
+                    .collect(),
+                None => vec![(site.pass, word, Target::Upstream(name))],
+            },
+            t => vec![(site.pass, word, t)],
+        }
     }
 }
 

@@ -17,9 +17,13 @@ mod fastcgi_buffers_invalid;
 mod fastcgi_header_buffer_small;
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
+mod fastcgi_script_filename_missing;
 mod fastcgi_timeout_mismatch;
+mod fpm_allowed_clients_excludes_nginx;
+mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
+mod php_location_executes_uploads;
 mod proxy_header_buffer_small;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -137,6 +141,11 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
+    ("NFL102", &fpm_socket_permission::FpmSocketPermission),
+    (
+        "NFL104",
+        &fpm_allowed_clients_excludes_nginx::FpmAllowedClientsExcludesNginx,
+    ),
     (
         "NFL105",
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
@@ -147,6 +156,14 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         &fastcgi_header_buffer_small::FastcgiHeaderBufferSmall,
     ),
     ("NFL202", &fastcgi_buffers_invalid::FastcgiBuffersInvalid),
+    (
+        "NFL203",
+        &fastcgi_script_filename_missing::FastcgiScriptFilenameMissing,
+    ),
+    (
+        "NFL204",
+        &php_location_executes_uploads::PhpLocationExecutesUploads,
+    ),
     ("NFL205", &proxy_header_buffer_small::ProxyHeaderBufferSmall),
 ];
 

@@ -289,13 +289,16 @@ impl Stack {
         // -F: stay in the foreground so the child we hold is the master;
         // -O: copy the log to stderr, where we wait for "ready".
         cmd.args(["-F", "-O"]);
+        // The log is appended to across restarts: only what this start writes counts.
+        let seen = read_lossy(&log).len();
         let mut p = Proc::spawn("php-fpm", cmd, &log)?;
         let ready = wait_until(READY_TIMEOUT, || {
             if p.exited() {
                 return Some(false);
             }
             read_lossy(&log)
-                .contains("ready to handle connections")
+                .get(seen..)
+                .is_some_and(|new| new.contains("ready to handle connections"))
                 .then_some(true)
         });
         if ready != Some(true) {

@@ -1,0 +1,312 @@
+use crate::diagnostic::Label;
+use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::nginx::{DirRef, IncludeIssue, Site};
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::nginx::Directive;
+
+/// What the fix adds.
+const LINE: &str = "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;";
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a PHP `fastcgi_pass` where no `fastcgi_param SCRIPT_FILENAME` is in effect,
+    /// after includes (packaged files included) and nginx's inheritance.
+    ///
+    /// Two common ways to get there:
+    /// - `include fastcgi_params;` alone: nginx's `fastcgi_params` (as Debian, RHEL and
+    ///   Alpine ship it) has no `SCRIPT_FILENAME`; `fastcgi.conf` is the same list with it.
+    /// - a location that sets any `fastcgi_param` of its own: nginx then inherits none of the
+    ///   server's or http's `fastcgi_param` lines, `SCRIPT_FILENAME` included.
+    ///
+    /// Only locations that are PHP are checked: the pass reaches a PHP-FPM pool of the
+    /// linted tree, or the location (or its `fastcgi_index`/`fastcgi_split_path_info`)
+    /// names `.php`. Other FastCGI applications may not need the parameter, nor do php-fpm's
+    /// own status and ping pages (locations naming `status` or `ping`). A
+    /// `PATH_TRANSLATED` parameter also counts: php-fpm falls back to it. A location whose
+    /// includes could not be read is not judged.
+    ///
+    /// ## Why it matters
+    /// php-fpm cannot tell which script to run: every PHP request answers 404 with the body
+    /// `File not found.`, and nginx logs
+    /// `FastCGI sent in stderr: "Primary script unknown" while reading response header from upstream`.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     include fastcgi_params;
+    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     include fastcgi_params;
+    ///     fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// }
+    /// ```
+    /// (or `include fastcgi.conf;`, or Debian's `include snippets/fastcgi-php.conf;`).
+    ///
+    /// ## Fix safety
+    /// The fix adds `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` at the
+    /// level whose `fastcgi_param` lines are in effect (after its `include fastcgi_params;`
+    /// when there is one), so no inherited parameter is lost. It is safe: without the
+    /// parameter php-fpm runs nothing.
+    ///
+    /// ## References
+    /// - nginx: `fastcgi_param` (ngx_http_fastcgi_module; "inherited from the previous
+    ///   configuration level if and only if there are no fastcgi_param directives defined on
+    ///   the current level")
+    /// - php-fpm: `SCRIPT_FILENAME`, `cgi.fix_pathinfo`
+    pub struct FastcgiScriptFilenameMissing {
+        name: "fastcgi-script-filename-missing",
+        category: Nginx,
+        severity: Error,
+        fix: Sometimes,
+    }
+}
+
+impl Rule for FastcgiScriptFilenameMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for site in cx.nginx.fastcgi_sites() {
+            // `fastcgi_pass;` with no address is nginx's own error, not this rule's.
+            if site.pass.directive.args().is_empty() {
+                continue;
+            }
+            let params = cx.nginx.effective(site, "fastcgi_param");
+            if params
+                .iter()
+                .any(|d| matches!(d.arg(0), Some("SCRIPT_FILENAME" | "PATH_TRANSLATED")))
+            {
+                continue;
+            }
+            if !looks_php(cx, site) || include_unknown(cx, site) {
+                continue;
+            }
+            out.push(finding(cx, site, &params));
+        }
+        out
+    }
+}
+
+fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
+    let mentions = |d: &DirRef<'_>, what: &str| {
+        d.directive
+            .args()
+            .iter()
+            .any(|a| a.value.to_ascii_lowercase().contains(what))
+    };
+    let mentions_php = |d: &DirRef<'_>| mentions(d, "php");
+    // php-fpm answers its status and ping pages itself, without a script.
+    if let Some(loc) = site.chain.iter().rev().find(|d| d.name() == "location") {
+        if (mentions(loc, "status") || mentions(loc, "ping")) && !mentions(loc, ".php") {
+            return false;
+        }
+    }
+    site.chain
+        .iter()
+        .any(|d| d.name() == "location" && mentions_php(d))
+        || ["fastcgi_index", "fastcgi_split_path_info"]
+            .iter()
+            .any(|n| cx.nginx.effective(site, n).iter().any(mentions_php))
+        || cx
+            .nginx
+            .pass_targets(site)
+            .iter()
+            .any(|(_, _, t)| !cx.fpm.pools_reached(t).is_empty())
+}
+
+/// An include that could not be read sits in one of the site's blocks: it may set the
+/// parameter, so the site is not judged.
+fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
+    cx.nginx.include_issues.iter().any(|issue| {
+        let IncludeIssue::NotFound {
+            file,
+            span,
+            pattern,
+        } = issue
+        else {
+            return false;
+        };
+        let p = pattern.to_ascii_lowercase();
+        p.contains("fastcgi")
+            || p.contains("php")
+            || site.chain.iter().any(|b| {
+                b.file == *file
+                    && b.directive.span.start <= span.start
+                    && span.end <= b.directive.span.end
+            })
+    })
+}
+
+fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> Finding {
+    let word = &site.pass.directive.args()[0];
+    let levels = cx.nginx.site_levels(site);
+    // Innermost level that sets any fastcgi_param: the one nginx uses.
+    let depth = levels
+        .iter()
+        .rposition(|l| l.iter().any(|d| d.name() == "fastcgi_param"));
+    // A SCRIPT_FILENAME further out, shadowed by that level.
+    let shadowed = depth.and_then(|d| {
+        levels[..d]
+            .iter()
+            .rev()
+            .flat_map(|l| l.iter())
+            .find(|x| x.name() == "fastcgi_param" && x.arg(0) == Some("SCRIPT_FILENAME"))
+            .copied()
+    });
+    let from_builtin = params
+        .iter()
+        .find(|d| cx.project.sources.get(d.file).is_builtin());
+
+    let message = match (shadowed, from_builtin, params.is_empty()) {
+        (Some(_), _, _) => format!(
+            "`fastcgi_pass {}` gets no SCRIPT_FILENAME: this level sets its own fastcgi_param lines, so the outer `fastcgi_param SCRIPT_FILENAME` is not inherited",
+            word.value
+        ),
+        (None, Some(b), _) => format!(
+            "`fastcgi_pass {}` gets no SCRIPT_FILENAME: the packaged `{}` does not set it (fastcgi.conf does)",
+            word.value,
+            cx.project.sources.get(b.file).name
+        ),
+        (None, None, true) => format!(
+            "`fastcgi_pass {}` gets no fastcgi_param at all, SCRIPT_FILENAME included",
+            word.value
+        ),
+        (None, None, false) => format!(
+            "`fastcgi_pass {}` gets no SCRIPT_FILENAME among the fastcgi_param lines in effect",
+            word.value
+        ),
+    };
+    let mut f = Finding::new(
+        message,
+        Label::primary(site.pass.file, word.span, "php-fpm is not told which script to run"),
+    )
+    .help("PHP requests answer 404 `File not found.`; nginx logs `FastCGI sent in stderr: \"Primary script unknown\"`. Add `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` or include fastcgi.conf instead of fastcgi_params.");
+    if let Some(s) = shadowed {
+        f = f.label(Label::secondary(
+            s.file,
+            s.directive.span,
+            "not inherited by the location",
+        ));
+        if let Some(own) = depth.and_then(|d| {
+            levels[d].iter().find(|x| {
+                x.name() == "fastcgi_param" && !cx.project.sources.get(x.file).is_builtin()
+            })
+        }) {
+            f = f.label(Label::secondary(
+                own.file,
+                own.directive.span,
+                "a fastcgi_param here stops inheritance",
+            ));
+        }
+    }
+    f.fix(fix(cx, site, depth).map(|e| {
+        Fix::new(
+            "add fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name",
+            Applicability::Safe,
+            vec![e],
+        )
+    }))
+}
+
+/// Where the line goes: at the level whose parameters are in effect, after its
+/// `include ...params` line or last `fastcgi_param` if written in that block.
+fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Option<Edit> {
+    let (file, items_owner): (_, Option<&Directive>) = match depth {
+        Some(0) | None if site.chain.is_empty() => (site.pass.file, None),
+        Some(0) => return None,
+        Some(d) => (site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
+        // No parameters anywhere: the innermost block that may hold fastcgi_param.
+        None => {
+            let b = site
+                .chain
+                .iter()
+                .rev()
+                .find(|b| matches!(b.name(), "location" | "server" | "http"))?;
+            (b.file, Some(b.directive))
+        }
+    };
+    let source = cx.project.sources.get(file);
+    if source.is_builtin() {
+        return None;
+    }
+    let text = &source.text;
+    let lines = [LINE.to_owned()];
+    let children: Vec<&Directive> = match items_owner {
+        Some(owner) => owner.children().collect(),
+        None => cx.project.nginx(file)?.directives().collect(),
+    };
+    let anchor = children
+        .iter()
+        .rev()
+        .find(|d| {
+            d.name() == "include"
+                && d.arg(0)
+                    .is_some_and(|a| a.contains("fastcgi") || a.contains("param"))
+        })
+        .or_else(|| children.iter().rev().find(|d| d.name() == "fastcgi_param"));
+    match (anchor, items_owner) {
+        (Some(a), _) => Some(nginx_lines_after(file, text, a, &lines)),
+        (None, Some(owner)) => nginx_lines_in_block(file, text, owner, &lines),
+        (None, None) => {
+            // A location snippet with no parameters: next to its fastcgi_pass.
+            (site.pass.file == file)
+                .then(|| nginx_lines_after(file, text, site.pass.directive, &lines))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::rules::docs_text;
+    use crate::settings::Settings;
+
+    /// The first code block after `section` in the rule's docs.
+    fn block(section: &str) -> String {
+        let docs = docs_text(&super::FastcgiScriptFilenameMissing::META);
+        let after = docs.split(section).nth(1).expect("section");
+        let fence = &after[after.find("```").expect("code block")..];
+        let body = &fence[fence.find('\n').unwrap() + 1..];
+        body[..body.find("```").expect("closing fence")].to_owned()
+    }
+
+    fn fires(files: &[(&str, &str)]) -> bool {
+        let p = Project::from_memory(files, Options::default());
+        let only = |c: &str, m: &crate::rules::RuleMeta| (c == "NFL203").then_some(m.severity);
+        !lint_project(p, &Settings::default(), &only)
+            .diagnostics
+            .is_empty()
+    }
+
+    /// "Example" fires and "Use instead" does not.
+    #[test]
+    fn doc_examples() {
+        let companion = "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\n";
+        let bad = block("## Example");
+        let good = block("## Use instead");
+        assert!(
+            fires(&[
+                ("site.conf", &format!("server {{\n{bad}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Example does not fire"
+        );
+        assert!(
+            !fires(&[
+                ("site.conf", &format!("server {{\n{good}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Use instead fires"
+        );
+    }
+}

@@ -1,0 +1,465 @@
+use std::collections::HashSet;
+
+use crate::diagnostic::Label;
+use crate::fix::insert::fpm_lines_in_section;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::address::{Reach, Target};
+use crate::model::fpm::{Pool, Setting};
+use crate::model::nginx::DirRef;
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::fpm::values;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a PHP-FPM pool whose unix socket the nginx worker user cannot open, for a
+    /// `fastcgi_pass` that reaches it.
+    ///
+    /// The worker user is the `user` directive of that nginx.conf, or the packaged default
+    /// (`www-data` on Debian/Ubuntu, `nginx` on RHEL and Alpine, `nobody` upstream; see
+    /// `--platform` and `--nginx-user`). The socket is created by php-fpm's master, as:
+    ///
+    /// - owner `listen.owner`, group `listen.group` (or the owner's group), mode `listen.mode`
+    ///   (default `0660`);
+    /// - with no `listen.owner`/`listen.group`, the master's own user: `root:root` for a
+    ///   master started as root (the packaged service). The pool's `user`/`group` do not
+    ///   own the socket; they only run the workers. A pool with no `user` at all cannot run
+    ///   under a root master (php-fpm refuses it), so its socket's owner is unknown and the
+    ///   pool is not judged;
+    /// - with `listen.acl_users`/`listen.acl_groups`, an ACL that grants those users and
+    ///   groups instead; `listen.owner`/`listen.group` are then ignored (php-fpm warns
+    ///   `ACL set, listen.owner = '...' is ignored`).
+    ///
+    /// Connecting needs write permission on the socket. Group membership cannot be known
+    /// from configuration files, so the rule stays quiet whenever the worker could be in
+    /// the socket's group: it flags only when the worker user is not the owner and the group
+    /// is `root`/`wheel` or has no write bit (or an ACL lists neither the user nor any group).
+    /// A mode with the "other" write bit (`0666`) opens the socket to everyone.
+    ///
+    /// ## Why it matters
+    /// Every request to that location answers 502 Bad Gateway. nginx logs, at `[crit]`,
+    /// `connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission denied) while connecting to upstream`.
+    /// `nginx -t` and `php-fpm -t` both pass: each is fine on its own.
+    ///
+    /// ## Example
+    /// ```ini
+    /// ; nginx runs as www-data (Debian)
+    /// [www]
+    /// user = www-data
+    /// group = www-data
+    /// listen = /run/php/php8.2-fpm.sock
+    /// ; no listen.owner / listen.group: the socket is root:root 0660
+    /// ```
+    /// ```nginx
+    /// server {
+    ///     location ~ \\.php$ {
+    ///         include fastcgi.conf;
+    ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```ini
+    /// [www]
+    /// user = www-data
+    /// group = www-data
+    /// listen = /run/php/php8.2-fpm.sock
+    /// listen.owner = www-data
+    /// listen.group = www-data
+    /// ```
+    /// ```nginx
+    /// server {
+    ///     location ~ \\.php$ {
+    ///         include fastcgi.conf;
+    ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix sets `listen.owner` and `listen.group` to the nginx worker's user and group
+    /// (or, when the pool uses ACLs, adds the user to `listen.acl_users`). It is safe when it
+    /// only adds keys the pool does not set, and unsafe when it changes a value the pool sets:
+    /// someone else may rely on the current owner. No fix is offered when the mode denies the
+    /// owner write access.
+    ///
+    /// ## References
+    /// - php-fpm: pool directives `listen.owner`, `listen.group`, `listen.mode`,
+    ///   `listen.acl_users`, `listen.acl_groups`
+    /// - nginx: `user` (core module), `fastcgi_pass`
+    pub struct FpmSocketPermission {
+        name: "fpm-socket-permission",
+        category: Join,
+        severity: Error,
+        fix: Sometimes,
+    }
+}
+
+impl Rule for FpmSocketPermission {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for site in cx.nginx.fastcgi_sites() {
+            let worker = worker(cx, site.root);
+            // root bypasses file permissions.
+            if worker.user == "root" {
+                continue;
+            }
+            for (pass, word, target) in cx.nginx.pass_targets(site) {
+                if !matches!(target, Target::Unix(_)) {
+                    continue;
+                }
+                for (i, pool, _, reach) in cx.fpm.pools_reached(&target) {
+                    if reach != Reach::Yes || !seen.insert((i, worker.user.clone())) {
+                        continue;
+                    }
+                    let Some(socket) = Socket::of(pool) else {
+                        continue;
+                    };
+                    let Some(why) = socket.denies(&worker) else {
+                        continue;
+                    };
+                    out.push(finding(cx, pool, &socket, &worker, why, pass, &word.value));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The nginx worker's identity.
+struct Worker<'p> {
+    user: String,
+    /// The primary group: `user`'s second argument, else the group named like the user.
+    group: String,
+    directive: Option<DirRef<'p>>,
+}
+
+fn worker<'p>(cx: &LintContext<'_, 'p>, root: usize) -> Worker<'p> {
+    match cx.nginx.users.iter().find(|(r, _)| *r == root) {
+        Some((_, d)) => {
+            let user = d.arg(0).unwrap_or("nobody").to_owned();
+            let group = d.arg(1).map_or_else(|| user.clone(), str::to_owned);
+            Worker {
+                user,
+                group,
+                directive: Some(*d),
+            }
+        }
+        None => {
+            let user = cx.settings.nginx_user_or_default().to_owned();
+            Worker {
+                group: user.clone(),
+                user,
+                directive: None,
+            }
+        }
+    }
+}
+
+/// The socket php-fpm creates for a pool.
+struct Socket<'p> {
+    owner: String,
+    group: String,
+    mode: u32,
+    owner_set: Option<Setting<'p>>,
+    group_set: Option<Setting<'p>>,
+    mode_set: Option<Setting<'p>>,
+    acl_users: Option<(Vec<String>, Setting<'p>)>,
+    acl_groups: Option<(Vec<String>, Setting<'p>)>,
+}
+
+/// A pool value, unless empty or only known at start-up (`${ENV}`).
+fn known<'p>(pool: &Pool<'p>, key: &str) -> Result<Option<(String, Setting<'p>)>, ()> {
+    let Some(s) = pool.get(key) else {
+        return Ok(None);
+    };
+    if !values::env_refs(s.text()).is_empty() {
+        return Err(());
+    }
+    let v = pool.value(key).unwrap_or_default().trim().to_owned();
+    Ok((!v.is_empty()).then_some((v, s)))
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+impl<'p> Socket<'p> {
+    /// None when something that decides access is unknown at lint time.
+    fn of(pool: &Pool<'p>) -> Option<Socket<'p>> {
+        let owner = known(pool, "listen.owner").ok()?;
+        // php-fpm started as root refuses a pool without `user` ("user has not been
+        // defined"), so such a pool runs under a non-root master whose user, unknown here,
+        // owns the socket (the docker images that run everything as one user).
+        if owner.is_none() && pool.get("user").is_none() {
+            return None;
+        }
+        let group = known(pool, "listen.group").ok()?;
+        let mode = known(pool, "listen.mode").ok()?;
+        let acl_users = known(pool, "listen.acl_users").ok()?;
+        let acl_groups = known(pool, "listen.acl_groups").ok()?;
+        let mode_bits = match &mode {
+            Some((v, _)) => u32::from_str_radix(v, 8).ok()?,
+            None => 0o660,
+        };
+        // Without listen.owner/listen.group the socket keeps the master's identity; the
+        // packaged service starts the master as root (checked on php-fpm 8.2).
+        let owner_name = owner
+            .as_ref()
+            .map_or("root", |(v, _)| v.as_str())
+            .to_owned();
+        let group_name = match (&group, &owner) {
+            (Some((g, _)), _) => g.clone(),
+            // listen.owner alone also sets the group to the owner's primary group,
+            // which is almost always the group named like the user.
+            (None, Some((o, _))) => o.clone(),
+            (None, None) => "root".to_owned(),
+        };
+        Some(Socket {
+            owner: owner_name,
+            group: group_name,
+            mode: mode_bits,
+            owner_set: owner.map(|x| x.1),
+            group_set: group.map(|x| x.1),
+            mode_set: mode.map(|x| x.1),
+            acl_users: acl_users.map(|(v, s)| (list(&v), s)),
+            acl_groups: acl_groups.map(|(v, s)| (list(&v), s)),
+        })
+    }
+
+    fn acl(&self) -> bool {
+        self.acl_users.as_ref().is_some_and(|(v, _)| !v.is_empty())
+            || self.acl_groups.as_ref().is_some_and(|(v, _)| !v.is_empty())
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{} mode {:04o}", self.owner, self.group, self.mode)
+    }
+
+    /// Why the worker cannot connect, or None when it can (or might).
+    fn denies(&self, w: &Worker<'_>) -> Option<String> {
+        if self.mode & 0o002 != 0 {
+            return None;
+        }
+        if self.acl() {
+            let users = self.acl_users.as_ref().map_or(&[][..], |(v, _)| v);
+            // Any listed group might hold the worker: only a user-only ACL is conclusive.
+            if users.contains(&w.user) || self.acl_groups.is_some() {
+                return None;
+            }
+            return Some(format!(
+                "`listen.acl_users = {}` does not list `{}`, and the ACL replaces listen.owner/listen.group",
+                users.join(","),
+                w.user
+            ));
+        }
+        if w.user == self.owner {
+            if self.mode & 0o200 != 0 {
+                return None;
+            }
+            return Some(format!(
+                "the socket is {}: its owner `{}` has no write permission",
+                self.describe(),
+                self.owner
+            ));
+        }
+        if self.mode & 0o020 != 0 {
+            if self.group == w.group || self.group == w.user {
+                return None;
+            }
+            // Another group might list the worker as a member: unknowable here.
+            if !matches!(self.group.as_str(), "root" | "wheel" | "0") {
+                return None;
+            }
+        }
+        let origin = if self.owner_set.is_none() && self.group_set.is_none() {
+            " (the pool sets no listen.owner/listen.group, so it keeps the master's root:root)"
+        } else {
+            ""
+        };
+        Some(format!(
+            "the socket is {}{origin}, and `{}` is neither its owner nor in a group that may write to it",
+            self.describe(),
+            w.user
+        ))
+    }
+}
+
+fn finding(
+    cx: &LintContext<'_, '_>,
+    pool: &Pool<'_>,
+    socket: &Socket<'_>,
+    w: &Worker<'_>,
+    why: String,
+    pass: DirRef<'_>,
+    address: &str,
+) -> Finding {
+    let (listen, listen_setting) = pool.listen().expect("pools_reached only returns listeners");
+    let message = format!(
+        "nginx workers run as `{}` but cannot open pool [{}]'s socket {listen}: {why}",
+        w.user, pool.name
+    );
+    let primary = Label::primary(
+        listen_setting.file,
+        listen_setting.value_span(),
+        format!("created as {}", socket.describe()),
+    );
+    let mut f = Finding::new(message, primary)
+        .label(Label::secondary(
+            pass.file,
+            pass.directive.args()[0].span,
+            format!("nginx connects to {address} as `{}`", w.user),
+        ))
+        .help(format!(
+            "requests here answer 502 Bad Gateway; nginx logs `connect() to {address} failed (13: Permission denied) while connecting to upstream` at [crit]. Make `{}` the socket's owner (listen.owner/listen.group), or list it in listen.acl_users.",
+            w.user
+        ));
+    match w.directive {
+        Some(d) => {
+            let span = d.directive.args().first().map_or(d.directive.span, |a| a.span);
+            f = f.label(Label::secondary(d.file, span, "worker user"))
+        }
+        None => {
+            f.help = f.help.map(|h| {
+                format!(
+                    "{h} (no `user` directive: assumed the {} default `{}`; see --platform/--nginx-user)",
+                    cx.settings.platform.as_str(),
+                    w.user
+                )
+            })
+        }
+    }
+    for (s, what) in [
+        (socket.owner_set, "listen.owner"),
+        (socket.group_set, "listen.group"),
+        (socket.mode_set, "listen.mode"),
+    ] {
+        if let Some(s) = s {
+            f = f.label(Label::secondary(s.file, s.value_span(), what));
+        }
+    }
+    if let Some((_, s)) = &socket.acl_users {
+        f = f.label(Label::secondary(s.file, s.value_span(), "listen.acl_users"));
+    }
+    f.fix(fix(cx, pool, socket, w, listen_setting))
+}
+
+fn fix(
+    cx: &LintContext<'_, '_>,
+    pool: &Pool<'_>,
+    socket: &Socket<'_>,
+    w: &Worker<'_>,
+    listen: Setting<'_>,
+) -> Option<Fix> {
+    let text = &cx.project.sources.get(listen.file).text;
+    let config = cx.project.fpm(listen.file)?;
+    if socket.acl() {
+        return Some(match &socket.acl_users {
+            Some((users, s)) => {
+                let mut users = users.clone();
+                users.push(w.user.clone());
+                Fix::new(
+                    format!("add `{}` to listen.acl_users", w.user),
+                    Applicability::Unsafe,
+                    vec![Edit::replace(s.file, s.value_span(), users.join(","))],
+                )
+            }
+            None => Fix::new(
+                format!("set listen.acl_users = {}", w.user),
+                Applicability::Safe,
+                vec![fpm_lines_in_section(
+                    listen.file,
+                    text,
+                    config,
+                    &pool.name,
+                    &[format!("listen.acl_users = {}", w.user)],
+                )?],
+            ),
+        });
+    }
+    if socket.mode & 0o200 == 0 {
+        return None;
+    }
+    let mut edits = Vec::new();
+    let mut new_lines = Vec::new();
+    let mut applicability = Applicability::Safe;
+    for (set, key, value) in [
+        (socket.owner_set, "listen.owner", &w.user),
+        (socket.group_set, "listen.group", &w.group),
+    ] {
+        match set {
+            Some(s) if s.text().trim() == value => {}
+            Some(s) => {
+                applicability = Applicability::Unsafe;
+                edits.push(Edit::replace(s.file, s.value_span(), value.clone()));
+            }
+            None => new_lines.push(format!("{key} = {value}")),
+        }
+    }
+    if !new_lines.is_empty() {
+        edits.push(fpm_lines_in_section(
+            listen.file,
+            text,
+            config,
+            &pool.name,
+            &new_lines,
+        )?);
+    }
+    Some(Fix::new(
+        format!(
+            "make the socket {}:{} (listen.owner, listen.group)",
+            w.user, w.group
+        ),
+        applicability,
+        edits,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::rules::docs_text;
+    use crate::settings::Settings;
+
+    /// The first code block after `section` in the rule's docs.
+    fn block(section: &str) -> String {
+        let docs = docs_text(&super::FpmSocketPermission::META);
+        let after = docs.split(section).nth(1).expect("section");
+        let fence = &after[after.find("```").expect("code block")..];
+        let body = &fence[fence.find('\n').unwrap() + 1..];
+        body[..body.find("```").expect("closing fence")].to_owned()
+    }
+
+    fn fires(files: &[(&str, &str)]) -> bool {
+        let p = Project::from_memory(files, Options::default());
+        let only = |c: &str, m: &crate::rules::RuleMeta| (c == "NFL102").then_some(m.severity);
+        !lint_project(p, &Settings::default(), &only)
+            .diagnostics
+            .is_empty()
+    }
+
+    /// "Example" fires and "Use instead" does not.
+    #[test]
+    fn doc_examples() {
+        let companion = "events {}\nhttp { server { location ~ \\.php$ { include fastcgi.conf; fastcgi_pass unix:/run/php/php8.2-fpm.sock; } } }\n";
+        let bad = block("## Example");
+        let good = block("## Use instead");
+        assert!(
+            fires(&[("nginx.conf", companion), ("pool.d/www.conf", &bad)]),
+            "Example does not fire"
+        );
+        assert!(
+            !fires(&[("nginx.conf", companion), ("pool.d/www.conf", &good)]),
+            "Use instead fires"
+        );
+    }
+}

@@ -1,0 +1,427 @@
+use crate::diagnostic::{Label, Severity};
+use crate::fix::insert::nginx_lines_in_block;
+use crate::fix::{Applicability, Fix};
+use crate::model::address::{Target, TargetHost};
+use crate::model::fpm::Pool;
+use crate::model::nginx::{DirRef, Site};
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::nginx::Word;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a regex location matching `.php` that hands any URI to PHP-FPM without first
+    /// checking that the script exists, when the pool would then run a file that is not a
+    /// `.php` script.
+    ///
+    /// With no existence check, nginx passes `/uploads/avatar.jpg/x.php` on with
+    /// `SCRIPT_FILENAME=/var/www/uploads/avatar.jpg/x.php`. php-fpm's `cgi.fix_pathinfo`
+    /// (default `1`) walks back to the longest existing file, `uploads/avatar.jpg`, and runs
+    /// it as PHP unless `security.limit_extensions` refuses its extension. That list
+    /// defaults to `.php .phar` (php-fpm 8.2), so:
+    ///
+    /// - an empty `security.limit_extensions`, or one listing `.jpg`, `.html`, ... lets any
+    ///   uploaded file with PHP code in it run (error);
+    /// - the default still runs an upload named `*.phar`, which upload filters that block
+    ///   `.php` often let through (warning);
+    /// - `security.limit_extensions = .php` (php-fpm answers 403 `Access denied.`) or
+    ///   `php_admin_value[cgi.fix_pathinfo] = 0` (404 `No input file specified.`) in the pool
+    ///   closes the hole (not flagged).
+    ///
+    /// Accepted existence checks, in the location: any `try_files` on `$uri`,
+    /// `$fastcgi_script_name` or `$request_filename` (as Debian's `snippets/fastcgi-php.conf`
+    /// does), or an `if` testing `-f`/`-e`. Locations whose regex names the scripts
+    /// (`^/(index|login)\.php$`) or whose `SCRIPT_FILENAME` does not come from the URI are not
+    /// flagged.
+    ///
+    /// ## Why it matters
+    /// Remote code execution through any upload feature that stores files under the
+    /// document root. php-fpm logs nothing for the exploit; with the default limits the
+    /// refused `.jpg` case logs
+    /// `FastCGI sent in stderr: "Access to the script '/var/www/uploads/avatar.jpg' has been denied (see security.limit_extensions)"`,
+    /// a sign someone is trying.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     include fastcgi.conf;
+    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location ~ \.php$ {
+    ///     try_files $uri =404;
+    ///     include fastcgi.conf;
+    ///     fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+    /// }
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix adds `try_files $uri =404;` at the top of the location. It is safe when the
+    /// location cannot take a PATH_INFO suffix and nginx sees the same files as php-fpm
+    /// (`SCRIPT_FILENAME` built from `$document_root` or `$request_filename`, and php-fpm on a
+    /// unix socket or loopback). Otherwise it is unsafe: with `fastcgi_split_path_info` the
+    /// fix is `try_files $fastcgi_script_name =404;`, which empties `$fastcgi_path_info`
+    /// (see Debian's snippet for the `set $path_info` work-around); and an nginx container
+    /// without the PHP files would answer 404 to everything.
+    ///
+    /// ## References
+    /// - nginx: `try_files`, `fastcgi_split_path_info`; "Pitfalls and Common Mistakes"
+    ///   (Passing Uncontrolled Requests to PHP)
+    /// - php-fpm: `security.limit_extensions`; php.ini `cgi.fix_pathinfo`
+    pub struct PhpLocationExecutesUploads {
+        name: "php-location-executes-uploads",
+        category: Nginx,
+        severity: Error,
+        fix: Sometimes,
+    }
+}
+
+impl Rule for PhpLocationExecutesUploads {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for site in cx.nginx.fastcgi_sites() {
+            if let Some(f) = check_site(cx, site) {
+                out.push(f);
+            }
+        }
+        out
+    }
+}
+
+/// Variables in SCRIPT_FILENAME that come from the request URI.
+const URI_VARS: &[&str] = &[
+    "$fastcgi_script_name",
+    "$uri",
+    "$request_filename",
+    "$document_uri",
+];
+
+fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
+    let li = site.chain.iter().rposition(|d| d.name() == "location")?;
+    let location = site.chain[li];
+    let (modifier, regex) = match location.directive.args() {
+        [m, r] if m.value == "~" || m.value == "~*" => (m.value.as_str(), r.value.as_str()),
+        _ => return None,
+    };
+    // `.php` with the dot escaped or not; `^/phpstatus$` matches no script path.
+    if !regex.to_ascii_lowercase().contains(".php") || names_its_scripts(regex) {
+        return None;
+    }
+    let levels = cx.nginx.site_levels(site);
+    let loc_level = levels[li + 1];
+    if loc_level.iter().any(|d| d.name() == "internal") || checks_existence(loc_level) {
+        return None;
+    }
+    // An `if (-f ...)` around the fastcgi_pass is a check too.
+    if site.chain[li + 1..]
+        .iter()
+        .any(|d| d.name() == "if" && tests_file(d))
+    {
+        return None;
+    }
+    let script = cx
+        .nginx
+        .effective(site, "fastcgi_param")
+        .into_iter()
+        .rev()
+        .find(|d| d.arg(0) == Some("SCRIPT_FILENAME"))?;
+    let script_value = script.arg(1).unwrap_or("");
+    if !URI_VARS.iter().any(|v| script_value.contains(v)) {
+        return None;
+    }
+
+    // What the pools behind it would run; no pool in the tree: php-fpm's defaults.
+    let targets = cx.nginx.pass_targets(site);
+    let pools: Vec<&Pool<'_>> = targets
+        .iter()
+        .flat_map(|(_, _, t)| cx.fpm.pools_reached(t))
+        .map(|(_, p, _, _)| p)
+        .collect();
+    let mut worst: Option<Exposure> = if pools.is_empty() {
+        Some(Exposure::Phar)
+    } else {
+        None
+    };
+    let mut worst_pool = None;
+    for p in &pools {
+        let e = exposure(p);
+        if e > worst {
+            worst = e;
+            worst_pool = Some(*p);
+        }
+    }
+    let exposure = worst?;
+
+    let pass_word = site.pass.directive.args().first()?;
+    // The rule's (configured) severity for the open case; the default limits only let
+    // `.phar` uploads through, which is a warning.
+    let (what, severity) = match &exposure {
+        Exposure::Any(why) => (
+            format!("any uploaded file with PHP code in it runs ({why})"),
+            None,
+        ),
+        Exposure::Phar => (
+            "an upload named `*.phar` runs as PHP (security.limit_extensions allows .php .phar)"
+                .to_owned(),
+            Some(Severity::Warning),
+        ),
+    };
+    // The example URI stays under an enclosing prefix location, which it must match.
+    let prefix = site.chain[..li]
+        .iter()
+        .rev()
+        .find(|d| d.name() == "location")
+        .and_then(|d| match d.directive.args() {
+            [p] | [_, p]
+                if !p.value.starts_with('@') && d.arg(0) != Some("~") && d.arg(0) != Some("~*") =>
+            {
+                Some(p.value.trim_end_matches('/').to_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let ext = if matches!(exposure, Exposure::Phar) {
+        "phar"
+    } else {
+        "jpg"
+    };
+    let message = format!(
+        "`location {modifier} {regex}` passes URIs to PHP-FPM without checking the script exists: `{prefix}/uploads/x.{ext}/x.php` runs `{prefix}/uploads/x.{ext}`; {what}",
+    );
+    let mut f = Finding::new(
+        message,
+        Label::primary(
+            location.file,
+            location.directive.words[0].span.cover(location.directive.args()[1].span),
+            "no try_files or -f check",
+        ),
+    )
+    .label(Label::secondary(
+        site.pass.file,
+        pass_word.span,
+        "any URI ending in .php goes here",
+    ))
+    .help("add `try_files $uri =404;` (or `try_files $fastcgi_script_name =404;` with fastcgi_split_path_info) to the location, and set `security.limit_extensions = .php` in the pool");
+    f.severity = severity;
+    if let Some(p) = worst_pool {
+        if let Some(s) = p.get("security.limit_extensions") {
+            f = f.label(Label::secondary(
+                s.file,
+                s.value_span(),
+                format!("pool [{}] runs these extensions", p.name),
+            ));
+        }
+    }
+    Some(f.fix(fix(cx, site, location, regex, script_value, &targets)))
+}
+
+/// A regex that names its scripts (`^/(index|wp-login)\.php$`) cannot match
+/// `/uploads/x.jpg/x.php`: nothing before `\.php` may match a `/` or a dot.
+fn names_its_scripts(regex: &str) -> bool {
+    let Some(rest) = regex.strip_prefix("^/") else {
+        return false;
+    };
+    let lower = rest.to_ascii_lowercase();
+    let Some(at) = lower.find("\\.php") else {
+        return false;
+    };
+    rest[..at]
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '|' | '(' | ')' | '?' | ':'))
+}
+
+fn tests_file(d: &DirRef<'_>) -> bool {
+    d.directive
+        .args()
+        .iter()
+        .any(|a| matches!(a.value.trim_start_matches('('), "-f" | "!-f" | "-e" | "!-e"))
+}
+
+fn checks_existence(level: &[DirRef<'_>]) -> bool {
+    level.iter().any(|d| match d.name() {
+        "try_files" => d.directive.args().iter().any(|a| {
+            [
+                "$uri",
+                "$fastcgi_script_name",
+                "$request_filename",
+                "$document_root",
+            ]
+            .iter()
+            .any(|v| a.value.contains(v))
+        }),
+        "if" => tests_file(d),
+        _ => false,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Exposure {
+    /// Only `.phar` besides `.php` (the default list).
+    Phar,
+    /// Any extension, with why.
+    Any(String),
+}
+
+/// What a pool lets run through a path-info URI; None when nothing but `.php`.
+fn exposure(pool: &Pool<'_>) -> Option<Exposure> {
+    for key in ["php_admin_value", "php_value", "php_admin_flag", "php_flag"] {
+        if let Some(s) = pool.get_array(key, "cgi.fix_pathinfo") {
+            if matches!(
+                s.text().trim().to_ascii_lowercase().as_str(),
+                "0" | "off" | "false" | "no"
+            ) {
+                return None;
+            }
+        }
+    }
+    let Some(s) = pool.get("security.limit_extensions") else {
+        return Some(Exposure::Phar);
+    };
+    let exts: Vec<String> = s
+        .text()
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if exts.is_empty() {
+        return Some(Exposure::Any(format!(
+            "pool [{}] sets an empty security.limit_extensions, which allows every extension",
+            pool.name
+        )));
+    }
+    let others: Vec<&String> = exts
+        .iter()
+        .filter(|e| e.as_str() != ".php" && e.as_str() != ".phar")
+        .collect();
+    if !others.is_empty() {
+        let shown: Vec<&str> = others.iter().map(|e| e.as_str()).collect();
+        return Some(Exposure::Any(format!(
+            "pool [{}] also runs {}",
+            pool.name,
+            shown.join(" ")
+        )));
+    }
+    exts.iter().any(|e| e == ".phar").then_some(Exposure::Phar)
+}
+
+fn fix(
+    cx: &LintContext<'_, '_>,
+    site: &Site<'_>,
+    location: DirRef<'_>,
+    regex: &str,
+    script_value: &str,
+    targets: &[(DirRef<'_>, &Word, Target)],
+) -> Option<Fix> {
+    let source = cx.project.sources.get(location.file);
+    if source.is_builtin() {
+        return None;
+    }
+    let split = !cx
+        .nginx
+        .effective(site, "fastcgi_split_path_info")
+        .is_empty();
+    let line = if split {
+        "try_files $fastcgi_script_name =404;"
+    } else {
+        "try_files $uri =404;"
+    };
+    // A regex that ends right after `php` takes no PATH_INFO suffix.
+    let lower = regex.to_ascii_lowercase();
+    let no_path_info = lower.ends_with("php$") || lower.ends_with("php)$");
+    let same_files =
+        script_value.starts_with("$document_root") || script_value.starts_with("$request_filename");
+    let local = targets.iter().all(|(_, _, t)| match t {
+        Target::Unix(_) => true,
+        Target::Tcp {
+            host: TargetHost::Ip(ip),
+            ..
+        } => ip.is_loopback(),
+        Target::Tcp {
+            host: TargetHost::Localhost,
+            ..
+        } => true,
+        _ => false,
+    });
+    let applicability = if !split && no_path_info && same_files && local {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    let edit = nginx_lines_in_block(
+        location.file,
+        &source.text,
+        location.directive,
+        &[line.to_owned()],
+    )?;
+    Some(Fix::new(
+        format!("add `{line}` to the location"),
+        applicability,
+        vec![edit],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::rules::docs_text;
+    use crate::settings::Settings;
+
+    /// The first code block after `section` in the rule's docs.
+    fn block(section: &str) -> String {
+        let docs = docs_text(&super::PhpLocationExecutesUploads::META);
+        let after = docs.split(section).nth(1).expect("section");
+        let fence = &after[after.find("```").expect("code block")..];
+        let body = &fence[fence.find('\n').unwrap() + 1..];
+        body[..body.find("```").expect("closing fence")].to_owned()
+    }
+
+    fn fires(files: &[(&str, &str)]) -> bool {
+        let p = Project::from_memory(files, Options::default());
+        let only = |c: &str, m: &crate::rules::RuleMeta| (c == "NFL204").then_some(m.severity);
+        !lint_project(p, &Settings::default(), &only)
+            .diagnostics
+            .is_empty()
+    }
+
+    /// Directives missing their arguments are nginx's errors to report, never a panic here.
+    #[test]
+    fn bare_directives_do_not_panic() {
+        let conf = "user;\nevents {}\nhttp { server { location ~ \\.php$ { include fastcgi_params; fastcgi_pass; } } }\n";
+        let p = Project::from_memory(
+            &[
+                ("nginx.conf", conf),
+                ("www.conf", "[www]\nuser = x\nlisten = /run/x.sock\n"),
+            ],
+            Options::default(),
+        );
+        lint_project(p, &Settings::default(), &crate::lint::all_rules);
+    }
+
+    /// "Example" fires and "Use instead" does not.
+    #[test]
+    fn doc_examples() {
+        let companion = "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\n";
+        let bad = block("## Example");
+        let good = block("## Use instead");
+        assert!(
+            fires(&[
+                ("site.conf", &format!("server {{\n{bad}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Example does not fire"
+        );
+        assert!(
+            !fires(&[
+                ("site.conf", &format!("server {{\n{good}}}\n")),
+                ("pool.d/www.conf", companion)
+            ]),
+            "Use instead fires"
+        );
+    }
+}
