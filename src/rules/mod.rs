@@ -14,6 +14,10 @@ use crate::settings::Settings;
 
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
+mod fpm_listen_conflict;
+mod fpm_memory_overcommit;
+mod fpm_pm_invalid;
+mod fpm_pool_exhaustion;
 mod include_cycle;
 mod include_not_found;
 
@@ -136,6 +140,10 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         "NFL105",
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
     ),
+    ("NFL103", &fpm_listen_conflict::FpmListenConflict),
+    ("NFL301", &fpm_pm_invalid::FpmPmInvalid),
+    ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
+    ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
 ];
 
 /// A rule by code or kebab-case name.
