@@ -237,3 +237,95 @@ fn fmt_size(bytes: u64) -> String {
         bytes.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::diagnostic::Severity;
+    use crate::fix::diff::unified_diff;
+    use crate::fix::Applicability;
+    use crate::lint::{all_rules, fix_all, lint_paths};
+    use crate::project::Options;
+    use crate::settings::Settings;
+
+    const G: u64 = 1 << 30;
+
+    /// This rule's findings: (severity, message).
+    type Found = Vec<(Severity, String)>;
+
+    /// The fixture harness lints without a budget; these run the same tree with one.
+    fn run(budget: u64) -> (Found, String, Found) {
+        let paths = vec![PathBuf::from(
+            "fixtures/fpm-memory-overcommit/bad-over-budget",
+        )];
+        let settings = Settings {
+            memory_budget: Some(budget),
+            ..Settings::default()
+        };
+        let first = lint_paths(&paths, Options::default(), &settings, &all_rules);
+        let own = |d: &[crate::diagnostic::Diagnostic]| {
+            d.iter()
+                .filter(|d| d.code == "NFL303")
+                .map(|d| (d.severity, d.message.clone()))
+                .collect::<Found>()
+        };
+        let fixed = fix_all(
+            &first,
+            &paths,
+            &Options::default(),
+            &settings,
+            Applicability::Unsafe,
+        );
+        let mut diff = String::new();
+        for (id, new) in &fixed.changed {
+            let f = first.project.sources.get(*id);
+            diff.push_str(&unified_diff(&f.text, new, &f.name));
+        }
+        (own(&first.diagnostics), diff, own(&fixed.after.diagnostics))
+    }
+
+    #[test]
+    fn over_budget_is_an_error_with_the_arithmetic_and_scales_down() {
+        let (found, diff, after) = run(4 * G);
+        assert_eq!(
+            found,
+            [(
+                Severity::Error,
+                "PHP-FPM pools may use 11520M of the 4G memory budget (281%): [reports] 10 x 128M (memory_limit -1: unlimited, assumed) + [www] 40 x 256M".to_owned()
+            )]
+        );
+        // 80% of 4G is 3276M: [www] 11 x 256M + [reports] 2 x 128M = 3072M; spare servers
+        // follow max_children down.
+        assert!(
+            diff.contains("-pm.max_children = 40\n+pm.max_children = 11\n"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("-pm.max_spare_servers = 20\n+pm.max_spare_servers = 11\n"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("-pm.max_children = 10\n+pm.max_children = 2\n"),
+            "{diff}"
+        );
+        assert!(after.is_empty(), "{after:?}");
+    }
+
+    #[test]
+    fn within_budget_but_little_headroom_is_a_warning() {
+        // 11520M of 12G is 93%.
+        let (found, _, after) = run(12 * G);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, Severity::Warning);
+        assert!(found[0].1.contains("(93%)"), "{}", found[0].1);
+        assert!(after.is_empty(), "{after:?}");
+    }
+
+    #[test]
+    fn fitting_in_the_budget_is_silent() {
+        let (found, diff, _) = run(16 * G);
+        assert!(found.is_empty(), "{found:?}");
+        assert!(!diff.contains("max_children"), "{diff}");
+    }
+}
