@@ -4,6 +4,7 @@ use crate::diagnostic::{Label, Severity};
 use crate::model::address::{reaches, Listen, ListenHost, Reach, Target};
 use crate::model::fpm::{Pool, Setting};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::source::FileId;
 
 declare_rule! {
     /// ## What it does
@@ -14,7 +15,9 @@ declare_rule! {
     /// Pools of one php-fpm master are an error. Pools of different masters in the tree
     /// (several php-fpm.conf, or pool directories no php-fpm.conf includes) are a warning:
     /// they clash only if both masters run on one host at once, which a tree holding one
-    /// configuration per PHP version may not do.
+    /// configuration per PHP version may not do. Pools of the same name in files of one
+    /// directory are taken for one pool (docker's `docker.conf` and `zz-docker.conf` each
+    /// carry a `[global]` section, but one master includes both).
     ///
     /// ## Why it matters
     /// php-fpm does not start, so every request answers 502 Bad Gateway. When the two
@@ -80,6 +83,12 @@ impl Rule for FpmListenConflict {
                     out.push(same_master(pi, si, pj, sj, lj));
                     break;
                 }
+                if pi.name == pj.name && same_dir(cx, si.file, sj.file) {
+                    // Two files of one pool directory, each with a [global] section (docker's
+                    // docker.conf and zz-docker.conf): one master includes both, so they are
+                    // one pool, not two.
+                    continue;
+                }
                 if !grouped {
                     grouped = true;
                     match groups.iter_mut().find(|g| g.contains(&i)) {
@@ -94,6 +103,15 @@ impl Rule for FpmListenConflict {
         }
         out
     }
+}
+
+fn same_dir(cx: &LintContext<'_, '_>, a: FileId, b: FileId) -> bool {
+    let dir = |f: FileId| {
+        std::path::Path::new(&cx.project.sources.get(f).name)
+            .parent()
+            .map(|p| p.to_path_buf())
+    };
+    dir(a) == dir(b)
 }
 
 fn pool_value(pool: &Pool<'_>) -> String {
