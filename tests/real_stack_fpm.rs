@@ -230,3 +230,62 @@ fn overlapping_tcp_listeners_pass_php_fpm_t_but_fail_to_start() {
         found[0].help
     );
 }
+
+/// GET with a longer read timeout, for a request that waits in php-fpm's queue.
+fn get_slow(port: u16, path: &str) -> u16 {
+    let mut s = TcpStream::connect_timeout(&addr(port), IO_TIMEOUT).expect("connect to nginx");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.take(1 << 20)
+        .read_to_end(&mut raw)
+        .expect("read response");
+    String::from_utf8_lossy(&raw)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// NFL302's max_children case: with one worker, a 3s script and fastcgi_read_timeout 5s, the
+/// first of two concurrent requests answers 200 (3s) and the second, which waits 3s for the
+/// worker and runs 3s more, answers 504. Both margins are 1s or more; two requests in all.
+#[test]
+fn exhausted_pool_queues_the_second_request_into_a_504() {
+    let Some(bins) = require_stack() else { return };
+    let tree = Tree::materialise(&TreeConfig::fixture("fpm-pool-exhaustion"));
+    let out = lint(&tree);
+    let found = findings(&out, "NFL302");
+    assert_eq!(found.len(), 1, "{:?}", out.diagnostics);
+    assert!(
+        found[0]
+            .message
+            .contains("runs at most 1 PHP worker (`pm.max_children = 1`"),
+        "{}",
+        found[0].message
+    );
+
+    let stack = Stack::try_start_on(bins, tree, "HTTP_PORT").unwrap_or_else(|e| panic!("{e}"));
+    let port = stack.http_port();
+    let mut statuses: Vec<u16> = std::thread::scope(|s| {
+        let a = s.spawn(|| get_slow(port, "/slow.php"));
+        let b = s.spawn(|| get_slow(port, "/slow.php"));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    statuses.sort();
+    assert_eq!(statuses, [200, 504], "{}", stack.logs());
+
+    let (found, log) = stack.wait_nginx_log(
+        "upstream timed out (110: Connection timed out) while reading response header from upstream",
+        Duration::from_secs(2),
+    );
+    assert!(found, "{log}");
+    // The line the rule quotes, from php-fpm's once-a-second pool maintenance.
+    let reached =
+        "WARNING: [pool www] server reached pm.max_children setting (1), consider raising it";
+    let logged = wait_until(Duration::from_secs(3), || {
+        stack.fpm_log().contains(reached).then_some(())
+    });
+    assert!(logged.is_some(), "{}", stack.logs());
+}

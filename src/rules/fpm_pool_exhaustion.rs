@@ -184,10 +184,15 @@ fn max_children(
     Some(
         Finding::new(
             format!(
-                "pool [{}] runs at most {n} PHP workers (`pm.max_children = {n}`, {why})",
-                pool.name
+                "pool [{}] runs at most {n} PHP worker{} (`pm.max_children = {n}`, {why})",
+                pool.name,
+                if n == 1 { "" } else { "s" }
             ),
-            Label::primary(s.file, s.value_span(), format!("{n} concurrent requests at most")),
+            Label::primary(
+                s.file,
+                s.value_span(),
+                format!("{n} concurrent request{} at most", if n == 1 { "" } else { "s" }),
+            ),
         )
         .help(format!(
             "request {} waits in the socket queue; php-fpm logs {log}, and a request still waiting after fastcgi_read_timeout ({read_timeout_s}s) answers 504 Gateway Time-out. Raise pm.max_children as far as memory allows (each worker may use up to its memory_limit; check with --memory).{note}",
