@@ -289,3 +289,56 @@ fn exhausted_pool_queues_the_second_request_into_a_504() {
     });
     assert!(logged.is_some(), "{}", stack.logs());
 }
+
+/// `n` concurrent slow GETs; their statuses, sorted.
+fn burst(port: u16, n: usize) -> Vec<u16> {
+    let mut statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| s.spawn(move || get_slow(port, "/slow.php")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    statuses.sort();
+    statuses
+}
+
+/// NFL302's listen.backlog case: one busy worker, a 1s script and `listen.backlog = 1`: of
+/// four concurrent requests, those the queue cannot hold answer 502 at once with EAGAIN. With
+/// the rule's fix (511) all four wait their turn (4s, under fastcgi_read_timeout 5s) and
+/// answer 200.
+#[test]
+fn tiny_listen_backlog_turns_a_burst_into_502s_until_fixed() {
+    let Some(bins) = require_stack() else { return };
+    let config = TreeConfig::fixture("fpm-pool-exhaustion")
+        .file(
+            "php-fpm/pool.d/www.conf",
+            "[www]\nlisten = @ROOT@/run/php8.2-fpm.sock\nlisten.backlog = 1\n\
+             request_terminate_timeout = 30s\npm = static\npm.max_children = 1\n",
+        )
+        .file("www/slow.php", "<?php\nsleep(1);\necho \"done\\n\";\n");
+    let tree = Tree::materialise(&config);
+    let out = lint(&tree);
+    let found: Vec<_> = findings(&out, "NFL302")
+        .into_iter()
+        .filter(|d| d.message.contains("listen.backlog = 1"))
+        .collect();
+    assert_eq!(found.len(), 1, "{:?}", out.diagnostics);
+    let eagain = "failed (11: Resource temporarily unavailable) while connecting to upstream";
+    assert!(found[0].help.as_deref().unwrap_or("").contains(eagain));
+
+    let mut stack = Stack::try_start_on(bins, tree, "HTTP_PORT").unwrap_or_else(|e| panic!("{e}"));
+    let port = stack.http_port();
+    let before = burst(port, 4);
+    assert!(before.contains(&502), "{before:?}\n{}", stack.logs());
+    let (logged, log) = stack.wait_nginx_log(eagain, Duration::from_secs(2));
+    assert!(logged, "{log}");
+
+    apply_fix(&out, found[0]);
+    stack.restart_fpm();
+    // restart_fpm may see the old process's "ready" line in the log it appends to: wait for
+    // the new master's socket too.
+    let sock = stack.root().join("run/php8.2-fpm.sock");
+    assert!(wait_until(READY_TIMEOUT, || sock.exists().then_some(())).is_some());
+    let after = burst(port, 4);
+    assert_eq!(after, [200, 200, 200, 200], "{}", stack.logs());
+}
