@@ -255,3 +255,21 @@ fn canonical(ip: IpAddr) -> IpAddr {
         v4 => v4,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Severity;
+    use crate::rules::fpm_pm_invalid::doc_examples::check;
+    use crate::settings::Settings;
+
+    #[test]
+    fn docs_examples() {
+        let (bad, good) = check(
+            &super::FpmListenConflict::META,
+            "php-fpm.d/www.conf",
+            &Settings::default(),
+        );
+        assert_eq!(bad, [Severity::Error]);
+        assert!(good.is_empty(), "{good:?}");
+    }
+}

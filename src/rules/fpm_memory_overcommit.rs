@@ -323,6 +323,21 @@ mod tests {
     }
 
     #[test]
+    fn docs_examples_with_a_1g_budget() {
+        let settings = Settings {
+            memory_budget: Some(G),
+            ..Settings::default()
+        };
+        let (bad, good) = crate::rules::fpm_pm_invalid::doc_examples::check(
+            &super::FpmMemoryOvercommit::META,
+            "php-fpm.d/www.conf",
+            &settings,
+        );
+        assert_eq!(bad, [Severity::Error]);
+        assert!(good.is_empty(), "{good:?}");
+    }
+
+    #[test]
     fn fitting_in_the_budget_is_silent() {
         let (found, diff, _) = run(16 * G);
         assert!(found.is_empty(), "{found:?}");

@@ -412,3 +412,56 @@ fn check_process_max(cx: &LintContext<'_, '_>) -> Vec<Finding> {
     }
     out
 }
+
+/// The docs' own examples, linted: "Example" must fire the rule, "Use instead" must not.
+#[cfg(test)]
+pub(crate) mod doc_examples {
+    use crate::diagnostic::Severity;
+    use crate::lint::{all_rules, lint_project};
+    use crate::project::{Options, Project};
+    use crate::rules::RuleMeta;
+    use crate::settings::Settings;
+
+    /// The first fenced block after `heading`.
+    fn block(docs: &str, heading: &str) -> String {
+        let after = &docs[docs.find(heading).expect(heading)..];
+        let start = after.find("```").expect("a code block") + 3;
+        let body = &after[start..];
+        let body = &body[body.find('\n').unwrap() + 1..];
+        body[..body.find("```").unwrap()].to_owned()
+    }
+
+    fn severities(meta: &RuleMeta, file: &str, text: &str, settings: &Settings) -> Vec<Severity> {
+        let project = Project::from_memory(&[(file, text)], Options::default());
+        lint_project(project, settings, &all_rules)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.name == meta.name && d.severity > Severity::Info)
+            .map(|d| d.severity)
+            .collect()
+    }
+
+    /// Lint both examples as `file`; returns what each produced (Example, Use instead).
+    pub fn check(
+        meta: &RuleMeta,
+        file: &str,
+        settings: &Settings,
+    ) -> (Vec<Severity>, Vec<Severity>) {
+        let docs = crate::rules::docs_text(meta);
+        (
+            severities(meta, file, &block(&docs, "## Example"), settings),
+            severities(meta, file, &block(&docs, "## Use instead"), settings),
+        )
+    }
+
+    #[test]
+    fn pm_invalid_docs() {
+        let (bad, good) = check(
+            &super::FpmPmInvalid::META,
+            "pool.d/www.conf",
+            &Settings::default(),
+        );
+        assert_eq!(bad, [Severity::Error]);
+        assert!(good.is_empty(), "{good:?}");
+    }
+}

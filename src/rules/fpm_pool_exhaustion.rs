@@ -35,8 +35,9 @@ declare_rule! {
     ///   `connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream`.
     /// - **request_terminate_timeout**: a script stuck on a remote call or a lock keeps its
     ///   worker for ever; the client got a 504 long ago, but the worker stays busy, and a
-    ///   few such requests exhaust the pool. `max_execution_time` is a weaker bound on Linux:
-    ///   it counts CPU time, not time spent waiting.
+    ///   few such requests exhaust the pool. A pool that sets `max_execution_time` is taken
+    ///   to have chosen its bound, though on Linux that limit counts CPU time, not time spent
+    ///   waiting on the network or a lock.
     ///
     /// ## Example
     /// ```ini
@@ -291,4 +292,23 @@ fn terminate_timeout(
             )
         })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Severity;
+    use crate::rules::fpm_pm_invalid::doc_examples::check;
+    use crate::settings::Settings;
+
+    #[test]
+    fn docs_examples() {
+        let (bad, good) = check(
+            &super::FpmPoolExhaustion::META,
+            "php-fpm.d/www.conf",
+            &Settings::default(),
+        );
+        // The example shows all three: max_children 5, backlog 8, no terminate timeout.
+        assert_eq!(bad, [Severity::Warning; 3]);
+        assert!(good.is_empty(), "{good:?}");
+    }
 }
