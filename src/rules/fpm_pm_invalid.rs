@@ -2,7 +2,7 @@ use crate::diagnostic::{Label, Severity};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::fpm::{Pool, Setting};
 use crate::model::fpm_defaults::{
-    instance_is_whole, parse_fpm_int, IntValue, PmPlan, PmStyle, PoolPm,
+    instance_is_whole, parse_fpm_int, IntValue, PmPlan, PmStyle, PoolPm, DEFAULT_MAX_SPAWN_RATE,
     DEFAULT_PROCESS_IDLE_TIMEOUT,
 };
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
@@ -167,7 +167,11 @@ fn fix_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, pm: &PoolPm<'_>) -> Optio
     if pm.style() == Some(PmStyle::Dynamic) {
         if let IntValue::Set(n, s) = pm.max_spawn_rate {
             if n < 1 {
-                edits.push(Edit::replace(s.file, s.value_span(), "32"));
+                edits.push(Edit::replace(
+                    s.file,
+                    s.value_span(),
+                    DEFAULT_MAX_SPAWN_RATE.to_string(),
+                ));
             }
         }
     }
