@@ -4,5 +4,6 @@
 pub mod address;
 pub mod builtin;
 pub mod fpm;
+pub mod fpm_defaults;
 pub mod nginx;
 pub mod units;

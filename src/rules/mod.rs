@@ -20,6 +20,10 @@ mod fastcgi_pass_unverifiable;
 mod fastcgi_script_filename_missing;
 mod fastcgi_timeout_mismatch;
 mod fpm_allowed_clients_excludes_nginx;
+mod fpm_listen_conflict;
+mod fpm_memory_overcommit;
+mod fpm_pm_invalid;
+mod fpm_pool_exhaustion;
 mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
@@ -142,6 +146,7 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL002", &include_cycle::IncludeCycle),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
     ("NFL102", &fpm_socket_permission::FpmSocketPermission),
+    ("NFL103", &fpm_listen_conflict::FpmListenConflict),
     (
         "NFL104",
         &fpm_allowed_clients_excludes_nginx::FpmAllowedClientsExcludesNginx,
@@ -165,6 +170,9 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         &php_location_executes_uploads::PhpLocationExecutesUploads,
     ),
     ("NFL205", &proxy_header_buffer_small::ProxyHeaderBufferSmall),
+    ("NFL301", &fpm_pm_invalid::FpmPmInvalid),
+    ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
+    ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
 ];
 
 /// A rule by code or kebab-case name.

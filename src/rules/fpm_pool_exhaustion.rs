@@ -1,0 +1,314 @@
+use crate::diagnostic::Label;
+use crate::fix::insert::fpm_lines_in_section;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::address::{parse_target, reaches, Listen, Reach, Target};
+use crate::model::fpm::Pool;
+use crate::model::fpm_defaults::{parse_fpm_int, PmStyle, PoolPm, PACKAGED_MAX_CHILDREN};
+use crate::model::nginx::{DirRef, Site};
+use crate::model::units;
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::fpm::values;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags PHP-FPM pools that nginx sends requests to and that run out of workers easily:
+    ///
+    /// - `pm.max_children` at the packaged default of 5, or below the `min_max_children`
+    ///   setting;
+    /// - `listen.backlog` below the `min_listen_backlog` setting (64) on a unix socket;
+    /// - no bound on a request's run time: `request_terminate_timeout` unset or 0 and no
+    ///   `php_admin_value[max_execution_time]` (or `php_value`) in the pool.
+    ///
+    /// A pool counts as used when a `fastcgi_pass` (directly or through an `upstream`
+    /// server) reaches its `listen`. When the tree has no nginx location that passes to
+    /// FastCGI, every pool is checked, and the finding says so.
+    ///
+    /// ## Why it matters
+    /// - **max_children**: the sixth concurrent PHP request waits in the socket's queue;
+    ///   php-fpm logs `WARNING: [pool www] server reached pm.max_children setting (5), consider raising it`
+    ///   (`max_children setting` with `pm = ondemand`; nothing with `pm = static`). A request
+    ///   that waits longer than nginx's `fastcgi_read_timeout` (60s) answers 504 Gateway
+    ///   Time-out and nginx logs
+    ///   `upstream timed out (110: Connection timed out) while reading response header from upstream`.
+    /// - **listen.backlog**: once that many connections wait, the kernel refuses the next at
+    ///   once and the request answers 502; nginx logs
+    ///   `connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream`.
+    /// - **request_terminate_timeout**: a script stuck on a remote call or a lock keeps its
+    ///   worker for ever; the client got a 504 long ago, but the worker stays busy, and a
+    ///   few such requests exhaust the pool. A pool that sets `max_execution_time` is taken
+    ///   to have chosen its bound, though on Linux that limit counts CPU time, not time spent
+    ///   waiting on the network or a lock.
+    ///
+    /// ## Example
+    /// ```ini
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
+    /// listen.backlog = 8
+    /// pm = dynamic
+    /// pm.max_children = 5
+    /// pm.min_spare_servers = 1
+    /// pm.max_spare_servers = 3
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```ini
+    /// [www]
+    /// listen = /run/php/php8.2-fpm.sock
+    /// pm = dynamic
+    /// pm.max_children = 20
+    /// pm.min_spare_servers = 2
+    /// pm.max_spare_servers = 6
+    /// request_terminate_timeout = 60s
+    /// ```
+    ///
+    /// ## Fix safety
+    /// - `pm.max_children`: no fix; how many workers fit depends on memory (see
+    ///   `fpm-memory-overcommit` and `--memory`).
+    /// - `listen.backlog`: unsafe fix to 511 (php-fpm's default outside Linux); it changes
+    ///   how overload is shed.
+    /// - `request_terminate_timeout`: unsafe fix setting it to the longest
+    ///   `fastcgi_read_timeout` of the locations that pass to the pool (60s by default): past
+    ///   that nginx has already answered 504. It kills scripts meant to run longer.
+    ///
+    /// ## References
+    /// - php-fpm: pool directives `pm.max_children`, `listen.backlog`,
+    ///   `request_terminate_timeout`, `php_admin_value`
+    ///   (<https://www.php.net/manual/en/install.fpm.configuration.php>)
+    /// - nginx: `fastcgi_read_timeout` (ngx_http_fastcgi_module)
+    pub struct FpmPoolExhaustion {
+        name: "fpm-pool-exhaustion",
+        category: Fpm,
+        severity: Warning,
+        fix: Sometimes,
+    }
+}
+
+impl Rule for FpmPoolExhaustion {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
+        let no_nginx = cx.nginx.fastcgi_sites().next().is_none();
+        let mut out = Vec::new();
+        for pool in &cx.fpm.pools {
+            let listen = pool.listen();
+            let sites = match &listen {
+                Some((l, _)) => routing_sites(cx, l),
+                None => Vec::new(),
+            };
+            if sites.is_empty() && !no_nginx {
+                continue;
+            }
+            let note = if no_nginx {
+                " No nginx location in the linted files passes to FastCGI, so this pool was checked as if it served requests."
+            } else {
+                ""
+            };
+            let read_timeout_s = sites
+                .iter()
+                .map(|s| read_timeout_ms(cx, s))
+                .max()
+                .unwrap_or(60_000)
+                .div_ceil(1000);
+            out.extend(max_children(cx, pool, note, read_timeout_s));
+            if let Some((Listen::Unix(path), _)) = &listen {
+                out.extend(backlog(cx, pool, path, note));
+            }
+            out.extend(terminate_timeout(cx, pool, note, read_timeout_s));
+        }
+        out
+    }
+}
+
+/// The FastCGI locations whose `fastcgi_pass` reaches `listen`.
+fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>, listen: &Listen) -> Vec<&'a Site<'p>> {
+    cx.nginx
+        .fastcgi_sites()
+        .filter(|site| {
+            let Some(word) = site.pass.directive.args().first() else {
+                return false;
+            };
+            let hits = |t: &Target| reaches(t, listen) != Reach::No;
+            match parse_target(&word.value) {
+                Target::Upstream(name) => cx.nginx.upstream(site.root, &name).is_some_and(|u| {
+                    u.servers
+                        .iter()
+                        .filter_map(|s| s.arg(0))
+                        .any(|a| hits(&parse_target(a)))
+                }),
+                t => hits(&t),
+            }
+        })
+        .collect()
+}
+
+fn read_timeout_ms(cx: &LintContext<'_, '_>, site: &Site<'_>) -> u64 {
+    cx.nginx
+        .effective(site, "fastcgi_read_timeout")
+        .last()
+        .and_then(|d: &DirRef<'_>| d.arg(0))
+        .and_then(units::parse_time_ms)
+        .unwrap_or(60_000)
+}
+
+fn max_children(
+    cx: &LintContext<'_, '_>,
+    pool: &Pool<'_>,
+    note: &str,
+    read_timeout_s: u64,
+) -> Option<Finding> {
+    let pm = PoolPm::read(pool);
+    let (n, s) = pm.max_children()?;
+    let min = i64::from(cx.settings.min_max_children);
+    // Below 1 is fpm-pm-invalid's; the packaged 5 is flagged unless the threshold was lowered.
+    let low = n >= 1 && (n < min || (n == PACKAGED_MAX_CHILDREN && min == PACKAGED_MAX_CHILDREN));
+    if !low {
+        return None;
+    }
+    let why = if n == PACKAGED_MAX_CHILDREN {
+        "the packaged default".to_owned()
+    } else {
+        format!("below the minimum of {min}")
+    };
+    let log = match pm.style() {
+        Some(PmStyle::Static) => "nothing (a static pool does not warn)".to_owned(),
+        Some(PmStyle::Ondemand) => format!(
+            "`WARNING: [pool {}] server reached max_children setting ({n}), consider raising it`",
+            pool.name
+        ),
+        _ => format!(
+            "`WARNING: [pool {}] server reached pm.max_children setting ({n}), consider raising it`",
+            pool.name
+        ),
+    };
+    Some(
+        Finding::new(
+            format!(
+                "pool [{}] runs at most {n} PHP worker{} (`pm.max_children = {n}`, {why})",
+                pool.name,
+                if n == 1 { "" } else { "s" }
+            ),
+            Label::primary(
+                s.file,
+                s.value_span(),
+                format!("{n} concurrent request{} at most", if n == 1 { "" } else { "s" }),
+            ),
+        )
+        .help(format!(
+            "request {} waits in the socket queue; php-fpm logs {log}, and a request still waiting after fastcgi_read_timeout ({read_timeout_s}s) answers 504 Gateway Time-out. Raise pm.max_children as far as memory allows (each worker may use up to its memory_limit; check with --memory).{note}",
+            n + 1
+        )),
+    )
+}
+
+fn backlog(cx: &LintContext<'_, '_>, pool: &Pool<'_>, path: &str, note: &str) -> Option<Finding> {
+    let s = pool.get("listen.backlog")?;
+    let n = parse_fpm_int(s.text())?;
+    let min = i64::from(cx.settings.min_listen_backlog);
+    // -1 is the kernel's maximum (somaxconn).
+    if n < 0 || n >= min {
+        return None;
+    }
+    let to = 511.max(min);
+    Some(
+        Finding::new(
+            format!(
+                "pool [{}]: `listen.backlog = {n}` lets only {n} connections wait on {path}",
+                pool.name
+            ),
+            Label::primary(s.file, s.value_span(), format!("below {min}")),
+        )
+        .help(format!(
+            "when every worker is busy and {n} connections already wait, the next request answers 502 at once; nginx logs `connect() to unix:{path} failed (11: Resource temporarily unavailable) while connecting to upstream`. Remove the line (the kernel's maximum on Linux) or raise it.{note}"
+        ))
+        .fix(Some(Fix::new(
+            format!("raise listen.backlog to {to}"),
+            Applicability::Unsafe,
+            vec![Edit::replace(s.file, s.value_span(), to.to_string())],
+        ))),
+    )
+}
+
+fn terminate_timeout(
+    cx: &LintContext<'_, '_>,
+    pool: &Pool<'_>,
+    note: &str,
+    read_timeout_s: u64,
+) -> Option<Finding> {
+    let current = pool.get("request_terminate_timeout");
+    if let Some(s) = current {
+        if values::parse_time_secs(s.text()) != Some(0) {
+            return None;
+        }
+    }
+    let bounded = ["php_admin_value", "php_value"]
+        .iter()
+        .any(|base| pool.get_array(base, "max_execution_time").is_some());
+    if bounded {
+        return None;
+    }
+    let value = format!("{read_timeout_s}s");
+    let (label, edit) = match current {
+        Some(s) => (
+            Label::primary(s.file, s.value_span(), "0: no limit"),
+            Some(Edit::replace(s.file, s.value_span(), value.clone())),
+        ),
+        None => {
+            let (file, span) = pool.header();
+            let file = pool.listen().map_or(file, |(_, s)| s.file);
+            let edit = cx.project.fpm(file).and_then(|config| {
+                fpm_lines_in_section(
+                    file,
+                    &cx.project.sources.get(file).text,
+                    config,
+                    &pool.name,
+                    &[format!("request_terminate_timeout = {value}")],
+                )
+            });
+            (
+                Label::primary(pool.header().0, span, "no request_terminate_timeout"),
+                edit,
+            )
+        }
+    };
+    Some(
+        Finding::new(
+            format!(
+                "pool [{}] never stops a request: request_terminate_timeout is {} and max_execution_time is not set in the pool",
+                pool.name,
+                if current.is_some() { "0" } else { "unset" }
+            ),
+            label,
+        )
+        .help(format!(
+            "a script stuck on a remote call or a lock holds its worker for ever; nginx answers 504 after fastcgi_read_timeout ({read_timeout_s}s) but the worker stays busy, and a few such requests exhaust the pool. Set request_terminate_timeout.{note}"
+        ))
+        .fix(edit.map(|e| {
+            Fix::new(
+                format!("set request_terminate_timeout = {value} (nginx's fastcgi_read_timeout)"),
+                Applicability::Unsafe,
+                vec![e],
+            )
+        })),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Severity;
+    use crate::rules::fpm_pm_invalid::doc_examples::check;
+    use crate::settings::Settings;
+
+    #[test]
+    fn docs_examples() {
+        let (bad, good) = check(
+            &super::FpmPoolExhaustion::META,
+            "php-fpm.d/www.conf",
+            &Settings::default(),
+        );
+        // The example shows all three: max_children 5, backlog 8, no terminate timeout.
+        assert_eq!(bad, [Severity::Warning; 3]);
+        assert!(good.is_empty(), "{good:?}");
+    }
+}
