@@ -135,10 +135,18 @@ fn stack_processes_are_stopped_even_on_panic() {
     let root: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
     let result = std::panic::catch_unwind(|| {
         let stack = Stack::start(StackConfig::fixture(&bins, "socket-mismatch"));
-        let mut pids = Vec::new();
-        for master in stack.pids() {
-            pids.extend(group_members(master));
-        }
+        // Readiness means the masters listen; their workers may still be forking.
+        let members = || {
+            stack
+                .pids()
+                .into_iter()
+                .flat_map(group_members)
+                .collect::<Vec<u32>>()
+        };
+        let pids = support::wait_until(std::time::Duration::from_secs(5), || {
+            Some(members()).filter(|p| p.len() >= 4)
+        })
+        .unwrap_or_else(members);
         *seen.lock().unwrap() = pids;
         *root.lock().unwrap() = Some(stack.root().to_owned());
         panic!("deliberate panic with the stack up");
