@@ -521,6 +521,21 @@ impl<'p> NginxModel<'p> {
             .or_else(|| self.upstreams.iter().find(|u| u.name == name))
     }
 
+    /// A location serving php-fpm's own status or ping page (`location ~ ^/(status|ping)$`):
+    /// php-fpm answers it without running a script, with a few small headers.
+    pub fn is_fpm_status_page(&self, site: &Site<'p>) -> bool {
+        let Some(loc) = site.chain.iter().rev().find(|d| d.name() == "location") else {
+            return false;
+        };
+        let mentions = |what: &str| {
+            loc.directive
+                .args()
+                .iter()
+                .any(|a| a.value.to_ascii_lowercase().contains(what))
+        };
+        (mentions("status") || mentions("ping")) && !mentions(".php")
+    }
+
     pub fn fastcgi_sites(&self) -> impl Iterator<Item = &Site<'p>> {
         self.sites.iter().filter(|s| s.kind == PassKind::Fastcgi)
     }

@@ -461,6 +461,8 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         .sites
         .iter()
         .filter(|s| s.kind == family.kind())
+        // php-fpm's status and ping pages send a handful of small headers.
+        .filter(|s| !cx.nginx.is_fpm_status_page(s))
         .collect();
     let empty = Plan::default();
 

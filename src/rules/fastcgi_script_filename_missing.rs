@@ -104,11 +104,8 @@ fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
             .any(|a| a.value.to_ascii_lowercase().contains(what))
     };
     let mentions_php = |d: &DirRef<'_>| mentions(d, "php");
-    // php-fpm answers its status and ping pages itself, without a script.
-    if let Some(loc) = site.chain.iter().rev().find(|d| d.name() == "location") {
-        if (mentions(loc, "status") || mentions(loc, "ping")) && !mentions(loc, ".php") {
-            return false;
-        }
+    if cx.nginx.is_fpm_status_page(site) {
+        return false;
     }
     site.chain
         .iter()
