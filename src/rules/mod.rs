@@ -16,6 +16,7 @@ mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
 mod include_cycle;
 mod include_not_found;
+mod unused_suppression;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,6 +132,7 @@ pub(crate) use declare_rule;
 pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
+    ("NFL003", &unused_suppression::UnusedSuppression),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
     (
         "NFL105",
