@@ -273,7 +273,11 @@ pub fn apply(
         let mut all_unused = true;
         for n in &s.rules {
             match n.code {
-                None => problems.push(format!("unknown rule `{}`", n.written)),
+                None => {
+                    problems.push(format!("unknown rule `{}`", n.written));
+                    // Probably a typo for a rule that does fire: for the author to correct.
+                    all_unused = false;
+                }
                 // Whether it is used is known only after this pass; never call it unused.
                 Some(UNUSED_CODE) => all_unused = false,
                 Some(c) if !n.used && enabled(c) => {

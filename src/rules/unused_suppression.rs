@@ -26,8 +26,8 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Deleting a comment that suppresses nothing changes nothing else: the fix is safe. It is
-    /// offered when every rule the comment names is unused; a comment that still suppresses
-    /// something for one of its rules is left for you to edit.
+    /// offered when every rule the comment names is known and unused; a comment that still
+    /// suppresses something, or names an unknown rule (likely a typo), is left for you to edit.
     ///
     /// ## References
     /// - README.md, "Suppressing findings"
