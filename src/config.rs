@@ -162,7 +162,8 @@ pub struct Config {
 pub struct ConfigError {
     pub path: PathBuf,
     pub message: String,
-    /// `(line, column, source line)`, 1-based, when the error has a position.
+    /// `(line, column, source line, width to underline)`, 1-based, when the error has a
+    /// position.
     pub at: Option<(u32, u32, String, usize)>,
 }
 
@@ -176,8 +177,16 @@ impl ConfigError {
                 .map_or(1, |s| s.lines().next().unwrap_or("").chars().count().max(1));
             (lc.line, lc.column, line_text.to_owned(), width)
         });
+        // Shown relative to the working directory, like the linted files.
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| {
+                let cwd = std::fs::canonicalize(cwd).ok()?;
+                path.strip_prefix(&cwd).ok().map(Path::to_path_buf)
+            })
+            .unwrap_or_else(|| path.to_path_buf());
         ConfigError {
-            path: path.to_path_buf(),
+            path: shown,
             message,
             at,
         }

@@ -374,3 +374,63 @@ fn rules_explain_and_completions() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("nginx-fpm-lint "));
 }
+
+/// The action's lint step, run by bash as the runner would (paths and args from inputs,
+/// exit code to $GITHUB_OUTPUT, SARIF to the file). Needs python3 with PyYAML to read
+/// action.yml (pre-commit brings it); skipped otherwise.
+#[test]
+fn action_lint_step_writes_sarif_and_the_exit_code() {
+    let action = concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml");
+    let script = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, yaml\n\
+             a = yaml.safe_load(open(sys.argv[1]))\n\
+             print(next(s for s in a['runs']['steps'] if s.get('id') == 'lint')['run'])",
+            action,
+        ])
+        .output();
+    let script = match script {
+        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
+        _ => {
+            return workflow_support::skip_or_fail(
+                "python3 with PyYAML is needed to read action.yml",
+            )
+        }
+    };
+    let dir = stack(SITE_BROKEN);
+    let runner = tempfile::tempdir().unwrap();
+    let bin = runner.path().join("nginx-fpm-lint/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_nginx-fpm-lint"),
+        bin.join("nginx-fpm-lint"),
+    )
+    .unwrap();
+    let output_file = runner.path().join("output");
+    let r = run({
+        let mut c = assert_cmd::Command::new("bash");
+        c.current_dir(dir.path())
+            .args(["-e", "-c", &script])
+            .env("RUNNER_TEMP", runner.path())
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("NFL_PATHS", "etc")
+            .env("NFL_ARGS", format!("{SELECT} --platform debian"))
+            .env("NFL_SARIF", "results.sarif")
+            .env("NFL_ANNOTATE", "true");
+        c
+    });
+    assert_eq!(r.code, 0, "the step itself succeeds: {}", r.stderr);
+    assert!(
+        r.stdout.starts_with("::error file=etc/nginx/"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output_file).unwrap(),
+        "exit-code=1\n"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&read(dir.path(), "results.sarif")).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "NFL101");
+}

@@ -208,3 +208,20 @@ fn init_writes_a_template_that_checks_and_refuses_to_overwrite() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bad.toml:1:11"), "{}", r.stderr);
 }
+
+/// The example in README.md's "Configuration" section is a valid config.
+#[test]
+fn readme_example_is_valid() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("## Configuration")
+        .and_then(|i| readme[i..].find("```toml\n").map(|j| i + j + 8))
+        .expect("a toml block in the Configuration section");
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".nginx-fpm-lint.toml");
+    std::fs::write(&path, &readme[start..end]).unwrap();
+    if let Err(e) = nginx_fpm_lint::config::load(&path) {
+        panic!("README example: {e}");
+    }
+}

@@ -105,8 +105,24 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {:?}", out);
 }
 
+/// `pre-commit`, or the module when pip put no script on PATH.
+fn pre_commit() -> Option<assert_cmd::Command> {
+    if have("pre-commit", "--version") {
+        return Some(assert_cmd::Command::new("pre-commit"));
+    }
+    let module = StdCommand::new("python3")
+        .args(["-m", "pre_commit", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    module.then(|| {
+        let mut c = assert_cmd::Command::new("python3");
+        c.args(["-m", "pre_commit"]);
+        c
+    })
+}
+
 fn try_repo(sample: &Path, this_repo: &Path, target: &Path) -> Run {
-    let mut c = assert_cmd::Command::new("pre-commit");
+    let mut c = pre_commit().expect("checked by the caller");
     c.current_dir(sample)
         .args(["try-repo", &this_repo.to_string_lossy(), "--files", SITE])
         .env("CARGO_TARGET_DIR", target)
@@ -124,7 +140,7 @@ fn try_repo(sample: &Path, this_repo: &Path, target: &Path) -> Run {
 #[test]
 fn pre_commit_framework_runs_the_hooks() {
     let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !have("pre-commit", "--version") {
+    if pre_commit().is_none() {
         return skip_or_fail("pre-commit is not installed (pip install pre-commit)");
     }
     if !have("git", "--version") {
