@@ -32,11 +32,13 @@ pub fn to_value(report: &Report<'_>) -> Value {
         .map(|(code, rule)| {
             let m = rule.meta();
             let text = rules::docs_text(m);
+            // GitHub code scanning truncates descriptions beyond 1024 characters.
+            let summary: String = docs::summary(m.docs).chars().take(1000).collect();
             json!({
                 "id": code,
                 "name": m.name,
-                "shortDescription": {"text": docs::summary(m.docs)},
-                "fullDescription": {"text": docs::summary(m.docs)},
+                "shortDescription": {"text": summary},
+                "fullDescription": {"text": summary},
                 "help": {"text": text.trim(), "markdown": text.trim()},
                 "helpUri": docs::rule_url(m.name),
                 "defaultConfiguration": {"level": level(m.severity)},
