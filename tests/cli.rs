@@ -434,3 +434,53 @@ fn action_lint_step_writes_sarif_and_the_exit_code() {
         serde_json::from_str(&read(dir.path(), "results.sarif")).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "NFL101");
 }
+
+/// The `nginx-fpm-lint lint ...` commands in README.md's shell examples run as written against
+/// the bundled example (in a scratch directory, so their output files land there).
+#[test]
+fn readme_lint_examples_run() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        match line.trim() {
+            "```sh" => in_sh = true,
+            "```" => in_sh = false,
+            l if in_sh && l.starts_with("nginx-fpm-lint lint") && l.contains("examples/") => {
+                commands.push(l.to_owned())
+            }
+            _ => {}
+        }
+    }
+    assert!(commands.len() >= 3, "{commands:?}");
+    let scratch = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(format!("{root}/examples"), scratch.path().join("examples"))
+        .unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_nginx-fpm-lint"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for command in commands {
+        let r = run({
+            let mut c = assert_cmd::Command::new("bash");
+            c.current_dir(scratch.path())
+                .args(["-c", &command])
+                .env("PATH", &path);
+            c
+        });
+        // The example is broken on purpose: 1 (findings) is expected, 2 would be a bad example.
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{command}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(!r.stderr.contains("error:"), "{command}: {}", r.stderr);
+    }
+}
