@@ -289,29 +289,35 @@ fn widen(paths: &[PathBuf]) -> (Vec<PathBuf>, Option<HashSet<PathBuf>>) {
     if !all_files {
         return (paths.to_vec(), None);
     }
-    let Some(root) = project_root(&paths[0]) else {
+    // Each file's project; files outside any project are linted as given.
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if let Some(r) = project_root(p) {
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
+    }
+    if roots.is_empty() {
         return (paths.to_vec(), None);
-    };
+    }
     let only: HashSet<PathBuf> = paths
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    // Shown relative to the working directory when the root is under it.
-    let cwd = std::env::current_dir().ok();
-    let root = cwd
-        .as_ref()
-        .and_then(|c| std::fs::canonicalize(c).ok())
-        .and_then(|c| root.strip_prefix(&c).ok().map(Path::to_path_buf))
-        .map(|r| {
-            if r.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                r
-            }
-        })
-        .unwrap_or(root);
+    // Shown relative to the working directory when under it.
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| std::fs::canonicalize(c).ok());
+    let relative = |root: PathBuf| -> PathBuf {
+        match cwd.as_ref().and_then(|c| root.strip_prefix(c).ok()) {
+            Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
+            Some(r) => r.to_path_buf(),
+            None => root,
+        }
+    };
+    let mut load: Vec<PathBuf> = roots.into_iter().map(relative).collect();
     // The passed files too: discovery skips names it would not pick when walking.
-    let mut load = vec![root];
     load.extend(paths.iter().cloned());
     (load, Some(only))
 }

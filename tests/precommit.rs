@@ -182,3 +182,42 @@ fn pre_commit_framework_runs_the_hooks() {
     assert_eq!(r.code, 0, "{out}");
     assert!(!out.contains("Failed"), "{out}");
 }
+
+/// Files from two projects (deployments with their own config): both projects are read, and
+/// findings are reported only for the passed files.
+#[test]
+fn files_of_two_projects_are_each_widened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (env, site) in [("staging", SITE_BROKEN), ("production", SITE_FIXED)] {
+        for (path, text) in [
+            ("etc/nginx/nginx.conf", NGINX_CONF),
+            (SITE, site),
+            ("etc/php/8.2/fpm/php-fpm.conf", FPM_CONF),
+            (POOL_PATH, POOL),
+        ] {
+            write(dir.path(), &format!("{env}/{path}"), text);
+        }
+        write(dir.path(), &format!("{env}/.nginx-fpm-lint.toml"), "");
+    }
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([SELECT, "--extend-select=NFL105", "--fail-on=info"])
+            .arg(format!("staging/{SITE}"))
+            .arg(format!("production/{SITE}"));
+        c
+    });
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("staging/{SITE}:6:22: error[NFL101")),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("production/"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("NFL105"),
+        "pools were found: {}",
+        r.stdout
+    );
+}
