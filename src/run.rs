@@ -352,6 +352,16 @@ fn lint(args: LintArgs) -> u8 {
                 let project =
                     Project::from_memory(&[(&name.to_string_lossy(), &text)], options.clone());
                 let out = lint_project_with(project, &settings, &Policy::new(&select));
+                if args.fix {
+                    // Fixes are re-checked by re-reading the tree around the file, which needs
+                    // it on disk; hand the text back unchanged rather than nothing.
+                    eprintln!(
+                        "warning: {} does not exist; no fixes applied to standard input",
+                        name.display()
+                    );
+                    print_stdout(&text);
+                    return finish(&args, &config, out, None, true);
+                }
                 return finish(&args, &config, out, None, false);
             }
         }

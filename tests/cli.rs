@@ -330,6 +330,23 @@ fn stdin_filename_is_joined_with_the_tree_around_it() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, SITE_FIXED);
     assert_eq!(read(dir.path(), SITE), SITE_FIXED);
+
+    // A PATH that does not exist: linted alone; with --fix the text comes back unchanged.
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([SELECT, "--fix", "--stdin-filename", "new/site.conf"]);
+        c.write_stdin(SITE_BROKEN);
+        c
+    });
+    assert_eq!(r.stdout, SITE_BROKEN);
+    assert!(r.stderr.contains("no fixes applied"), "{}", r.stderr);
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args(["--format=json", "--stdin-filename", "new/site.conf"]);
+        c.write_stdin("server {\n");
+        c
+    });
+    assert_eq!(r.code, 2, "a syntax error on stdin: {}", r.stdout);
 }
 
 #[test]
@@ -428,7 +445,7 @@ fn action_lint_step_writes_sarif_and_the_exit_code() {
     );
     assert_eq!(
         std::fs::read_to_string(&output_file).unwrap(),
-        "exit-code=1\n"
+        "exit-code=1\nsarif=true\n"
     );
     let sarif: serde_json::Value =
         serde_json::from_str(&read(dir.path(), "results.sarif")).unwrap();
