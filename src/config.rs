@@ -357,3 +357,45 @@ impl Config {
         Some(self.severity.get(code).copied().unwrap_or(default))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every knob in `Settings` can be set from the config file: a field added there needs a key
+    /// in `Raw`, `TEMPLATE` and `run::options_and_settings`.
+    #[test]
+    fn every_setting_has_a_config_key() {
+        let debug = format!("{:?}", crate::settings::Settings::default());
+        let inner = debug
+            .split_once('{')
+            .and_then(|(_, rest)| rest.rsplit_once('}'))
+            .map(|(fields, _)| fields)
+            .unwrap();
+        for field in inner.split(", ").filter_map(|f| f.split_once(':')) {
+            let name = field.0.trim();
+            let key = match name {
+                "memory_budget" => "memory".to_owned(),
+                other => other.replace('_', "-"),
+            };
+            assert!(
+                TEMPLATE.contains(&format!("# {key} = ")),
+                "Settings::{name} has no `{key}` key in .nginx-fpm-lint.toml; add it to \
+                 config::Raw, config::TEMPLATE and run::options_and_settings"
+            );
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        assert_eq!(resolve_selector("NFL101"), Some(vec!["NFL101"]));
+        assert_eq!(
+            resolve_selector("fastcgi-pass-no-listener"),
+            Some(vec!["NFL101"])
+        );
+        assert!(resolve_selector("NFL0").unwrap().contains(&"NFL003"));
+        assert_eq!(resolve_selector("all").map(|v| v.len()), Some(RULES.len()));
+        assert_eq!(resolve_selector("NFL9"), None);
+        assert_eq!(resolve_selector("fastcgi"), None);
+    }
+}
