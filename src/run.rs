@@ -439,12 +439,13 @@ fn lint(args: LintArgs) -> u8 {
         let Some(path) = file.disk_path() else {
             continue;
         };
-        // With stdin the fixed text is printed, never written over the file at PATH.
+        // With stdin the fixed text is printed and nothing is written, as editors expect
+        // (a fix that also edits another file, e.g. a pool, is left to a run on disk).
         if let Some((name, _)) = &stdin_file {
             if std::fs::canonicalize(path).ok() == std::fs::canonicalize(name).ok() {
                 stdin_fixed = Some(new.clone());
-                continue;
             }
+            continue;
         }
         if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
             eprintln!("error: {e}");
