@@ -25,12 +25,44 @@ pub enum Command {
     /// Print the parsed tree of configuration files as JSON (directives, args, lines, spans, includes)
     Parse(ParseArgs),
     /// List every rule: code, name, default severity, fix availability
-    Rules,
+    Rules {
+        /// `table` for people, `json` for programs
+        #[arg(long, value_enum, default_value = "table")]
+        format: RulesFormat,
+    },
     /// Print a rule's documentation
     Explain {
         /// Rule code (NFL101) or name (fastcgi-pass-no-listener)
         rule: String,
     },
+    /// Create or validate a `.nginx-fpm-lint.toml`
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print docs/rules.md: every rule's documentation, generated from the rules themselves
+    Docs,
+    /// Print a shell completion script (e.g. `nginx-fpm-lint completions bash > ...`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented default `.nginx-fpm-lint.toml` (refuses to overwrite one)
+    Init {
+        /// Where to write it
+        #[arg(default_value = ".nginx-fpm-lint.toml")]
+        path: PathBuf,
+    },
+    /// Validate a config file [default: the one `lint` would use here]
+    Check { path: Option<PathBuf> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,6 +73,10 @@ pub enum Format {
     Concise,
     /// Machine-readable; schema in the README
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions annotations (::error file=...::message)
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -72,13 +108,50 @@ pub struct LintArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Lowest severity that makes the exit code 1
-    #[arg(long, value_enum, default_value = "warning")]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: warning]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 
     /// Disable colors (also: NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,
+
+    /// Use this config file instead of the nearest `.nginx-fpm-lint.toml`
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Rules to run (codes, names, code prefixes such as NFL1, or ALL); replaces the config's
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Rules to run in addition to the selected ones
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+
+    /// Rules not to run
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Read the file to lint from standard input, as if it were at PATH (joined with the tree
+    /// around PATH); with --fix the fixed text is printed
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Print only findings: no summary or progress lines
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print how many findings each rule produced instead of the findings
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// List the fixes that --fix would apply (or, with --fix, that remain)
+    #[arg(long)]
+    pub show_fixes: bool,
 
     #[command(flatten)]
     pub tree: TreeArgs,
@@ -111,8 +184,9 @@ pub struct TreeArgs {
     pub maps: Vec<(String, PathBuf)>,
 
     /// Platform whose packaged defaults apply (worker user, packaged include files)
-    #[arg(long, default_value = "debian", value_parser = parse_platform)]
-    pub platform: Platform,
+    /// [default: debian]
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: Option<Platform>,
 
     /// The nginx worker user, when nginx.conf has no `user` directive [default: the platform's]
     #[arg(long, value_name = "USER")]

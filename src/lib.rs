@@ -4,8 +4,10 @@
 //! inheritance, FPM pools, the join) -> rules -> diagnostics -> report or fix.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod docs;
 pub mod fix;
 pub mod lint;
 pub mod model;
@@ -16,4 +18,5 @@ pub mod rules;
 pub mod run;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod syntax;

@@ -1,8 +1,9 @@
 //! One lint pass: load, resolve includes, build both models, run the rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
+use crate::config::PathIgnores;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::apply::{fix_until_stable, FixOutcome};
 use crate::fix::{Applicability, Fix};
@@ -34,7 +35,37 @@ pub fn lint_paths(
     lint_project(Project::load(paths, options), settings, select)
 }
 
-pub fn lint_project(mut project: Project, settings: &Settings, select: Selector<'_>) -> LintOutput {
+/// What a run keeps: the rules and their severities, per-path ignores (config file), and
+/// optionally only findings touching some files (files passed explicitly, e.g. by pre-commit).
+#[derive(Clone, Copy)]
+pub struct Policy<'a> {
+    pub select: Selector<'a>,
+    pub path_ignores: Option<&'a PathIgnores>,
+    /// Canonical paths: keep only findings with a label in one of them.
+    pub only_files: Option<&'a HashSet<PathBuf>>,
+}
+
+impl<'a> Policy<'a> {
+    pub fn new(select: Selector<'a>) -> Self {
+        Policy {
+            select,
+            path_ignores: None,
+            only_files: None,
+        }
+    }
+}
+
+pub fn lint_project(project: Project, settings: &Settings, select: Selector<'_>) -> LintOutput {
+    lint_project_with(project, settings, &Policy::new(select))
+}
+
+/// Lint, then drop what the policy and the suppression comments say to drop.
+pub fn lint_project_with(
+    mut project: Project,
+    settings: &Settings,
+    policy: &Policy<'_>,
+) -> LintOutput {
+    let select = policy.select;
     let nginx_includes = nginx::resolve_includes(&mut project);
     let fpm_includes = fpm::resolve_includes(&mut project);
     let diagnostics = {
@@ -48,6 +79,25 @@ pub fn lint_project(mut project: Project, settings: &Settings, select: Selector<
         };
         rules::run(&cx, select)
     };
+    let mut diagnostics = diagnostics;
+    if let Some(ignores) = policy.path_ignores.filter(|i| !i.is_empty()) {
+        diagnostics.retain(|d| {
+            let file = d.primary_label().file;
+            !project
+                .canonical_path(file)
+                .is_some_and(|p| ignores.ignores(p, d.code))
+        });
+    }
+    let mut diagnostics = crate::suppress::apply(&project, diagnostics, select);
+    if let Some(only) = policy.only_files {
+        diagnostics.retain(|d| {
+            d.labels.iter().any(|l| {
+                project
+                    .canonical_path(l.file)
+                    .is_some_and(|p| only.contains(p))
+            })
+        });
+    }
     LintOutput {
         project,
         diagnostics,
@@ -75,6 +125,25 @@ pub fn fix_all(
     settings: &Settings,
     threshold: Applicability,
 ) -> Fixed {
+    fix_all_with(
+        first,
+        paths,
+        options,
+        settings,
+        threshold,
+        &Policy::new(&all_rules),
+    )
+}
+
+/// [`fix_all`] under a policy: only the findings the policy keeps are fixed.
+pub fn fix_all_with(
+    first: &LintOutput,
+    paths: &[PathBuf],
+    options: &Options,
+    settings: &Settings,
+    threshold: Applicability,
+    policy: &Policy<'_>,
+) -> Fixed {
     let project = &first.project;
     // Only files read from disk can be edited; packaged (built-in) files never are.
     let editable: BTreeMap<FileId, PathBuf> = project
@@ -94,7 +163,7 @@ pub fn fix_all(
                 opts.overrides.insert(editable[id].clone(), text.clone());
             }
         }
-        lint_project(Project::load(paths, opts), settings, &all_rules)
+        lint_project_with(Project::load(paths, opts), settings, policy)
     };
     // Map a re-lint's files back to the first run's ids through their canonical paths.
     let by_path: BTreeMap<&PathBuf, FileId> = editable.iter().map(|(id, p)| (p, *id)).collect();

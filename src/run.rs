@@ -3,14 +3,21 @@
 //! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it (or, with
 //! `--diff`, a non-empty diff); 2 usage, I/O or syntax errors.
 
-use std::io::{IsTerminal, Write};
+use std::collections::HashSet;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, FailOn, Format, LintArgs, ParseArgs, TreeArgs};
+use clap::CommandFactory;
+
+use crate::cli::{
+    Cli, Command, ConfigCommand, FailOn, Format, LintArgs, ParseArgs, RulesFormat, TreeArgs,
+};
+use crate::config::{self, Config};
 use crate::diagnostic::Severity;
 use crate::fix::diff::unified_diff;
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
-use crate::lint::{all_rules, fix_all, lint_paths, Fixed};
+use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
 use crate::project::{Options, Project};
 use crate::report::{self, HumanOptions, Report};
 use crate::rules::{self, RULES};
@@ -24,8 +31,11 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Lint(args) => lint(args),
         Command::Parse(args) => parse(args),
-        Command::Rules => {
-            print_stdout(&rules_table());
+        Command::Rules { format } => {
+            match format {
+                RulesFormat::Table => print_stdout(&rules_table()),
+                RulesFormat::Json => print_stdout(&rules_json()),
+            }
             EXIT_OK
         }
         Command::Explain { rule } => match rules::lookup(&rule) {
@@ -45,7 +55,86 @@ pub fn run(cli: Cli) -> u8 {
                 EXIT_ERROR
             }
         },
+        Command::Config(ConfigCommand::Init { path }) => config_init(&path),
+        Command::Config(ConfigCommand::Check { path }) => config_check(path),
+        Command::Docs => {
+            print_stdout(&crate::docs::rules_markdown());
+            EXIT_OK
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "nginx-fpm-lint", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out));
+            EXIT_OK
+        }
     }
+}
+
+fn config_init(path: &Path) -> u8 {
+    // create_new: never overwrite an existing file, even one created since we looked.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    match file.and_then(|mut f| f.write_all(config::TEMPLATE.as_bytes())) {
+        Ok(()) => {
+            eprintln!("Wrote {}", path.display());
+            EXIT_OK
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} already exists; not overwriting it",
+                path.display()
+            );
+            EXIT_ERROR
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            EXIT_ERROR
+        }
+    }
+}
+
+fn config_check(path: Option<PathBuf>) -> u8 {
+    let Some(path) = path.or_else(|| config::find(Path::new("."))) else {
+        eprintln!(
+            "error: no {} here or in any parent directory",
+            config::FILE_NAME
+        );
+        return EXIT_ERROR;
+    };
+    match config::load(&path) {
+        Ok(_) => {
+            eprintln!("{}: ok", path.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Rules as JSON: `[{"code", "name", "category", "severity", "fix", "summary", "url"}]`.
+pub fn rules_json() -> String {
+    let list: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|(code, rule)| {
+            let m = rule.meta();
+            serde_json::json!({
+                "code": code,
+                "name": m.name,
+                "category": m.category,
+                "severity": m.severity,
+                "fix": m.fix,
+                "summary": crate::docs::summary(m.docs),
+                "url": crate::docs::rule_url(m.name),
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&list).expect("JSON values always serialize");
+    out.push('\n');
+    out
 }
 
 /// Rules as a table: code, name, default severity, fixable.
@@ -67,39 +156,60 @@ pub fn rules_table() -> String {
     out
 }
 
-fn options_and_settings(tree: &TreeArgs) -> (Options, Settings) {
+/// Flags over the config file over the defaults.
+fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings) {
+    let canonical = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    let platform = tree
+        .platform
+        .or(config.platform)
+        .unwrap_or(Options::default().platform);
+    let mut path_maps: Vec<(String, PathBuf)> = tree
+        .maps
+        .iter()
+        .map(|(from, to)| (from.clone(), canonical(to)))
+        .collect();
+    path_maps.extend(
+        config
+            .path_maps
+            .iter()
+            .map(|(f, t)| (f.clone(), canonical(t))),
+    );
     let options = Options {
         nginx_prefix: tree
             .nginx_prefix
             .as_ref()
-            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
-        path_maps: tree
-            .maps
-            .iter()
-            .map(|(from, to)| {
-                (
-                    from.clone(),
-                    std::fs::canonicalize(to).unwrap_or_else(|_| to.clone()),
-                )
-            })
-            .collect(),
-        platform: tree.platform,
+            .or(config.nginx_prefix.as_ref())
+            .map(canonical),
+        path_maps,
+        platform,
         overrides: Default::default(),
     };
     let defaults = Settings::default();
+    // `..defaults` keeps this compiling when a rule adds a knob to Settings.
+    #[allow(clippy::needless_update)]
     let settings = Settings {
-        platform: tree.platform,
-        nginx_user: tree.nginx_user.clone(),
-        memory_budget: tree.memory,
-        worker_memory: tree.worker_memory.unwrap_or(defaults.worker_memory),
-        min_header_buffer: tree.min_header_buffer.unwrap_or(defaults.min_header_buffer),
+        platform,
+        nginx_user: tree.nginx_user.clone().or(config.nginx_user.clone()),
+        memory_budget: tree.memory.or(config.memory),
+        worker_memory: tree
+            .worker_memory
+            .or(config.worker_memory)
+            .unwrap_or(defaults.worker_memory),
+        min_header_buffer: tree
+            .min_header_buffer
+            .or(config.min_header_buffer)
+            .unwrap_or(defaults.min_header_buffer),
+        min_max_children: config.min_max_children.unwrap_or(defaults.min_max_children),
+        min_listen_backlog: config
+            .min_listen_backlog
+            .unwrap_or(defaults.min_listen_backlog),
         ..defaults
     };
     (options, settings)
 }
 
 fn parse(args: ParseArgs) -> u8 {
-    let (options, _) = options_and_settings(&args.tree);
+    let (options, _) = options_and_settings(&args.tree, &Config::default());
     let mut project = Project::load(&args.paths, options);
     let includes = crate::model::nginx::resolve_includes(&mut project);
     let value = crate::parse_json::render(&project, &includes, args.comments);
@@ -112,10 +222,165 @@ fn parse(args: ParseArgs) -> u8 {
     }
 }
 
+/// The config `lint` uses: `--config`, else the nearest one above the first path.
+fn load_config(args: &LintArgs) -> Result<Config, String> {
+    let mut config = if args.isolated {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        config::load(path).map_err(|e| e.to_string())?
+    } else {
+        let start = args
+            .stdin_filename
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .filter(|p| !p.as_os_str().is_empty())
+            .or_else(|| args.paths.first().cloned())
+            .unwrap_or_else(|| PathBuf::from("."));
+        // A path that does not exist yet (stdin) still finds the config of its directories.
+        let start = start
+            .ancestors()
+            .find(|p| p.exists() || p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let start = if start.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            start
+        };
+        match config::find(&start) {
+            Some(path) => config::load(&path).map_err(|e| e.to_string())?,
+            None => Config::default(),
+        }
+    };
+    let resolve =
+        |list: &[String]| -> Result<Vec<&'static str>, String> {
+            let mut out = Vec::new();
+            for s in list {
+                out.extend(config::resolve_selector(s).ok_or_else(|| {
+                    format!("unknown rule {s:?}; `nginx-fpm-lint rules` lists them")
+                })?);
+            }
+            Ok(out)
+        };
+    if !args.select.is_empty() {
+        config.select = Some(resolve(&args.select)?);
+    }
+    config.extend_select.extend(resolve(&args.extend_select)?);
+    config.ignore.extend(resolve(&args.ignore)?);
+    Ok(config)
+}
+
+/// The project a single file belongs to: the nearest ancestor directory holding a config file
+/// or `.git`.
+pub fn project_root(file: &Path) -> Option<PathBuf> {
+    let canonical = std::fs::canonicalize(file).ok()?;
+    canonical
+        .parent()?
+        .ancestors()
+        .find(|d| d.join(config::FILE_NAME).is_file() || d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// What to load and which files to report on. Files passed alone (pre-commit passes the
+/// changed ones) are linted within their whole project, so a changed site still meets the pools
+/// around it; only findings touching the passed files are reported.
+fn widen(paths: &[PathBuf]) -> (Vec<PathBuf>, Option<HashSet<PathBuf>>) {
+    let all_files = !paths.is_empty() && paths.iter().all(|p| p.is_file());
+    if !all_files {
+        return (paths.to_vec(), None);
+    }
+    // Each file's project; files outside any project are linted as given.
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if let Some(r) = project_root(p) {
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return (paths.to_vec(), None);
+    }
+    let only: HashSet<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    // Shown relative to the working directory when under it.
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| std::fs::canonicalize(c).ok());
+    let relative = |root: PathBuf| -> PathBuf {
+        match cwd.as_ref().and_then(|c| root.strip_prefix(c).ok()) {
+            Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
+            Some(r) => r.to_path_buf(),
+            None => root,
+        }
+    };
+    let mut load: Vec<PathBuf> = roots.into_iter().map(relative).collect();
+    // The passed files too: discovery skips names it would not pick when walking.
+    load.extend(paths.iter().cloned());
+    (load, Some(only))
+}
+
 fn lint(args: LintArgs) -> u8 {
-    let (options, settings) = options_and_settings(&args.tree);
-    let select = all_rules;
-    let first = lint_paths(&args.paths, options.clone(), &settings, &select);
+    let config = match load_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let (mut options, settings) = options_and_settings(&args.tree, &config);
+    let select = |code: &str, meta: &rules::RuleMeta| config.severity_of(code, meta.severity);
+
+    // --stdin-filename: the text stands in for the file at PATH.
+    let mut stdin_file: Option<(PathBuf, String)> = None;
+    let mut paths = args.paths.clone();
+    if let Some(name) = &args.stdin_filename {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("error: reading standard input: {e}");
+            return EXIT_ERROR;
+        }
+        match std::fs::canonicalize(name) {
+            Ok(canonical) => {
+                options.overrides.insert(canonical, text.clone());
+                paths = vec![name.clone()];
+            }
+            Err(_) => {
+                // Not on disk: lint the text alone under that name.
+                let project =
+                    Project::from_memory(&[(&name.to_string_lossy(), &text)], options.clone());
+                let out = lint_project_with(project, &settings, &Policy::new(&select));
+                if args.fix {
+                    // Fixes are re-checked by re-reading the tree around the file, which needs
+                    // it on disk; hand the text back unchanged rather than nothing.
+                    eprintln!(
+                        "warning: {} does not exist; no fixes applied to standard input",
+                        name.display()
+                    );
+                    print_stdout(&text);
+                    return finish(&args, &config, out, None, true);
+                }
+                return finish(&args, &config, out, None, false);
+            }
+        }
+        stdin_file = Some((name.clone(), text));
+    }
+    let (load_paths, only) = widen(&paths);
+    let policy = Policy {
+        select: &select,
+        path_ignores: Some(&config.per_file_ignores),
+        only_files: only.as_ref(),
+    };
+    let mut first = lint_project_with(
+        Project::load(&load_paths, options.clone()),
+        &settings,
+        &policy,
+    );
+    if let Some(only) = &only {
+        retain_problems(&mut first, only);
+    }
 
     let threshold = if args.unsafe_fixes {
         Applicability::Unsafe
@@ -124,7 +389,10 @@ fn lint(args: LintArgs) -> u8 {
     };
     let mut fixed: Option<Fixed> = None;
     if args.fix || args.diff {
-        let f = fix_all(&first, &args.paths, &options, &settings, threshold);
+        let mut f = fix_all_with(&first, &load_paths, &options, &settings, threshold, &policy);
+        if let Some(only) = &only {
+            retain_problems(&mut f.after, only);
+        }
         if let Some(w) = &f.warning {
             eprintln!("warning: {w}");
         }
@@ -140,15 +408,17 @@ fn lint(args: LintArgs) -> u8 {
         }
         print_stdout(&patch);
         let remaining = fixed.after.diagnostics.len();
-        eprintln!(
-            "{} fix{} in {} file{}; {} finding{} would remain.",
-            fixed.applied,
-            if fixed.applied == 1 { "" } else { "es" },
-            fixed.changed.len(),
-            if fixed.changed.len() == 1 { "" } else { "s" },
-            remaining,
-            if remaining == 1 { "" } else { "s" }
-        );
+        if !args.quiet {
+            eprintln!(
+                "{} fix{} in {} file{}; {} finding{} would remain.",
+                fixed.applied,
+                if fixed.applied == 1 { "" } else { "es" },
+                fixed.changed.len(),
+                if fixed.changed.len() == 1 { "" } else { "s" },
+                remaining,
+                if remaining == 1 { "" } else { "s" }
+            );
+        }
         if !first.project.problems.is_empty() {
             return EXIT_ERROR;
         }
@@ -160,31 +430,77 @@ fn lint(args: LintArgs) -> u8 {
     }
 
     let mut write_failed = false;
-    let shown = if let Some(fixed) = fixed {
-        for (id, new) in &fixed.changed {
-            let file = first.project.sources.get(*id);
-            let Some(path) = file.disk_path() else {
-                continue;
-            };
-            if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
-                eprintln!("error: {e}");
-                write_failed = true;
-            }
-        }
-        if fixed.applied > 0 {
-            eprintln!(
-                "Fixed {} finding{} in {} file{}.",
-                fixed.applied,
-                if fixed.applied == 1 { "" } else { "s" },
-                fixed.changed.len(),
-                if fixed.changed.len() == 1 { "" } else { "s" }
-            );
-        }
-        fixed.after
-    } else {
-        first
+    let Some(fixed) = fixed else {
+        return finish(&args, &config, first, None, false);
     };
+    let mut stdin_fixed = None;
+    for (id, new) in &fixed.changed {
+        let file = first.project.sources.get(*id);
+        let Some(path) = file.disk_path() else {
+            continue;
+        };
+        // With stdin the fixed text is printed and nothing is written, as editors expect
+        // (a fix that also edits another file, e.g. a pool, is left to a run on disk).
+        if let Some((name, _)) = &stdin_file {
+            if std::fs::canonicalize(path).ok() == std::fs::canonicalize(name).ok() {
+                stdin_fixed = Some(new.clone());
+            }
+            continue;
+        }
+        if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
+            eprintln!("error: {e}");
+            write_failed = true;
+        }
+    }
+    if let Some((_, original)) = &stdin_file {
+        print_stdout(stdin_fixed.as_deref().unwrap_or(original));
+    }
+    if fixed.applied > 0 && !args.quiet {
+        eprintln!(
+            "Fixed {} finding{} in {} file{}.",
+            fixed.applied,
+            if fixed.applied == 1 { "" } else { "s" },
+            fixed.changed.len(),
+            if fixed.changed.len() == 1 { "" } else { "s" }
+        );
+    }
+    finish(
+        &args,
+        &config,
+        fixed.after,
+        Some(threshold),
+        write_failed || stdin_file.is_some(),
+    )
+    .max(if write_failed { EXIT_ERROR } else { EXIT_OK })
+}
 
+/// Drop read and parse problems of files other than the passed ones.
+fn retain_problems(out: &mut LintOutput, only: &HashSet<PathBuf>) {
+    let project = &out.project;
+    let keep: Vec<bool> = project
+        .problems
+        .iter()
+        .map(|p| match p.span {
+            Some((id, _)) => project.canonical_path(id).is_none_or(|c| only.contains(c)),
+            None => std::fs::canonicalize(&p.path).map_or(true, |c| only.contains(&c)),
+        })
+        .collect();
+    let mut i = 0;
+    out.project.problems.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
+
+/// Render `shown` and compute the exit code. `to_stderr`: the report goes to stderr (stdout
+/// holds fixed stdin text).
+fn finish(
+    args: &LintArgs,
+    config: &Config,
+    shown: LintOutput,
+    threshold: Option<Applicability>,
+    to_stderr: bool,
+) -> u8 {
     let files_checked = shown.project.discovered.len();
     let report = Report::new(
         &shown.diagnostics,
@@ -200,39 +516,121 @@ fn lint(args: LintArgs) -> u8 {
     });
     let color =
         stdout_tty && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let text = match format {
-        Format::Human => report::human::render(
-            &report,
-            &HumanOptions {
-                color,
-                width: terminal_width(),
-            },
-        ),
-        Format::Concise => {
-            let mut t = report::concise::render(&report);
-            if !shown.diagnostics.is_empty() || !shown.project.problems.is_empty() {
-                t.push_str(&report.summary().line());
-                t.push('\n');
+    let mut text = if args.statistics {
+        statistics(&shown.diagnostics, format == Format::Json)
+    } else {
+        match format {
+            Format::Human => {
+                let mut t = report::human::render(
+                    &report,
+                    &HumanOptions {
+                        color,
+                        width: terminal_width(),
+                    },
+                );
+                if args.quiet {
+                    // The renderer ends with the summary line; --quiet drops it.
+                    let body = t.trim_end_matches('\n');
+                    t.truncate(body.rfind('\n').map_or(0, |i| i + 1));
+                }
+                t
             }
-            t
+            Format::Concise => {
+                let mut t = report::concise::render(&report);
+                let any = !shown.diagnostics.is_empty() || !shown.project.problems.is_empty();
+                if any && !args.quiet {
+                    t.push_str(&report.summary().line());
+                    t.push('\n');
+                }
+                t
+            }
+            Format::Json => report::json::render(&report),
+            Format::Sarif => report::sarif::render(&report),
+            Format::Github => report::github::render(&report),
         }
-        Format::Json => report::json::render(&report),
     };
-    print_stdout(&text);
+    if args.show_fixes && matches!(format, Format::Human | Format::Concise) {
+        text.push_str(&show_fixes(&report, threshold));
+    }
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        print_stdout(&text);
+    }
 
-    if write_failed || !shown.project.problems.is_empty() {
+    if !shown.project.problems.is_empty() {
         return EXIT_ERROR;
     }
     let floor = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+        Some(FailOn::Error) => Severity::Error,
+        Some(FailOn::Warning) => Severity::Warning,
+        Some(FailOn::Info) => Severity::Info,
+        None => config.fail_on.unwrap_or(Severity::Warning),
     };
     if shown.diagnostics.iter().any(|d| d.severity >= floor) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
     }
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+fn statistics(diagnostics: &[crate::diagnostic::Diagnostic], json: bool) -> String {
+    let mut counts: Vec<(&str, &str, usize, usize)> = Vec::new();
+    for d in diagnostics {
+        let fixable = usize::from(d.fix.is_some());
+        match counts.iter_mut().find(|c| c.0 == d.code) {
+            Some(c) => {
+                c.2 += 1;
+                c.3 += fixable;
+            }
+            None => counts.push((d.code, d.name, 1, fixable)),
+        }
+    }
+    counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    if json {
+        let list: Vec<_> = counts
+            .iter()
+            .map(|(code, name, count, fixable)| {
+                serde_json::json!({"code": code, "name": name, "count": count, "fixable": fixable})
+            })
+            .collect();
+        let mut out = serde_json::to_string_pretty(&list).expect("JSON values always serialize");
+        out.push('\n');
+        return out;
+    }
+    let mut out = String::new();
+    for (code, name, count, fixable) in counts {
+        let mark = if fixable > 0 { "[*]" } else { "   " };
+        out.push_str(&format!("{count:>5}  {code:<7} {mark} {name}\n"));
+    }
+    out
+}
+
+/// `--show-fixes`: one line per finding whose fix `--fix` (at this threshold) would apply.
+fn show_fixes(report: &Report<'_>, threshold: Option<Applicability>) -> String {
+    let threshold = threshold.unwrap_or(Applicability::Safe);
+    let mut lines = Vec::new();
+    for d in report.diagnostics {
+        let Some(fix) = &d.fix else { continue };
+        if fix.applicability < threshold {
+            continue;
+        }
+        let l = d.primary_label();
+        let f = report.sources.get(l.file);
+        lines.push(format!(
+            "  {}:{}: {} {}: {}\n",
+            f.name,
+            f.line_col(l.span.start as usize),
+            d.code,
+            d.name,
+            fix.message
+        ));
+    }
+    if lines.is_empty() {
+        return "No fixes available.\n".into();
+    }
+    format!("Fixes available:\n{}", lines.concat())
 }
 
 fn terminal_width() -> usize {

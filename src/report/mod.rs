@@ -1,12 +1,15 @@
 //! Output renderers: turn a run's findings into text for people (`human`), for grep and editors
-//! (`concise`) or for programs (`json`).
+//! (`concise`), for programs (`json`), for code scanning (`sarif`) or for GitHub Actions annotations
+//! (`github`).
 //!
 //! Renderers only build strings; printing, exit codes and sorting belong to the caller. Findings
 //! are rendered in the order given.
 
 pub mod concise;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 pub use human::HumanOptions;
 
@@ -201,6 +204,8 @@ pub enum Format {
     Human,
     Concise,
     Json,
+    Sarif,
+    Github,
 }
 
 impl Format {
@@ -210,6 +215,8 @@ impl Format {
             Format::Human => human::render(report, human),
             Format::Concise => concise::render(report),
             Format::Json => json::render(report),
+            Format::Sarif => sarif::render(report),
+            Format::Github => github::render(report),
         }
     }
 }

@@ -29,6 +29,7 @@ mod include_cycle;
 mod include_not_found;
 mod php_location_executes_uploads;
 mod proxy_header_buffer_small;
+mod unused_suppression;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,6 +145,7 @@ pub(crate) use declare_rule;
 pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
+    ("NFL003", &unused_suppression::UnusedSuppression),
     ("NFL101", &fastcgi_pass_no_listener::FastcgiPassNoListener),
     ("NFL102", &fpm_socket_permission::FpmSocketPermission),
     ("NFL103", &fpm_listen_conflict::FpmListenConflict),

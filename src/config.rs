@@ -1,0 +1,401 @@
+//! `.nginx-fpm-lint.toml`: rule selection, severities, per-path ignores and the settings knobs.
+//!
+//! Found like ruff finds its config: the first `.nginx-fpm-lint.toml` walking up from the first
+//! linted path (or the working directory), or the file given with `--config`. Command-line
+//! flags override it. Relative paths in it are relative to the file's directory. Unknown keys
+//! and bad values are errors that name their line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::Severity;
+use crate::model::builtin::Platform;
+use crate::rules::{self, RULES};
+use crate::source::LineIndex;
+
+pub const FILE_NAME: &str = ".nginx-fpm-lint.toml";
+
+/// What `config init` writes: every key, commented out, with its default.
+pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optional; the values shown are the defaults.
+# Command-line flags override what is set here. Paths are relative to this file.
+
+# Rules to run: codes (NFL101), names (fastcgi-pass-no-listener), code prefixes (NFL1) or "ALL".
+# select = ["ALL"]
+# Rules to add to `select` (e.g. when select comes from a shared default).
+# extend-select = []
+# Rules never to run.
+# ignore = []
+
+# Lowest severity that makes the exit code 1: "error", "warning" or "info".
+# fail-on = "warning"
+
+# Platform whose packaged defaults apply: "debian", "rhel", "alpine" or "upstream".
+# platform = "debian"
+# nginx worker user when nginx.conf has no `user` directive (default: the platform's).
+# nginx-user = "www-data"
+# nginx prefix for relative includes (default: the directory holding each nginx.conf).
+# nginx-prefix = "etc/nginx"
+
+# Memory the PHP-FPM pools may use in all (no default: the check is off).
+# memory = "2G"
+# Memory per PHP worker when a pool sets no php_admin_value[memory_limit].
+# worker-memory = "128M"
+# Smallest fastcgi_buffer_size / proxy_buffer_size not flagged.
+# min-header-buffer = "32k"
+# pm.max_children below this is flagged.
+# min-max-children = 5
+# listen.backlog below this is flagged.
+# min-listen-backlog = 64
+
+# Severity per rule, by code or name: "error", "warning" or "info".
+# [severity]
+# fastcgi-pass-unverifiable = "warning"
+
+# Rules ignored in files matching a glob (relative to this file).
+# [per-file-ignores]
+# "sites/legacy/*" = ["NFL105"]
+
+# Absolute paths used in the configs, mapped onto directories of the tree.
+# [path-maps]
+# "/opt/docker/etc/php/fpm" = "docker/php-fpm"
+"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    select: Option<Vec<Spanned<String>>>,
+    extend_select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    fail_on: Option<SeverityName>,
+    platform: Option<Spanned<String>>,
+    nginx_user: Option<String>,
+    nginx_prefix: Option<PathBuf>,
+    memory: Option<Spanned<Size>>,
+    worker_memory: Option<Spanned<Size>>,
+    min_header_buffer: Option<Spanned<Size>>,
+    min_max_children: Option<u32>,
+    min_listen_backlog: Option<u32>,
+    severity: Option<BTreeMap<Spanned<String>, SeverityName>>,
+    per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
+    path_maps: Option<BTreeMap<Spanned<String>, PathBuf>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SeverityName {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Severity {
+        match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Info => Severity::Info,
+        }
+    }
+}
+
+/// `"2G"` or a number of bytes.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+/// Rules ignored for files matching globs, relative to a base directory.
+#[derive(Clone, Debug, Default)]
+pub struct PathIgnores {
+    base: PathBuf,
+    entries: Vec<(GlobMatcher, Vec<&'static str>)>,
+}
+
+impl PathIgnores {
+    /// Whether `code` is ignored in the file at canonical `path`.
+    pub fn ignores(&self, path: &Path, code: &str) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.base) else {
+            return false;
+        };
+        self.entries
+            .iter()
+            .any(|(glob, codes)| codes.contains(&code) && glob.is_match(rel))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A loaded, validated configuration file.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file, or None for "no file found" (all defaults).
+    pub path: Option<PathBuf>,
+    pub select: Option<Vec<&'static str>>,
+    pub extend_select: Vec<&'static str>,
+    pub ignore: Vec<&'static str>,
+    pub severity: BTreeMap<&'static str, Severity>,
+    pub per_file_ignores: PathIgnores,
+    pub fail_on: Option<Severity>,
+    pub platform: Option<Platform>,
+    pub nginx_user: Option<String>,
+    pub nginx_prefix: Option<PathBuf>,
+    pub path_maps: Vec<(String, PathBuf)>,
+    pub memory: Option<u64>,
+    pub worker_memory: Option<u64>,
+    pub min_header_buffer: Option<u64>,
+    pub min_max_children: Option<u32>,
+    pub min_listen_backlog: Option<u32>,
+}
+
+/// A config file that could not be used, with the position of the offending text.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+    /// `(line, column, source line, width to underline)`, 1-based, when the error has a
+    /// position.
+    pub at: Option<(u32, u32, String, usize)>,
+}
+
+impl ConfigError {
+    fn new(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> Self {
+        let at = span.map(|r| {
+            let lc = LineIndex::new(text).line_col(text, r.start);
+            let line_text = text.lines().nth(lc.line as usize - 1).unwrap_or("");
+            let width = text
+                .get(r.clone())
+                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count().max(1));
+            (lc.line, lc.column, line_text.to_owned(), width)
+        });
+        // Shown relative to the working directory, like the linted files.
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| {
+                let cwd = std::fs::canonicalize(cwd).ok()?;
+                path.strip_prefix(&cwd).ok().map(Path::to_path_buf)
+            })
+            .unwrap_or_else(|| path.to_path_buf());
+        ConfigError {
+            path: shown,
+            message,
+            at,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some((line, col, text, width)) => {
+                writeln!(f, "{}:{line}:{col}: {}", self.path.display(), self.message)?;
+                writeln!(f, "{line:>4} | {text}")?;
+                write!(
+                    f,
+                    "     | {}{}",
+                    " ".repeat(*col as usize - 1),
+                    "^".repeat(*width)
+                )
+            }
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// The first config file walking up from `start` (a file or directory).
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let dir = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent()?
+    };
+    dir.ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// The codes a selector names: a code, a name, a code prefix (`NFL1`) or `ALL`.
+pub fn resolve_selector(sel: &str) -> Option<Vec<&'static str>> {
+    if sel.eq_ignore_ascii_case("ALL") {
+        return Some(RULES.iter().map(|(c, _)| *c).collect());
+    }
+    if let Some((code, _)) = rules::lookup(sel) {
+        return Some(vec![code]);
+    }
+    let prefix = sel.to_ascii_uppercase();
+    let codes: Vec<&'static str> = RULES
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| prefix.starts_with("NFL") && c.starts_with(&prefix))
+        .collect();
+    (!codes.is_empty()).then_some(codes)
+}
+
+/// Read and validate a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(path, "", None, format!("cannot read: {e}")))?;
+    parse(path, &text)
+}
+
+/// Validate config text; `path` locates relative paths and names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let err =
+        |span: Range<usize>, message: String| ConfigError::new(path, text, Some(span), message);
+    let raw: Raw = toml::from_str(text)
+        .map_err(|e| ConfigError::new(path, text, e.span(), e.message().trim_end().to_owned()))?;
+    let dir = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).to_path_buf());
+
+    let rules_of =
+        |list: Option<Vec<Spanned<String>>>| -> Result<Option<Vec<&'static str>>, ConfigError> {
+            let Some(list) = list else { return Ok(None) };
+            let mut out = Vec::new();
+            for s in list {
+                match resolve_selector(s.get_ref()) {
+                    Some(codes) => out.extend(codes),
+                    None => return Err(err(s.span(), unknown_rule(s.get_ref()))),
+                }
+            }
+            Ok(Some(out))
+        };
+    let size = |s: Option<Spanned<Size>>| -> Result<Option<u64>, ConfigError> {
+        let Some(s) = s else { return Ok(None) };
+        let span = s.span();
+        match s.into_inner() {
+            Size::Bytes(n) => Ok(Some(n)),
+            Size::Text(t) => crate::model::units::parse_size(&t)
+                .map(Some)
+                .ok_or_else(|| {
+                    err(
+                        span,
+                        format!("expected a size like 512M, 2G or 32k, got {t:?}"),
+                    )
+                }),
+        }
+    };
+
+    let mut config = Config {
+        path: Some(path.to_path_buf()),
+        select: rules_of(raw.select)?,
+        extend_select: rules_of(raw.extend_select)?.unwrap_or_default(),
+        ignore: rules_of(raw.ignore)?.unwrap_or_default(),
+        fail_on: raw.fail_on.map(Severity::from),
+        nginx_user: raw.nginx_user,
+        nginx_prefix: raw.nginx_prefix.map(|p| dir.join(p)),
+        memory: size(raw.memory)?,
+        worker_memory: size(raw.worker_memory)?,
+        min_header_buffer: size(raw.min_header_buffer)?,
+        min_max_children: raw.min_max_children,
+        min_listen_backlog: raw.min_listen_backlog,
+        ..Config::default()
+    };
+    if let Some(p) = raw.platform {
+        config.platform = Some(p.get_ref().parse().map_err(|e| err(p.span(), e))?);
+    }
+    for (rule, sev) in raw.severity.unwrap_or_default() {
+        let Some((code, _)) = rules::lookup(rule.get_ref()) else {
+            return Err(err(rule.span(), unknown_rule(rule.get_ref())));
+        };
+        config.severity.insert(code, sev.into());
+    }
+    let mut ignores = PathIgnores {
+        base: dir.clone(),
+        entries: Vec::new(),
+    };
+    for (pattern, list) in raw.per_file_ignores.unwrap_or_default() {
+        let glob = Glob::new(pattern.get_ref())
+            .map_err(|e| err(pattern.span(), format!("bad glob: {e}")))?
+            .compile_matcher();
+        let codes = rules_of(Some(list))?.unwrap_or_default();
+        ignores.entries.push((glob, codes));
+    }
+    config.per_file_ignores = ignores;
+    for (from, to) in raw.path_maps.unwrap_or_default() {
+        if !from.get_ref().starts_with('/') {
+            return Err(err(
+                from.span(),
+                format!(
+                    "path-maps keys must be absolute paths, got {:?}",
+                    from.get_ref()
+                ),
+            ));
+        }
+        config.path_maps.push((
+            from.get_ref().trim_end_matches('/').to_owned(),
+            dir.join(to),
+        ));
+    }
+    Ok(config)
+}
+
+fn unknown_rule(name: &str) -> String {
+    format!("unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL")
+}
+
+impl Config {
+    /// The severity `code` runs at, or None when it is not selected. `cli` selections
+    /// (`--select` etc.) replace or extend the file's.
+    pub fn severity_of(&self, code: &str, default: Severity) -> Option<Severity> {
+        let selected = self.select.as_ref().is_none_or(|s| s.contains(&code))
+            || self.extend_select.contains(&code);
+        if !selected || self.ignore.contains(&code) {
+            return None;
+        }
+        Some(self.severity.get(code).copied().unwrap_or(default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every knob in `Settings` can be set from the config file: a field added there needs a key
+    /// in `Raw`, `TEMPLATE` and `run::options_and_settings`.
+    #[test]
+    fn every_setting_has_a_config_key() {
+        let debug = format!("{:?}", crate::settings::Settings::default());
+        let inner = debug
+            .split_once('{')
+            .and_then(|(_, rest)| rest.rsplit_once('}'))
+            .map(|(fields, _)| fields)
+            .unwrap();
+        for field in inner.split(", ").filter_map(|f| f.split_once(':')) {
+            let name = field.0.trim();
+            let key = match name {
+                "memory_budget" => "memory".to_owned(),
+                other => other.replace('_', "-"),
+            };
+            assert!(
+                TEMPLATE.contains(&format!("# {key} = ")),
+                "Settings::{name} has no `{key}` key in .nginx-fpm-lint.toml; add it to \
+                 config::Raw, config::TEMPLATE and run::options_and_settings"
+            );
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        assert_eq!(resolve_selector("NFL101"), Some(vec!["NFL101"]));
+        assert_eq!(
+            resolve_selector("fastcgi-pass-no-listener"),
+            Some(vec!["NFL101"])
+        );
+        assert!(resolve_selector("NFL0").unwrap().contains(&"NFL003"));
+        assert_eq!(resolve_selector("all").map(|v| v.len()), Some(RULES.len()));
+        assert_eq!(resolve_selector("NFL9"), None);
+        assert_eq!(resolve_selector("fastcgi"), None);
+    }
+}
