@@ -172,7 +172,7 @@ pub struct ParseArgs {
 }
 
 /// How include paths map onto the linted tree, and which platform's defaults apply.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct TreeArgs {
     /// nginx prefix for relative includes [default: the directory holding each nginx.conf]
     #[arg(long, value_name = "DIR")]

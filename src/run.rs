@@ -157,6 +157,11 @@ pub fn rules_table() -> String {
 }
 
 /// Flags over the config file over the defaults.
+/// What a configuration file alone sets: the options and settings a run with no flags uses.
+pub fn options_and_settings_from(config: &Config) -> (Options, Settings) {
+    options_and_settings(&TreeArgs::default(), config)
+}
+
 fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings) {
     let canonical = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
     let platform = tree

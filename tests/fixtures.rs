@@ -1,17 +1,22 @@
-//! Fixture snapshots: every `fixtures/<rule-name>/<case>/` tree is linted; the snapshot holds the
-//! diagnostics and the diff of every fix (unsafe ones included). The harness also checks that
+//! Fixture snapshots: every `fixtures/<rule-name>/<case>/` tree is linted with that rule alone
+//! (so adding a rule never changes another rule's snapshots); the snapshot holds its diagnostics
+//! and the diff of its fixes (unsafe ones included). A case may hold a `.nginx-fpm-lint.toml`
+//! for the settings it needs (a memory budget, say). The harness also checks that
 //! `bad*` cases fire the rule, `ok*` cases do not, the rule's declared fix availability holds,
 //! the fixed files parse, the fixed findings are gone, and a second fix pass changes nothing.
 
 use std::path::{Path, PathBuf};
 
+use nginx_fpm_lint::config;
+use nginx_fpm_lint::diagnostic::Severity;
 use nginx_fpm_lint::fix::diff::unified_diff;
 use nginx_fpm_lint::fix::Applicability;
-use nginx_fpm_lint::lint::{all_rules, fix_all, lint_paths};
-use nginx_fpm_lint::project::Options;
+use nginx_fpm_lint::lint::{fix_all_with, lint_project_with, Policy};
+use nginx_fpm_lint::project::Project;
 use nginx_fpm_lint::report::{concise, Report};
+use nginx_fpm_lint::rules::RuleMeta;
 use nginx_fpm_lint::rules::{self, FixAvailability};
-use nginx_fpm_lint::settings::Settings;
+use nginx_fpm_lint::run::options_and_settings_from;
 
 fn cases() -> Vec<(String, PathBuf)> {
     let root = Path::new("fixtures");
@@ -38,13 +43,28 @@ fn cases() -> Vec<(String, PathBuf)> {
 
 #[test]
 fn fixtures() {
-    let settings = Settings::default();
     let mut failures = Vec::new();
     for (rule, case) in cases() {
         let case_name = case.file_name().unwrap().to_string_lossy().into_owned();
         let paths = vec![case.clone()];
-        let options = Options::default();
-        let first = lint_paths(&paths, options.clone(), &settings, &all_rules);
+        // The case's own config, if any, says which rules run (unused-suppression needs the
+        // rules its comments name); otherwise the case's rule runs alone.
+        let case_config = case.join(".nginx-fpm-lint.toml");
+        let config = case_config.is_file().then(|| {
+            config::load(&case_config).unwrap_or_else(|e| panic!("{}: {e}", case_config.display()))
+        });
+        let (options, settings) = options_and_settings_from(&config.clone().unwrap_or_default());
+        let select = |code: &str, meta: &RuleMeta| -> Option<Severity> {
+            match &config {
+                Some(c) => c.severity_of(code, meta.severity),
+                None => (meta.name == rule).then_some(meta.severity),
+            }
+        };
+        let policy = Policy::new(&select);
+        let lint = |options: &nginx_fpm_lint::project::Options| {
+            lint_project_with(Project::load(&paths, options.clone()), &settings, &policy)
+        };
+        let first = lint(&options);
         let sources = &first.project.sources;
         let mut fail = |msg: String| failures.push(format!("{rule}/{case_name}: {msg}"));
 
@@ -76,7 +96,14 @@ fn fixtures() {
             _ => {}
         }
 
-        let fixed = fix_all(&first, &paths, &options, &settings, Applicability::Unsafe);
+        let fixed = fix_all_with(
+            &first,
+            &paths,
+            &options,
+            &settings,
+            Applicability::Unsafe,
+            &policy,
+        );
         if let Some(w) = &fixed.warning {
             fail(format!("fix broke a file: {w}"));
         }
@@ -108,20 +135,27 @@ fn fixtures() {
             let canonical = first.project.canonical_path(*id).unwrap().to_path_buf();
             again_options.overrides.insert(canonical, new.clone());
         }
-        let again_first = lint_paths(&paths, again_options.clone(), &settings, &all_rules);
-        let again = fix_all(
+        let again_first = lint(&again_options);
+        let again = fix_all_with(
             &again_first,
             &paths,
             &again_options,
             &settings,
             Applicability::Unsafe,
+            &policy,
         );
         if !again.changed.is_empty() {
             fail("a second fix pass changed the files again".into());
         }
 
+        let shown: Vec<_> = first
+            .diagnostics
+            .iter()
+            .filter(|d| d.name == rule)
+            .cloned()
+            .collect();
         let report = Report::new(
-            &first.diagnostics,
+            &shown,
             sources,
             &first.project.problems,
             first.project.discovered.len(),
