@@ -369,25 +369,7 @@ fn fix(
 mod tests {
     use crate::lint::lint_project;
     use crate::project::{Options, Project};
-    use crate::rules::docs_text;
     use crate::settings::Settings;
-
-    /// The first code block after `section` in the rule's docs.
-    fn block(section: &str) -> String {
-        let docs = docs_text(&super::PhpLocationExecutesUploads::META);
-        let after = docs.split(section).nth(1).expect("section");
-        let fence = &after[after.find("```").expect("code block")..];
-        let body = &fence[fence.find('\n').unwrap() + 1..];
-        body[..body.find("```").expect("closing fence")].to_owned()
-    }
-
-    fn fires(files: &[(&str, &str)]) -> bool {
-        let p = Project::from_memory(files, Options::default());
-        let only = |c: &str, m: &crate::rules::RuleMeta| (c == "NFL204").then_some(m.severity);
-        !lint_project(p, &Settings::default(), &only)
-            .diagnostics
-            .is_empty()
-    }
 
     /// Directives missing their arguments are nginx's errors to report, never a panic here.
     #[test]
@@ -401,27 +383,5 @@ mod tests {
             Options::default(),
         );
         lint_project(p, &Settings::default(), &crate::lint::all_rules);
-    }
-
-    /// "Example" fires and "Use instead" does not.
-    #[test]
-    fn doc_examples() {
-        let companion = "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\n";
-        let bad = block("## Example");
-        let good = block("## Use instead");
-        assert!(
-            fires(&[
-                ("site.conf", &format!("server {{\n{bad}}}\n")),
-                ("pool.d/www.conf", companion)
-            ]),
-            "Example does not fire"
-        );
-        assert!(
-            !fires(&[
-                ("site.conf", &format!("server {{\n{good}}}\n")),
-                ("pool.d/www.conf", companion)
-            ]),
-            "Use instead fires"
-        );
     }
 }
