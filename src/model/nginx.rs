@@ -324,7 +324,10 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             levels: Vec::new(),
         },
         seen_cycles: BTreeSet::new(),
+        http_levels: HashMap::new(),
+        joins_level: None,
     };
+    // nginx.conf roots come first, so their http levels are known before the site files.
     for (i, root) in includes.roots.iter().enumerate() {
         let Some(config) = project.nginx(root.file) else {
             continue;
@@ -334,17 +337,46 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             via: None,
             parent: None,
         });
+        // A site file no nginx.conf in the tree includes (sites-available/ without the
+        // sites-enabled/ links, made at deploy time) is read inside the http block of the
+        // nginx.conf above it, so it inherits what that http level sets.
+        // Its top level joins that http level: levels keep matching `chain`.
+        let (mut blocks, mut levels) =
+            match host_of(project, &includes.roots, i).and_then(|h| walker.http_levels.get(&h)) {
+                Some((http, levels)) if root.context == Context::Http => {
+                    let (http, main_level, http_level) = (*http, levels[0], levels[1]);
+                    walker.joins_level = Some(walker.model.levels[http_level].clone());
+                    (vec![http], vec![main_level])
+                }
+                _ => (Vec::new(), Vec::new()),
+            };
         walker.walk_level(
             i,
             root.file,
             &config.items,
             chain,
-            &mut Vec::new(),
-            &mut Vec::new(),
+            &mut blocks,
+            &mut levels,
             0,
         );
     }
     walker.model
+}
+
+/// The nginx.conf root whose directory is the nearest one holding root `i`'s file.
+fn host_of(project: &Project, roots: &[Root], i: usize) -> Option<usize> {
+    let path = project.canonical_path(roots[i].file)?;
+    roots
+        .iter()
+        .enumerate()
+        .filter(|(h, r)| *h != i && r.context == Context::Main)
+        .filter_map(|(h, r)| {
+            let dir = project.canonical_path(r.file)?.parent()?;
+            path.starts_with(dir)
+                .then_some((dir.components().count(), h))
+        })
+        .max()
+        .map(|(_, h)| h)
 }
 
 struct Walker<'p, 'i> {
@@ -352,6 +384,11 @@ struct Walker<'p, 'i> {
     includes: &'i IncludeMap,
     model: NginxModel<'p>,
     seen_cycles: BTreeSet<(FileId, u32)>,
+    /// Per nginx.conf root: its `http` directive and the levels down to the http block.
+    http_levels: HashMap<usize, (DirRef<'p>, Vec<usize>)>,
+    /// Directives the next level starts with: a hosted site file's top level is the host's
+    /// http level plus its own directives.
+    joins_level: Option<Vec<DirRef<'p>>>,
 }
 
 impl<'p> Walker<'p, '_> {
@@ -370,10 +407,18 @@ impl<'p> Walker<'p, '_> {
         let mut flat = Vec::new();
         self.flatten(root, file, items, chain, &mut flat, depth);
         let level = self.model.levels.len();
-        self.model
-            .levels
-            .push(flat.iter().map(|(d, _)| *d).collect());
+        let mut level_directives = self.joins_level.take().unwrap_or_default();
+        level_directives.extend(flat.iter().map(|(d, _)| *d));
+        self.model.levels.push(level_directives);
         levels.push(level);
+        if blocks.len() == 1
+            && blocks[0].name() == "http"
+            && self.model.roots[root].context == Context::Main
+        {
+            self.http_levels
+                .entry(root)
+                .or_insert((blocks[0], levels.clone()));
+        }
 
         for (d, link) in &flat {
             match d.name() {
@@ -649,5 +694,34 @@ mod tests {
             assert_eq!(ctx, [Context::Http, Context::Location]);
             assert_eq!(m.sites.len(), 2);
         });
+    }
+
+    #[test]
+    fn site_files_nothing_includes_inherit_the_http_level_above_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sites-available")).unwrap();
+        std::fs::write(
+            root.join("nginx.conf"),
+            "events {}\nhttp {\n    fastcgi_buffer_size 32k;\n    include sites-enabled/*;\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("sites-available/app.conf"),
+            "server {\n    location ~ \\.php$ { fastcgi_pass unix:/run/php.sock; }\n}\n",
+        )
+        .unwrap();
+        let mut p = Project::load(&[root.to_path_buf()], Options::default());
+        let inc = resolve_includes(&mut p);
+        let m = build(&p, &inc);
+        let site = m.fastcgi_sites().next().unwrap();
+        assert_eq!(m.effective(site, "fastcgi_buffer_size")[0].arg(0), Some("32k"));
+        let chain: Vec<_> = site.chain.iter().map(|d| d.name()).collect();
+        assert_eq!(chain, ["http", "server", "location"]);
+        // Levels line up with the chain: level i > 0 is the body of chain[i - 1].
+        let levels = m.site_levels(site);
+        assert_eq!(levels.len(), chain.len() + 1);
+        assert!(levels[1].iter().any(|d| d.name() == "fastcgi_buffer_size"));
+        assert!(levels[1].iter().any(|d| d.name() == "server"));
     }
 }
