@@ -48,6 +48,8 @@ fn fixture_texts() -> (Vec<String>, Vec<String>) {
 }
 
 fn check_nginx(text: &str) {
+    // The hand-written fast path must build exactly pest's tree (or leave the input to pest).
+    assert_eq!(nginx::parse(text), nginx::parse_reference(text), "{text:?}");
     match nginx::parse(text) {
         Ok(c) => {
             leaves_cover(c.leaves(), text.len()).unwrap();

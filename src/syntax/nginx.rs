@@ -4,6 +4,8 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 use serde::Serialize;
 
+mod fast;
+
 use super::SyntaxError;
 use crate::source::{LineCol, LineIndex, Span};
 
@@ -165,6 +167,19 @@ pub const MAX_NESTING: usize = 200;
 
 /// Parse one nginx file.
 pub fn parse(text: &str) -> Result<Config, SyntaxError> {
+    if too_deep(text).is_none() {
+        if let Some(config) = fast::parse(text) {
+            check_semantics_of_syntax(&config.items, text, &LineIndex::default())?;
+            return Ok(config);
+        }
+    }
+    parse_reference(text)
+}
+
+/// Parse with the pest grammar alone: the reference [`parse`] must agree with (it takes a
+/// hand-written fast path whenever it can). For differential tests and fuzzing.
+#[doc(hidden)]
+pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
     let lines = LineIndex::new(text);
     if let Some(offset) = too_deep(text) {
         return Err(SyntaxError {
@@ -368,7 +383,12 @@ fn check_semantics_of_syntax(
 fn check_if(d: &Directive, text: &str, lines: &LineIndex) -> Result<(), SyntaxError> {
     let err = |span: Span, message: String| SyntaxError {
         span,
-        at: lines.line_col(text, span.start as usize),
+        at: if lines.line_count() > 0 {
+            lines.line_col(text, span.start as usize)
+        } else {
+            // The fast path passes an empty index; build one only for the error.
+            LineIndex::new(text).line_col(text, span.start as usize)
+        },
         message,
     };
     let args = d.args();
@@ -895,5 +915,56 @@ mod tests {
             "}".repeat(10_000)
         );
         assert!(parse(&lua).unwrap_err().message.contains("nest more than"));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_pest() {
+        let cases = [
+            "",
+            "\u{FEFF}",
+            "a;",
+            "a b c;\n",
+            "# only\r\n# comments\r",
+            "a \"b c\" 'd' e\\ f ${g}h;",
+            "if ($a = \"b\") { return 404; }",
+            "a \"x\") ;",
+            "a \"x\")b;",
+            "http { server { listen 80; # c\n } }\n",
+            "a # c\n b # d\r\n ;",
+            "a\\",
+            "a\\;",
+            "a \"\\\"\";",
+            "content_by_lua_block { local t = { a = \"}\" } -- }\n ngx.say([==[}]==]) }",
+            "content_by_lua_block\n# c\n{ '}' [[ ] ]] --[[ } ]] }",
+            "content_by_lua_block x;",
+            "content_by_lua_block { [[ }",
+            "content_by_lua_block { \"abc\n} ",
+            "x_by_lua_block_by_lua_block{ }",
+            "_by_lua_block { a; }",
+            "café \"é\" 'ü' \\é;",
+            "a {",
+            "a }",
+            "}",
+            ";",
+            "a \"b",
+            "a \"b\"c;",
+        ];
+        for text in cases {
+            let fast = too_deep(text)
+                .is_none()
+                .then(|| fast::parse(text))
+                .flatten();
+            let reference = parse_reference(text);
+            if let Some(fast) = fast {
+                assert_eq!(Ok(fast), reference, "{text:?}");
+            }
+            assert_eq!(parse(text), reference, "{text:?}");
+        }
+        // The fast path must take every one of these that parses.
+        for text in cases {
+            if parse_reference(text).is_ok() {
+                assert!(fast::parse(text).is_some(), "{text:?}");
+            }
+        }
     }
 }
