@@ -63,6 +63,7 @@ fn check_nginx(text: &str) {
 }
 
 fn check_fpm(text: &str) {
+    assert_eq!(fpm::parse(text), fpm::parse_reference(text), "{text:?}");
     match fpm::parse(text) {
         Ok(c) => {
             leaves_cover(c.leaves(), text.len()).unwrap();
