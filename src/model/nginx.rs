@@ -99,6 +99,9 @@ pub struct NginxModel<'p> {
     pub users: Vec<(usize, DirRef<'p>)>,
     pub include_issues: Vec<IncludeIssue>,
     levels: Vec<Vec<DirRef<'p>>>,
+    /// Upstreams by name (indices into `upstreams`, in order): a lookup per site must not
+    /// scan every upstream of a 10,000-site tree.
+    upstream_index: HashMap<&'p str, Vec<usize>>,
 }
 
 /// Resolved includes: (file, include directive offset, prefix) -> files, in nginx's order.
@@ -320,6 +323,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             users: Vec::new(),
             include_issues: includes.issues.clone(),
             levels: Vec::new(),
+            upstream_index: HashMap::new(),
         },
         seen_cycles: BTreeSet::new(),
     };
@@ -342,7 +346,11 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             0,
         );
     }
-    walker.model
+    let mut model = walker.model;
+    for (i, u) in model.upstreams.iter().enumerate() {
+        model.upstream_index.entry(u.name).or_default().push(i);
+    }
+    model
 }
 
 struct Walker<'p, 'i> {
@@ -513,10 +521,12 @@ impl<'p> NginxModel<'p> {
     }
 
     pub fn upstream(&self, root: usize, name: &str) -> Option<&Upstream<'p>> {
-        self.upstreams
+        let candidates = self.upstream_index.get(name)?;
+        candidates
             .iter()
-            .find(|u| u.root == root && u.name == name)
-            .or_else(|| self.upstreams.iter().find(|u| u.name == name))
+            .map(|&i| &self.upstreams[i])
+            .find(|u| u.root == root)
+            .or_else(|| candidates.first().map(|&i| &self.upstreams[i]))
     }
 
     pub fn fastcgi_sites(&self) -> impl Iterator<Item = &Site<'p>> {

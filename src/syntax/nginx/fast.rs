@@ -38,7 +38,7 @@ pub(super) fn parse(text: &str) -> Option<Config> {
 }
 
 enum Lua {
-    NotLua,
+    Plain,
     Parsed(Directive),
     Bail,
 }
@@ -143,11 +143,14 @@ impl Parser<'_> {
         match self.lua_directive(start, at) {
             Lua::Parsed(d) => return Some(d),
             Lua::Bail => return None,
-            Lua::NotLua => {}
+            Lua::Plain => {}
         }
         self.i = start;
-        let mut words = vec![self.word()?];
-        let mut trivia = Vec::new();
+        // Most directives have two or three words and one or two gaps; exact-ish capacities
+        // matter because a 10,000-site tree holds millions of these vectors.
+        let mut words = Vec::with_capacity(3);
+        words.push(self.word()?);
+        let mut trivia = Vec::with_capacity(2);
         loop {
             let before_gap = (self.i, trivia.len());
             self.gap(&mut trivia);
@@ -168,7 +171,8 @@ impl Parser<'_> {
                 Some(b'{') => {
                     let open = Span::new(self.i, self.i + 1);
                     self.i += 1;
-                    let items = self.items(depth + 1)?;
+                    let mut items = self.items(depth + 1)?;
+                    items.shrink_to_fit();
                     if self.peek() != Some(b'}') {
                         return None;
                     }
@@ -261,7 +265,7 @@ impl Parser<'_> {
                 .get(start + len)
                 .is_some_and(|&c| is_ws(c) || c == b'{')
         {
-            return Lua::NotLua;
+            return Lua::Plain;
         }
         self.i = start + len;
         let name = Word {
@@ -273,7 +277,7 @@ impl Parser<'_> {
         let mut trivia = Vec::new();
         self.gap(&mut trivia);
         if self.peek() != Some(b'{') {
-            return Lua::NotLua;
+            return Lua::Plain;
         }
         let open = Span::new(self.i, self.i + 1);
         let body_start = self.i + 1;
