@@ -59,6 +59,11 @@ pub struct Project {
     /// Canonical lint roots (directories); includes resolve only inside them.
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
+    /// The reverse of `by_canonical`, so asking a file's path is not a scan of every file.
+    canonical_by_id: HashMap<FileId, PathBuf>,
+    /// Include resolution asks the same paths again and again (every site includes the same
+    /// snippets): glob results and canonical paths are read once per run.
+    glob_cache: HashMap<PathBuf, Vec<(PathBuf, PathBuf)>>,
     builtins: HashMap<&'static str, FileId>,
     /// Files found by discovery, in order (includes loaded later are not listed here).
     pub discovered: Vec<FileId>,
@@ -85,6 +90,8 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            canonical_by_id: HashMap::new(),
+            glob_cache: HashMap::new(),
             builtins: HashMap::new(),
             discovered: Vec::new(),
             cwd,
@@ -125,6 +132,8 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            canonical_by_id: HashMap::new(),
+            glob_cache: HashMap::new(),
             builtins: HashMap::new(),
             discovered: Vec::new(),
             cwd: PathBuf::from("/"),
@@ -133,6 +142,7 @@ impl Project {
             let lang = discover::classify(Path::new(name), text);
             let id = project.add_text(name.to_string(), Origin::Memory, lang, text.to_string());
             project.by_canonical.insert(PathBuf::from(name), id);
+            project.canonical_by_id.insert(id, PathBuf::from(name));
             project.discovered.push(id);
         }
         project
@@ -176,6 +186,7 @@ impl Project {
         let lang = force.unwrap_or_else(|| discover::classify(path, &text));
         let id = self.add_text(name, Origin::Disk(path.to_path_buf()), lang, text);
         self.by_canonical.insert(canonical.to_path_buf(), id);
+        self.canonical_by_id.insert(id, canonical.to_path_buf());
         Some(id)
     }
 
@@ -225,18 +236,37 @@ impl Project {
 
     /// The canonical path a file was read from (None for built-in and in-memory files).
     pub fn canonical_path(&self, id: FileId) -> Option<&Path> {
-        self.by_canonical
-            .iter()
-            .find(|(_, &v)| v == id)
-            .map(|(k, _)| k.as_path())
+        self.canonical_by_id
+            .get(&id)
+            .map(PathBuf::as_path)
             .filter(|_| self.sources.get(id).disk_path().is_some())
     }
 
     fn disk_path(&self, id: FileId) -> Option<PathBuf> {
-        self.sources
-            .get(id)
-            .disk_path()
-            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        let path = self.sources.get(id).disk_path()?;
+        // Files read from disk were canonicalized when loaded.
+        Some(
+            self.canonical_by_id.get(&id).cloned().unwrap_or_else(|| {
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+            }),
+        )
+    }
+
+    /// `glob_paths` inside the lint roots, each match with its canonical path; memoized.
+    fn matches_in_roots(&mut self, pattern: &Path) -> Vec<(PathBuf, PathBuf)> {
+        if let Some(hit) = self.glob_cache.get(pattern) {
+            return hit.clone();
+        }
+        let found: Vec<(PathBuf, PathBuf)> = glob_paths(pattern)
+            .into_iter()
+            .filter(|p| self.inside_roots(p))
+            .map(|m| {
+                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+                (m, canonical)
+            })
+            .collect();
+        self.glob_cache.insert(pattern.to_path_buf(), found.clone());
+        found
     }
 
     fn inside_roots(&self, path: &Path) -> bool {
@@ -262,16 +292,11 @@ impl Project {
             ..Resolved::default()
         };
         for base_and_rel in candidates {
-            let matches = glob_paths(&base_and_rel);
-            let matches: Vec<PathBuf> = matches
-                .into_iter()
-                .filter(|p| self.inside_roots(p))
-                .collect();
+            let matches = self.matches_in_roots(&base_and_rel);
             if matches.is_empty() {
                 continue;
             }
-            for m in matches {
-                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+            for (m, canonical) in matches {
                 match self.load_file(&m, &canonical, Some(Language::Nginx)) {
                     Some(id) if self.nginx(id).is_some() => resolved.files.push(id),
                     _ => resolved.failed += 1,
@@ -294,15 +319,11 @@ impl Project {
             ..Resolved::default()
         };
         for candidate in candidates {
-            let matches: Vec<PathBuf> = glob_paths(&candidate)
-                .into_iter()
-                .filter(|p| self.inside_roots(p))
-                .collect();
+            let matches = self.matches_in_roots(&candidate);
             if matches.is_empty() {
                 continue;
             }
-            for m in matches {
-                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+            for (m, canonical) in matches {
                 match self.load_file(&m, &canonical, Some(Language::PhpFpm)) {
                     Some(id) if self.fpm(id).is_some() => resolved.files.push(id),
                     _ => resolved.failed += 1,
