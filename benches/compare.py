@@ -75,7 +75,18 @@ def timed(cmd, timeout, cwd=None):
     t0 = time.monotonic()
     # /usr/bin/time writes to a file we read back (portable across shells).
     out = os.path.join("/tmp", f"nfl-time-{os.getpid()}")
-XX
+    # Own process group, so a timeout ends the peer too, not only GNU time.
+    p = subprocess.Popen(["/usr/bin/time", "-f", fmt, "-o", out] + cmd, cwd=cwd,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        return time.monotonic() - t0, None, "timeout"
+    wall, rss = open(out).read().split()[-2:]
+    return float(wall), int(rss) / 1024, p.returncode
 
 
 def median_wall(cmd, runs):

@@ -1,5 +1,5 @@
 //! Any input: the php-fpm parser returns a tree or a positioned error, never panics or hangs,
-//! and a tree prints back to the input byte for byte.
+//! a tree prints back to the input byte for byte, and the fast path agrees with pest.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = nginx_fpm_lint::source::decode(data.to_vec()) else {
         return;
     };
-    match fpm::parse(&text) {
+    let result = fpm::parse(&text);
+    // The hand-written fast path must agree with the pest grammar on every input.
+    assert_eq!(result, fpm::parse_reference(&text));
+    match result {
         Ok(config) => {
             leaves_cover(config.leaves(), text.len()).unwrap();
             assert_eq!(config.print(&text), text);

@@ -54,6 +54,17 @@ fuzz_target!(|data: &[u8]| {
         };
         texts.insert(FileId(i as u32), text.to_owned());
     }
+    // Both parsers' fast paths agree with pest on every file, whichever language it is.
+    for text in texts.values() {
+        assert_eq!(
+            nginx_fpm_lint::syntax::nginx::parse(text),
+            nginx_fpm_lint::syntax::nginx::parse_reference(text)
+        );
+        assert_eq!(
+            nginx_fpm_lint::syntax::fpm::parse(text),
+            nginx_fpm_lint::syntax::fpm::parse_reference(text)
+        );
+    }
     // Only inputs that parse are interesting for fixes; others must merely not panic.
     if round(&texts).is_err() {
         return;
