@@ -242,9 +242,12 @@ location ~ /sitemap { deny all; }
             Language::Nginx
         );
         assert_eq!(
-            classify(p, "[www]
+            classify(
+                p,
+                "[www]
 env[HOME] = ${HOME}
-"),
+"
+            ),
             Language::PhpFpm
         );
     }
