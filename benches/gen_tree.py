@@ -12,8 +12,8 @@ import sys
 
 NGINX_CONF = """user www-data;
 worker_processes auto;
-pid /run/nginx.pid;
-error_log /var/log/nginx/error.log;
+pid logs/nginx.pid;
+error_log logs/error.log;
 
 events {
     worker_connections 1024;
@@ -31,7 +31,7 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_prefer_server_ciphers on;
 
-    access_log /var/log/nginx/access.log;
+    access_log logs/access.log;
     gzip on;
     gzip_types text/plain text/css application/json application/javascript;
 
@@ -151,8 +151,10 @@ server {{
     charset utf-8;
     client_max_body_size {upload}m;
 
-    access_log /var/log/nginx/{name}.access.log;
-    error_log /var/log/nginx/{name}.error.log warn;
+    # Relative to nginx's prefix (the directory of nginx.conf), so `nginx -t` on this tree
+    # opens its logs inside the tree, not in /var/log.
+    access_log logs/{name}.access.log;
+    error_log logs/{name}.error.log warn;
 
     add_header X-Frame-Options "SAMEORIGIN" always;
     add_header X-Content-Type-Options "nosniff" always;
@@ -303,6 +305,7 @@ def main():
     write(f"{ng}/fastcgi.conf", FASTCGI_CONF)
     write(f"{ng}/conf.d/gzip.conf", "gzip_vary on;\ngzip_min_length 1024;\n")
     write(f"{fpm}/php-fpm.conf", PHP_FPM_CONF)
+    os.makedirs(f"{ng}/logs", exist_ok=True)
     for i in range(n):
         ident = f"site{i:05d}"
         v = dict(
