@@ -246,3 +246,36 @@ fn a_fix_that_never_converges_stops_after_bounded_rounds() {
     assert_eq!(outcome.rounds, 10);
     assert_eq!(outcome.texts[&f].matches("# again").count(), 10);
 }
+
+/// Found by the lint_fix fuzzer: NFL101 copies a pool's `listen` into `fastcgi_pass`, and a
+/// socket path holding "{" makes that edit unparsable. The loop must refuse the round, say so,
+/// and leave the file exactly as it was.
+#[test]
+fn cli_refuses_a_fix_that_would_break_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir_all(d.path().join("nginx")).unwrap();
+    fs::create_dir_all(d.path().join("php/8.2/fpm/pool.d")).unwrap();
+    let conf = d.path().join("nginx/nginx.conf");
+    let text = "events {}\nhttp {\n    server {\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9001;\n        }\n    }\n}\n";
+    fs::write(&conf, text).unwrap();
+    fs::write(
+        d.path().join("php/8.2/fpm/pool.d/www.conf"),
+        "[app]\nuser = app\nlisten = /run/php/a{b.sock\npm = static\npm.max_children = 2\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("nginx-fpm-lint")
+        .unwrap()
+        .current_dir(d.path())
+        .args(["lint", "--fix", "--unsafe-fixes", "."])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("left nginx/nginx.conf unparsable") && stderr.contains("not applied"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fs::read_to_string(&conf).unwrap(), text);
+    assert_eq!(names(&d.path().join("nginx")), ["nginx.conf"]);
+}
