@@ -171,7 +171,13 @@ pub fn classify(path: &Path, text: &str) -> Language {
             // Both use '#' in the wild (php-fpm refuses it, but people write it).
         } else if t.starts_with('[') && t.ends_with(']') {
             fpm += 3;
-        } else if t.ends_with(';') || t.ends_with('{') || t.ends_with('}') {
+        } else if t.ends_with(';')
+            || t.ends_with('{')
+            || t == "}"
+            // One-line blocks: `location = /robots.txt { deny all; }`. An ini value cannot
+            // hold an unquoted ";" (it starts a comment), so `env[X] = ${Y}` stays ini.
+            || (t.ends_with('}') && t.contains(';'))
+        {
             nginx += 2;
         } else if is_ini_assignment(t) {
             fpm += 2;
@@ -219,16 +225,31 @@ mod tests {
         );
         assert_eq!(classify(p, "server {\n listen 80;\n}\n"), Language::Nginx);
         assert_eq!(classify(p, "fastcgi_param A b;\n"), Language::Nginx);
-        // One-line blocks look like `key = value` to an INI eye.
-        assert_eq!(
-            classify(p, "# x\nlocation = /robots.txt { deny all; }\n"),
-            Language::Nginx
-        );
         assert_eq!(
             classify(Path::new("php-fpm.d/x.conf"), ""),
             Language::PhpFpm
         );
         assert_eq!(classify(Path::new("nginx/x.conf"), ""), Language::Nginx);
+        // One-line blocks read as `key = value` to a naive ini test (seen in the corpus).
+        assert_eq!(
+            classify(
+                p,
+                "# dev sites
+location = /robots.txt { access_log off; deny all; }
+location ~ /sitemap { deny all; }
+"
+            ),
+            Language::Nginx
+        );
+        assert_eq!(
+            classify(
+                p,
+                "[www]
+env[HOME] = ${HOME}
+"
+            ),
+            Language::PhpFpm
+        );
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Project {
     /// Canonical lint roots (directories); includes resolve only inside them.
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
+    /// Include resolution asks the same paths again and again (every site includes the same
+    /// snippets): glob results and canonical paths are read once per run.
+    glob_cache: HashMap<PathBuf, Vec<(PathBuf, PathBuf)>>,
     builtins: HashMap<&'static str, FileId>,
     /// Canonical path by FileId (None for built-in and in-memory files).
     canonical: Vec<Option<PathBuf>>,
@@ -90,6 +93,7 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            glob_cache: HashMap::new(),
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
@@ -132,6 +136,7 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            glob_cache: HashMap::new(),
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
@@ -243,6 +248,23 @@ impl Project {
         self.canonical_path(id).map(Path::to_path_buf)
     }
 
+    /// `glob_paths` inside the lint roots, each match with its canonical path; memoized.
+    fn matches_in_roots(&mut self, pattern: &Path) -> Vec<(PathBuf, PathBuf)> {
+        if let Some(hit) = self.glob_cache.get(pattern) {
+            return hit.clone();
+        }
+        let found: Vec<(PathBuf, PathBuf)> = glob_paths(pattern)
+            .into_iter()
+            .filter(|p| self.inside_roots(p))
+            .map(|m| {
+                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+                (m, canonical)
+            })
+            .collect();
+        self.glob_cache.insert(pattern.to_path_buf(), found.clone());
+        found
+    }
+
     fn inside_roots(&self, path: &Path) -> bool {
         self.roots.iter().any(|r| path.starts_with(r))
     }
@@ -336,15 +358,11 @@ impl Project {
     fn load_first_match(&mut self, candidates: Vec<PathBuf>, lang: Language) -> Resolved {
         let mut resolved = Resolved::default();
         for candidate in candidates {
-            let matches: Vec<PathBuf> = glob_paths(&candidate)
-                .into_iter()
-                .filter(|p| self.inside_roots(p))
-                .collect();
+            let matches = self.matches_in_roots(&candidate);
             if matches.is_empty() {
                 continue;
             }
-            for m in matches {
-                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+            for (m, canonical) in matches {
                 let parsed = self
                     .load_file(&m, &canonical, Some(lang))
                     .filter(|&id| self.parsed.get(id.0 as usize).is_some_and(Option::is_some));

@@ -275,6 +275,12 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
             "is a directory, expected a file",
         )));
     }
+    if !meta.is_file() {
+        // Reading a FIFO blocks until a writer comes (a hang in CI); a device may never end.
+        return Err(ReadError::Io(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device); not read",
+        )));
+    }
     if meta.len() >= u32::MAX as u64 {
         return Err(ReadError::TooLarge { bytes: meta.len() });
     }

@@ -100,6 +100,9 @@ pub struct NginxModel<'p> {
     pub users: Vec<(usize, DirRef<'p>)>,
     pub include_issues: Vec<IncludeIssue>,
     levels: Vec<Vec<DirRef<'p>>>,
+    /// Upstreams by name (indices into `upstreams`, in order): a lookup per site must not
+    /// scan every upstream of a 10,000-site tree.
+    upstream_index: HashMap<&'p str, Vec<usize>>,
 }
 
 /// Resolved includes: (file, include directive offset, prefix) -> files, in nginx's order.
@@ -322,6 +325,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             users: Vec::new(),
             include_issues: includes.issues.clone(),
             levels: Vec::new(),
+            upstream_index: HashMap::new(),
         },
         seen_cycles: BTreeSet::new(),
         http_levels: HashMap::new(),
@@ -360,7 +364,11 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             0,
         );
     }
-    walker.model
+    let mut model = walker.model;
+    for (i, u) in model.upstreams.iter().enumerate() {
+        model.upstream_index.entry(u.name).or_default().push(i);
+    }
+    model
 }
 
 /// The nginx.conf root whose directory is the nearest one holding root `i`'s file.
@@ -560,10 +568,12 @@ impl<'p> NginxModel<'p> {
     }
 
     pub fn upstream(&self, root: usize, name: &str) -> Option<&Upstream<'p>> {
-        self.upstreams
+        let candidates = self.upstream_index.get(name)?;
+        candidates
             .iter()
-            .find(|u| u.root == root && u.name == name)
-            .or_else(|| self.upstreams.iter().find(|u| u.name == name))
+            .map(|&i| &self.upstreams[i])
+            .find(|u| u.root == root)
+            .or_else(|| candidates.first().map(|&i| &self.upstreams[i]))
     }
 
     /// A location serving php-fpm's own status or ping page (`location ~ ^/(status|ping)$`):
@@ -715,7 +725,10 @@ mod tests {
         let inc = resolve_includes(&mut p);
         let m = build(&p, &inc);
         let site = m.fastcgi_sites().next().unwrap();
-        assert_eq!(m.effective(site, "fastcgi_buffer_size")[0].arg(0), Some("32k"));
+        assert_eq!(
+            m.effective(site, "fastcgi_buffer_size")[0].arg(0),
+            Some("32k")
+        );
         let chain: Vec<_> = site.chain.iter().map(|d| d.name()).collect();
         assert_eq!(chain, ["http", "server", "location"]);
         // Levels line up with the chain: level i > 0 is the body of chain[i - 1].

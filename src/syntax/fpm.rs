@@ -4,6 +4,7 @@
 //! entries (with `php_value[...]`-style array keys), `;` comments. Entries before the first
 //! section are kept; php-fpm treats them as `[global]`.
 
+mod fast;
 pub mod values;
 
 use pest::iterators::Pair;
@@ -220,6 +221,18 @@ impl Config {
 
 /// Parse one php-fpm file.
 pub fn parse(text: &str) -> Result<Config, SyntaxError> {
+    // Common shapes take a hand-written path that builds pest's exact tree; the rest (and
+    // every error) goes through the grammar.
+    match fast::parse(text) {
+        Some(config) => Ok(config),
+        None => parse_reference(text),
+    }
+}
+
+/// Parse with the pest grammar alone: the reference [`parse`] must agree with. For
+/// differential tests and fuzzing.
+#[doc(hidden)]
+pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
     let lines = LineIndex::new(text);
     let b = Builder {
         text,
@@ -826,5 +839,45 @@ mod tests {
         assert_eq!(ini_text("plain text"), "plain text");
         assert_eq!(ini_text("'a' \"b\" c"), "abc");
         assert_eq!(ini_text("x 'a b' y"), "x a b y");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_pest() {
+        let cases = [
+            "",
+            "\u{FEFF}[www]\n",
+            "[global]\npid = /run/php-fpm.pid\n",
+            "; c\r\n[www] ; trailing\nuser = www-data ; who\n\tgroup\t=\twww-data\t\n",
+            "listen = 127.0.0.1 9000\nkey =\nkey2 = ;c\n",
+            "php_admin_value[memory_limit] = 256M\nenv[ X ] = \"a b\"'c'd\n",
+            "php_value [x]= 1\nk[] = v\n",
+            "a b c = d e\n",
+            "k = \"multi\nline\"\n",
+            "k = 'x'\"y\" z\n",
+            "clé = valeur é\n",
+            "k = a #b\n",
+            "k = a=b\n",
+            "k = ''\n",
+            "k = \"a\\\"\n",
+            "k = ${HOME}\n",
+            "# hash\n",
+            "[unterminated\n",
+            "key only\n",
+            "  <?xml version=\"1.0\"?>",
+            "k = \"open\n",
+            "]\n",
+            "=x\n",
+            "k = v\r\n\r",
+        ];
+        for text in cases {
+            let reference = parse_reference(text);
+            if let Some(fast) = fast::parse(text) {
+                assert_eq!(Ok(fast), reference, "{text:?}");
+            }
+            assert_eq!(parse(text), reference, "{text:?}");
+        }
+        for text in &cases[..12] {
+            assert!(fast::parse(text).is_some(), "{text:?}");
+        }
     }
 }

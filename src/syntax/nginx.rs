@@ -4,6 +4,8 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 use serde::Serialize;
 
+mod fast;
+
 use super::SyntaxError;
 use crate::source::{LineCol, LineIndex, Span};
 
@@ -157,9 +159,37 @@ fn leaves_of(items: &[Node], out: &mut Vec<Span>) {
     }
 }
 
+/// How deep blocks (and braces in a Lua body) may nest. pest's parser, the tree builder and
+/// the tree's own drop all recurse once per level, so without a bound a file of 10,000 `a {`
+/// would overflow the stack. Real configurations nest fewer than ten levels; 200 also leaves
+/// room for a test thread's 2 MiB stack in a debug build.
+pub const MAX_NESTING: usize = 200;
+
 /// Parse one nginx file.
 pub fn parse(text: &str) -> Result<Config, SyntaxError> {
+    if too_deep(text).is_none() {
+        if let Some(config) = fast::parse(text) {
+            check_semantics_of_syntax(&config.items, text, &LineIndex::default())?;
+            return Ok(config);
+        }
+    }
+    parse_reference(text)
+}
+
+/// Parse with the pest grammar alone: the reference [`parse`] must agree with (it takes a
+/// hand-written fast path whenever it can). For differential tests and fuzzing.
+#[doc(hidden)]
+pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
     let lines = LineIndex::new(text);
+    if let Some(offset) = too_deep(text) {
+        return Err(SyntaxError {
+            span: Span::new(offset, offset + 1),
+            at: lines.line_col(text, offset),
+            message: format!(
+                "blocks nest more than {MAX_NESTING} levels deep here; not parsed further"
+            ),
+        });
+    }
     let pairs = match NginxParser::parse(Rule::config, text) {
         Ok(p) => p,
         Err(e) => return Err(explain_failure(text, &lines, &e)),
@@ -353,7 +383,12 @@ fn check_semantics_of_syntax(
 fn check_if(d: &Directive, text: &str, lines: &LineIndex) -> Result<(), SyntaxError> {
     let err = |span: Span, message: String| SyntaxError {
         span,
-        at: lines.line_col(text, span.start as usize),
+        at: if lines.line_count() > 0 {
+            lines.line_col(text, span.start as usize)
+        } else {
+            // The fast path passes an empty index; build one only for the error.
+            LineIndex::new(text).line_col(text, span.start as usize)
+        },
         message,
     };
     let args = d.args();
@@ -553,6 +588,164 @@ fn explain_failure(
     at(offset.min(end), "syntax error".into())
 }
 
+/// The offset of the first "{" that opens level `MAX_NESTING + 1`, reading tokens as nginx
+/// does (braces in comments, quoted strings and words do not count; a Lua body's braces do).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // Fast path for every real file: too few braces to get that deep.
+    if bytes.iter().filter(|&&b| b == b'{').count() <= MAX_NESTING {
+        return None;
+    }
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut words = 0usize;
+    let mut directive_start = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            // Only reached where a token starts, where "#" always opens a comment.
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b';' => {
+                words = 0;
+                i += 1;
+            }
+            b'{' => {
+                if words == 1 && lua_block_name_at(bytes, directive_start) {
+                    match lua_depth_scan(bytes, i + 1, depth + 1) {
+                        Ok(end) => i = end,
+                        Err(at) => return Some(at),
+                    }
+                } else {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                    i += 1;
+                }
+                words = 0;
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                words = 0;
+                i += 1;
+            }
+            q @ (b'"' | b'\'') => {
+                if words == 0 {
+                    directive_start = i;
+                }
+                words += 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => {
+                if words == 0 {
+                    directive_start = i;
+                }
+                words += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'$' if bytes.get(i + 1) == Some(&b'{') => i += 2,
+                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Walk a Lua body from just after its "{" the way the grammar's `lua_chunk` does, with the
+/// body's brace at level `depth`. Ok: the offset after the closing "}" (or the end of the
+/// text); Err: the offset of a "{" past `MAX_NESTING`.
+fn lua_depth_scan(bytes: &[u8], mut i: usize, mut depth: usize) -> Result<usize, usize> {
+    let base = depth;
+    if depth > MAX_NESTING {
+        return Err(i - 1);
+    }
+    // `[` `=`* `[`: the level of a long bracket starting at `j`, if one does.
+    let long_open = |j: usize| -> Option<(usize, usize)> {
+        if bytes.get(j) != Some(&b'[') {
+            return None;
+        }
+        let eqs = bytes[j + 1..].iter().take_while(|&&b| b == b'=').count();
+        (bytes.get(j + 1 + eqs) == Some(&b'[')).then_some((eqs, j + 2 + eqs))
+    };
+    let skip_long = |mut j: usize, eqs: usize| -> usize {
+        while j < bytes.len() {
+            if bytes[j] == b']'
+                && bytes[j + 1..].iter().take(eqs).all(|&b| b == b'=')
+                && bytes.get(j + 1 + eqs) == Some(&b']')
+            {
+                return j + 2 + eqs;
+            }
+            j += 1;
+        }
+        j
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(i);
+                }
+                i += 1;
+            }
+            b'}' if depth == base => return Ok(i + 1),
+            b'}' => {
+                depth -= 1;
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i += 2;
+                if let Some((eqs, after)) = long_open(i) {
+                    i = skip_long(after, eqs);
+                } else {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+            }
+            b'[' if long_open(i).is_some() => {
+                let (eqs, after) = long_open(i).unwrap_or((0, i + 1));
+                i = skip_long(after, eqs);
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(i)
+}
+
+/// Whether the grammar's `lua_block_name` matches at `start`: `[A-Za-z0-9_]+` ending in
+/// `_by_lua_block`, then white space or "{".
+fn lua_block_name_at(bytes: &[u8], start: usize) -> bool {
+    let len = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    bytes[start..start + len].ends_with(b"_by_lua_block")
+        && matches!(
+            bytes.get(start + len),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'{')
+        )
+}
+
 fn lua_name_at(text: &str, start: usize) -> bool {
     let name: String = text[start..]
         .chars()
@@ -692,6 +885,86 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert!(e.message.contains(want), "{text:?}: got {e}");
             assert_eq!(e.at.line, line, "{text:?}: got {e}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_a_positioned_error_not_a_stack_overflow() {
+        let ok = format!(
+            "{}{}",
+            "a {\n".repeat(MAX_NESTING),
+            "}\n".repeat(MAX_NESTING)
+        );
+        roundtrip(&ok);
+        for depth in [MAX_NESTING + 1, 10_000] {
+            let text = format!("{}{}", "a {\n".repeat(depth), "}\n".repeat(depth));
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.contains("nest more than"), "{e}");
+            assert_eq!(e.at.line as usize, MAX_NESTING + 1);
+        }
+        // Braces in comments, quotes and words do not count.
+        roundtrip(&"# {\nx \"{\" '{' a${b}c;\n".repeat(1000));
+        let lua = format!(
+            "content_by_lua_block {{ {} }}",
+            "local t = {}; -- {\n s = '{' .. [[{]]\n".repeat(300)
+        );
+        roundtrip(&lua);
+        let lua = format!(
+            "content_by_lua_block {{ {}{} }}",
+            "{".repeat(10_000),
+            "}".repeat(10_000)
+        );
+        assert!(parse(&lua).unwrap_err().message.contains("nest more than"));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_pest() {
+        let cases = [
+            "",
+            "\u{FEFF}",
+            "a;",
+            "a b c;\n",
+            "# only\r\n# comments\r",
+            "a \"b c\" 'd' e\\ f ${g}h;",
+            "if ($a = \"b\") { return 404; }",
+            "a \"x\") ;",
+            "a \"x\")b;",
+            "http { server { listen 80; # c\n } }\n",
+            "a # c\n b # d\r\n ;",
+            "a\\",
+            "a\\;",
+            "a \"\\\"\";",
+            "content_by_lua_block { local t = { a = \"}\" } -- }\n ngx.say([==[}]==]) }",
+            "content_by_lua_block\n# c\n{ '}' [[ ] ]] --[[ } ]] }",
+            "content_by_lua_block x;",
+            "content_by_lua_block { [[ }",
+            "content_by_lua_block { \"abc\n} ",
+            "x_by_lua_block_by_lua_block{ }",
+            "_by_lua_block { a; }",
+            "café \"é\" 'ü' \\é;",
+            "a {",
+            "a }",
+            "}",
+            ";",
+            "a \"b",
+            "a \"b\"c;",
+        ];
+        for text in cases {
+            let fast = too_deep(text)
+                .is_none()
+                .then(|| fast::parse(text))
+                .flatten();
+            let reference = parse_reference(text);
+            if let Some(fast) = fast {
+                assert_eq!(Ok(fast), reference, "{text:?}");
+            }
+            assert_eq!(parse(text), reference, "{text:?}");
+        }
+        // The fast path must take every one of these that parses.
+        for text in cases {
+            if parse_reference(text).is_ok() {
+                assert!(fast::parse(text).is_some(), "{text:?}");
+            }
         }
     }
 }

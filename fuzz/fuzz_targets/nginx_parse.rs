@@ -1,0 +1,27 @@
+//! Any input: the nginx parser returns a tree or a positioned error, never panics or hangs,
+//! a tree prints back to the input byte for byte, and the fast path agrees with pest.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nginx_fpm_lint::syntax::{leaves_cover, nginx};
+
+fuzz_target!(|data: &[u8]| {
+    // The reader refuses non-UTF-8 and NUL before parsing; mirror it.
+    let Ok(text) = nginx_fpm_lint::source::decode(data.to_vec()) else {
+        return;
+    };
+    let result = nginx::parse(&text);
+    // The hand-written fast path must agree with the pest grammar on every input.
+    assert_eq!(result, nginx::parse_reference(&text));
+    match result {
+        Ok(config) => {
+            leaves_cover(config.leaves(), text.len()).unwrap();
+            assert_eq!(config.print(&text), text);
+        }
+        Err(e) => {
+            assert!(e.span.end as usize <= text.len(), "{e:?}");
+            assert!(text.is_char_boundary(e.span.start as usize), "{e:?}");
+            assert!(e.at.line >= 1 && e.at.column >= 1);
+        }
+    }
+});
