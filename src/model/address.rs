@@ -126,7 +126,7 @@ fn parse_ip(host: &str) -> Option<IpAddr> {
 }
 
 /// Debian and most distributions make /var/run a symlink to /run.
-fn normalize_socket_path(path: &str) -> &str {
+pub fn normalize_socket_path(path: &str) -> &str {
     path.strip_prefix("/var")
         .filter(|rest| rest.starts_with("/run/"))
         .unwrap_or(path)

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::model::address::{parse_listen, reaches, Listen, Reach, Target};
+use crate::model::address::{normalize_socket_path, parse_listen, reaches, Listen, Reach, Target};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
 use crate::syntax::fpm::{values, Config, Entry, Item};
@@ -108,6 +108,36 @@ pub struct FpmModel<'p> {
     /// `[global]` settings per instance, in load order.
     pub globals: Vec<Vec<Setting<'p>>>,
     pub issues: Vec<FpmIssue>,
+    /// Pools by what they listen on, so joining a site costs its candidates, not every pool.
+    index: ListenIndex,
+}
+
+#[derive(Default)]
+struct ListenIndex {
+    /// Each pool's parsed `listen` (None: unset or known only at start-up).
+    listens: Vec<Option<Listen>>,
+    unix: HashMap<String, Vec<usize>>,
+    tcp: HashMap<u16, Vec<usize>>,
+}
+
+impl ListenIndex {
+    fn new(pools: &[Pool<'_>]) -> Self {
+        let mut index = ListenIndex::default();
+        for (i, pool) in pools.iter().enumerate() {
+            let listen = pool.listen().map(|(l, _)| l);
+            match &listen {
+                Some(Listen::Unix(path)) => index
+                    .unix
+                    .entry(normalize_socket_path(path).to_owned())
+                    .or_default()
+                    .push(i),
+                Some(Listen::Tcp { port, .. }) => index.tcp.entry(*port).or_default().push(i),
+                None => {}
+            }
+            index.listens.push(listen);
+        }
+        index
+    }
 }
 
 /// Resolved `include=` entries: (file, entry offset) -> files.
@@ -222,6 +252,7 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         pools: Vec::new(),
         globals: Vec::new(),
         issues: includes.issues.clone(),
+        index: ListenIndex::default(),
     };
     for (i, instance) in includes.instances.iter().enumerate() {
         let mut globals = Vec::new();
@@ -261,6 +292,7 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         }
         model.globals.push(globals);
     }
+    model.index = ListenIndex::new(&model.pools);
     model
 }
 
@@ -288,15 +320,25 @@ impl<'p> FpmModel<'p> {
     /// The pools nginx reaches connecting to `target` (`Reach::PortOnly` included), with
     /// each pool's index in `pools`.
     pub fn pools_reached(&self, target: &Target) -> Vec<(usize, &Pool<'p>, Listen, Reach)> {
-        self.pools
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let (listen, _) = p.listen()?;
+        let candidates = match target {
+            Target::Unix(path) => self.index.unix.get(normalize_socket_path(path)),
+            Target::Tcp { port, .. } => self.index.tcp.get(port),
+            _ => None,
+        };
+        candidates
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| {
+                let listen = self.index.listens[i].clone()?;
                 let reach = reaches(target, &listen);
-                (reach != Reach::No).then_some((i, p, listen, reach))
+                (reach != Reach::No).then_some((i, &self.pools[i], listen, reach))
             })
             .collect()
+    }
+
+    /// Whether any pool listens on a TCP port.
+    pub fn has_tcp_listener(&self) -> bool {
+        !self.index.tcp.is_empty()
     }
 }
 

@@ -103,6 +103,9 @@ pub struct NginxModel<'p> {
     /// Upstreams by name (indices into `upstreams`, in order): a lookup per site must not
     /// scan every upstream of a 10,000-site tree.
     upstream_index: HashMap<&'p str, Vec<usize>>,
+    /// For levels with many directives (an http level holding every server of the tree):
+    /// positions by name, so looking a name up does not scan them all.
+    level_names: HashMap<usize, HashMap<&'p str, Vec<usize>>>,
 }
 
 /// Resolved includes: (file, include directive offset, prefix) -> files, in nginx's order.
@@ -325,6 +328,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             users: Vec::new(),
             include_issues: includes.issues.clone(),
             levels: Vec::new(),
+            level_names: HashMap::new(),
             upstream_index: HashMap::new(),
         },
         seen_cycles: BTreeSet::new(),
@@ -368,8 +372,23 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
     for (i, u) in model.upstreams.iter().enumerate() {
         model.upstream_index.entry(u.name).or_default().push(i);
     }
+    for (i, level) in model
+        .levels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.len() > BIG_LEVEL)
+    {
+        let mut names: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (pos, d) in level.iter().enumerate() {
+            names.entry(d.name()).or_default().push(pos);
+        }
+        model.level_names.insert(i, names);
+    }
     model
 }
+
+/// Levels longer than this get a name index.
+const BIG_LEVEL: usize = 32;
 
 /// The nginx.conf root whose directory is the nearest one holding root `i`'s file.
 fn host_of(project: &Project, roots: &[Root], i: usize) -> Option<usize> {
@@ -549,17 +568,44 @@ impl<'p> NginxModel<'p> {
     /// any. This is nginx's merge rule for plain and array directives alike: a level that sets
     /// one `fastcgi_param` inherits none from outer levels.
     pub fn effective(&self, site: &Site<'p>, name: &str) -> Vec<DirRef<'p>> {
-        for &level in site.levels.iter().rev() {
-            let found: Vec<DirRef<'p>> = self.levels[level]
+        site.levels
+            .iter()
+            .rev()
+            .map(|&level| self.all_named(level, name))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The directives named `name` at one level (by id), in order.
+    pub fn all_named(&self, level: usize, name: &str) -> Vec<DirRef<'p>> {
+        let directives = &self.levels[level];
+        match self.level_names.get(&level) {
+            Some(names) => names
+                .get(name)
+                .map_or_else(Vec::new, |pos| pos.iter().map(|&p| directives[p]).collect()),
+            None => directives
                 .iter()
                 .filter(|d| d.name() == name)
                 .copied()
-                .collect();
-            if !found.is_empty() {
-                return found;
-            }
+                .collect(),
         }
-        Vec::new()
+    }
+
+    /// The last directive named `name` at one level (by id): the one nginx keeps.
+    pub fn last_named(&self, level: usize, name: &str) -> Option<DirRef<'p>> {
+        let directives = &self.levels[level];
+        match self.level_names.get(&level) {
+            Some(names) => names
+                .get(name)
+                .and_then(|pos| pos.last())
+                .map(|&p| directives[p]),
+            None => directives.iter().rev().find(|d| d.name() == name).copied(),
+        }
+    }
+
+    /// A site's level ids, outermost first (as `site_levels`, for `all_named`/`last_named`).
+    pub fn site_level_ids<'s>(&self, site: &'s Site<'p>) -> &'s [usize] {
+        &site.levels
     }
 
     /// The directives of a site's own level (includes expanded).

@@ -192,6 +192,33 @@ pub fn level_key(cx: &LintContext<'_, '_>, site: &Site<'_>, level: usize) -> Lev
 pub struct Plan {
     replaced: HashMap<(FileId, u32), String>,
     inserted: Vec<(LevelKey, usize, String)>,
+    /// Levels whose replaced directives live there: with `inserted`'s, every level the plan
+    /// changes, so only the sites under them need re-checking.
+    replaced_levels: Vec<LevelKey>,
+}
+
+impl Plan {
+    fn touched(&self) -> impl Iterator<Item = &LevelKey> {
+        self.inserted
+            .iter()
+            .map(|(k, _, _)| k)
+            .chain(&self.replaced_levels)
+    }
+}
+
+/// Sites by the levels they sit in, for re-checking only what a plan changes.
+pub struct SitesByLevel(HashMap<LevelKey, Vec<usize>>);
+
+impl SitesByLevel {
+    pub fn new(cx: &LintContext<'_, '_>) -> Self {
+        let mut map: HashMap<LevelKey, Vec<usize>> = HashMap::new();
+        for (i, site) in cx.nginx.sites.iter().enumerate() {
+            for level in 0..cx.nginx.site_level_ids(site).len() {
+                map.entry(level_key(cx, site, level)).or_default().push(i);
+            }
+        }
+        SitesByLevel(map)
+    }
 }
 
 /// The merged values at a site's level `depth`, with where each came from (level, directive).
@@ -216,7 +243,7 @@ pub fn effective<'p>(
     family: Family,
     plan: &Plan,
 ) -> Option<Effective<'p>> {
-    let levels = cx.nginx.site_levels(site);
+    let levels = cx.nginx.site_level_ids(site);
     let mut values = Values::default();
     let mut from = [None; 5];
     for (which, name) in family.names().into_iter().enumerate() {
@@ -231,7 +258,7 @@ pub fn effective<'p>(
                 args = Some((a.clone(), None));
                 break;
             }
-            if let Some(d) = levels[level].iter().rev().find(|d| d.name() == name) {
+            if let Some(d) = cx.nginx.last_named(levels[level], name) {
                 let text = match plan.replaced.get(&(d.file, d.directive.span.start)) {
                     Some(a) => a.clone(),
                     None => d
@@ -242,7 +269,7 @@ pub fn effective<'p>(
                         .collect::<Vec<_>>()
                         .join(" "),
                 };
-                args = Some((text, Some((level, *d))));
+                args = Some((text, Some((level, d))));
                 break;
             }
         }
@@ -349,6 +376,7 @@ pub struct Change<'p> {
 
 pub fn change<'p>(
     cx: &LintContext<'_, 'p>,
+    site: &Site<'p>,
     family: Family,
     eff: &Effective<'p>,
     new: &Values,
@@ -378,6 +406,7 @@ pub fn change<'p>(
                 }
                 plan.replaced
                     .insert((d.file, d.directive.span.start), new_args.clone());
+                plan.replaced_levels.push(level_key(cx, site, level));
                 edits.push(Edit::replace(d.file, span, new_args));
             }
             _ => {
@@ -418,22 +447,38 @@ pub fn change<'p>(
 
 /// Whether every checked level of every site stays acceptable to `nginx -t` under `plan`
 /// (levels that were already rejected are another finding's business).
-pub fn plan_keeps_nginx_t_happy(cx: &LintContext<'_, '_>, family: Family, plan: &Plan) -> bool {
+pub fn plan_keeps_nginx_t_happy(
+    cx: &LintContext<'_, '_>,
+    sites_by_level: &SitesByLevel,
+    family: Family,
+    plan: &Plan,
+) -> bool {
     let empty = Plan::default();
-    cx.nginx.sites.iter().all(|site| {
-        let depth = cx.nginx.site_levels(site).len();
-        (0..depth).all(|level| {
-            if !is_checked_level(cx, site, level) {
-                return true;
-            }
-            let before = effective(cx, site, level, family, &empty);
-            let after = effective(cx, site, level, family, plan);
-            match (before, after) {
-                (Some(b), Some(a)) => b.values.problem().is_some() || a.values.problem().is_none(),
-                _ => true,
-            }
+    let mut affected: Vec<usize> = plan
+        .touched()
+        .flat_map(|k| sites_by_level.0.get(k).into_iter().flatten().copied())
+        .collect();
+    affected.sort_unstable();
+    affected.dedup();
+    affected
+        .into_iter()
+        .map(|i| &cx.nginx.sites[i])
+        .all(|site| {
+            let depth = cx.nginx.site_levels(site).len();
+            (0..depth).all(|level| {
+                if !is_checked_level(cx, site, level) {
+                    return true;
+                }
+                let before = effective(cx, site, level, family, &empty);
+                let after = effective(cx, site, level, family, plan);
+                match (before, after) {
+                    (Some(b), Some(a)) => {
+                        b.values.problem().is_some() || a.values.problem().is_none()
+                    }
+                    _ => true,
+                }
+            })
         })
-    })
 }
 
 /// The words of a block directive's header (`location ~ \.php$`), for labels.
@@ -465,6 +510,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         .filter(|s| !cx.nginx.is_fpm_status_page(s))
         .collect();
     let empty = Plan::default();
+    let sites_by_level = SitesByLevel::new(cx);
 
     // Sites grouped by the place one fix covers them all.
     struct Group<'s, 'p> {
@@ -677,7 +723,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         let planned = if already_invalid || !top_level_ok {
             None
         } else {
-            change(cx, family, &g.eff, &new, g.target, g.anchor).map(|mut c| {
+            change(cx, g.site, family, &g.eff, &new, g.target, g.anchor).map(|mut c| {
                 // Lines added to the snippet land in every including location.
                 let added: Vec<(usize, String)> = c
                     .plan
@@ -695,7 +741,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             })
         };
         let fix = planned.and_then(|c| {
-            if !plan_keeps_nginx_t_happy(cx, family, &c.plan) {
+            if !plan_keeps_nginx_t_happy(cx, &sites_by_level, family, &c.plan) {
                 return None;
             }
             // Every site of the group must end up with the larger buffer.

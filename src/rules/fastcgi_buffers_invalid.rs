@@ -6,8 +6,8 @@ use crate::model::nginx::Context;
 use crate::model::units::format_size;
 use crate::rules::buffers::{
     change, effective, header_span, is_checked_level, level_key, plan_keeps_nginx_t_happy, solve,
-    Anchor, Effective, Family, Plan, Problem, Values, BUFFERS, BUFFER_SIZE, BUSY, MAX_TEMP,
-    TEMP_WRITE,
+    Anchor, Effective, Family, Plan, Problem, SitesByLevel, Values, BUFFERS, BUFFER_SIZE, BUSY,
+    MAX_TEMP, TEMP_WRITE,
 };
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 
@@ -100,6 +100,7 @@ impl Rule for FastcgiBuffersInvalid {
 
 /// Every distinct combination nginx -t rejects, reported once at the directive that tips it.
 pub(crate) fn invalid_buffers(cx: &LintContext<'_, '_>, family: Family) -> Vec<Finding> {
+    let sites_by_level = SitesByLevel::new(cx);
     let empty = Plan::default();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -165,17 +166,19 @@ pub(crate) fn invalid_buffers(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             ));
             let new = solve(&eff.values, eff.explicit(BUFFERS), None);
             let target = (plevel, level_key(cx, site, plevel));
-            let fix =
-                change(cx, family, &eff, &new, target, Anchor::After(primary)).and_then(|c| {
+            let fix = change(cx, site, family, &eff, &new, target, Anchor::After(primary))
+                .and_then(|c| {
                     let fixed = effective(cx, site, level, family, &c.plan)
                         .is_some_and(|e| e.values.problem().is_none());
-                    (fixed && plan_keeps_nginx_t_happy(cx, family, &c.plan)).then(|| {
-                        Fix::new(
-                            format!("set `{}`", c.lines.join("; ")),
-                            Applicability::Safe,
-                            c.edits,
-                        )
-                    })
+                    (fixed && plan_keeps_nginx_t_happy(cx, &sites_by_level, family, &c.plan)).then(
+                        || {
+                            Fix::new(
+                                format!("set `{}`", c.lines.join("; ")),
+                                Applicability::Safe,
+                                c.edits,
+                            )
+                        },
+                    )
                 });
             out.push(f.fix(fix));
         }

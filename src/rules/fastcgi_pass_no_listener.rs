@@ -1,6 +1,6 @@
 use crate::diagnostic::Label;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::address::{parse_target, reaches, similarity, Listen, Reach, Target, TargetHost};
+use crate::model::address::{parse_target, similarity, Listen, Target, TargetHost};
 use crate::model::fpm::{Pool, Setting};
 use crate::model::nginx::DirRef;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
@@ -105,7 +105,7 @@ impl Rule for FastcgiPassNoListener {
                             let w = s.directive.args().first()?;
                             let t = parse_target(&w.value);
                             (!matches!(t, Target::Dynamic(_) | Target::Upstream(_))
-                                && !reached(&t, &listeners))
+                                && !reached(&t, cx))
                             .then_some((*s, w, t))
                         })
                         .collect();
@@ -127,9 +127,9 @@ impl Rule for FastcgiPassNoListener {
                         }
                     }
                 }
-                t if is_other_host_without_tcp_pools(&t, &listeners) => {}
+                t if is_other_host_without_tcp_pools(&t, cx) => {}
                 t => {
-                    if !reached(&t, &listeners) {
+                    if !reached(&t, cx) {
                         let mut f = dead_target(site.pass.file, word, &t, &listeners, &[]);
                         f.message =
                             format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
@@ -187,19 +187,14 @@ impl Rule for FastcgiPassNoListener {
 
 /// A docker-style service name (`xhgui:9000`) when no pool in the tree listens on TCP: that
 /// host's PHP-FPM configuration is simply not here (fastcgi-pass-unverifiable says so).
-pub(crate) fn is_other_host_without_tcp_pools(
-    target: &Target,
-    listeners: &[(&Pool<'_>, Listen, Setting<'_>)],
-) -> bool {
+pub(crate) fn is_other_host_without_tcp_pools(target: &Target, cx: &LintContext<'_, '_>) -> bool {
     matches!(
         target,
         Target::Tcp {
             host: TargetHost::Name(_),
             ..
         }
-    ) && !listeners
-        .iter()
-        .any(|(_, l, _)| matches!(l, Listen::Tcp { .. }))
+    ) && !cx.fpm.has_tcp_listener()
 }
 
 /// The first PHP-FPM file that could not be parsed, if any.
@@ -234,10 +229,8 @@ fn is_down(server: &DirRef<'_>) -> bool {
         .any(|a| a.value == "down")
 }
 
-fn reached(target: &Target, listeners: &[(&Pool<'_>, Listen, Setting<'_>)]) -> bool {
-    listeners
-        .iter()
-        .any(|(_, l, _)| reaches(target, l) != Reach::No)
+fn reached(target: &Target, cx: &LintContext<'_, '_>) -> bool {
+    !cx.fpm.pools_reached(target).is_empty()
 }
 
 fn errno_line(target: &Target, word: &str) -> String {

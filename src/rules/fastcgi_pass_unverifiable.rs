@@ -63,7 +63,7 @@ impl Rule for FastcgiPassUnverifiable {
                 t @ Target::Tcp { .. }
                     if !cx.fpm.is_empty()
                         && env_pool.is_none()
-                        && super::fastcgi_pass_no_listener::is_other_host_without_tcp_pools(&t, &cx.fpm.listeners()) =>
+                        && super::fastcgi_pass_no_listener::is_other_host_without_tcp_pools(&t, cx) =>
                 {
                     Some((
                         format!("`fastcgi_pass {}` names another host and no pool in the linted tree listens on TCP; its PHP-FPM configuration is not here, so it was not checked", word.value),
