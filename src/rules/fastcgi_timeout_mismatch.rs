@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use crate::diagnostic::Label;
 use crate::fix::insert::nginx_lines_in_block;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::address::{parse_target, reaches, Reach, Target};
+use crate::model::address::{parse_target, Target};
 use crate::model::fpm::{Pool, Setting};
 use crate::model::nginx::{DirRef, Site};
 use crate::model::units::parse_time_ms;
@@ -96,7 +96,6 @@ impl Rule for FastcgiTimeoutMismatch {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        let listeners = cx.fpm.listeners();
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
@@ -117,10 +116,10 @@ impl Rule for FastcgiTimeoutMismatch {
                 None => "nginx's default `fastcgi_read_timeout` of 60s".to_owned(),
             };
             for target in targets(cx, site) {
-                for (pool, _, listen) in listeners
-                    .iter()
-                    .filter(|(_, l, _)| reaches(&target, l) != Reach::No)
-                {
+                for (_, pool, _, _) in cx.fpm.pools_reached(&target) {
+                    let Some(listen) = pool.get("listen") else {
+                        continue;
+                    };
                     let key = (
                         pool.instance,
                         pool.name.clone(),
@@ -131,7 +130,7 @@ impl Rule for FastcgiTimeoutMismatch {
                     if !seen.insert(key) {
                         continue;
                     }
-                    if let Some(f) = mismatch(cx, site, read, read_ms, &read_text, pool, *listen) {
+                    if let Some(f) = mismatch(cx, site, read, read_ms, &read_text, pool, listen) {
                         out.push(f);
                     }
                 }

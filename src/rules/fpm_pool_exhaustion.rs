@@ -1,7 +1,9 @@
+use std::collections::HashMap;
+
 use crate::diagnostic::Label;
 use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::address::{parse_target, reaches, Listen, Reach, Target};
+use crate::model::address::Listen;
 use crate::model::fpm::Pool;
 use crate::model::fpm_defaults::{parse_fpm_int, PmStyle, PoolPm, PACKAGED_MAX_CHILDREN};
 use crate::model::nginx::{DirRef, Site};
@@ -90,13 +92,11 @@ impl Rule for FpmPoolExhaustion {
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let no_nginx = cx.nginx.fastcgi_sites().next().is_none();
+        let routing = routing_sites(cx);
         let mut out = Vec::new();
-        for pool in &cx.fpm.pools {
+        for (i, pool) in cx.fpm.pools.iter().enumerate() {
             let listen = pool.listen();
-            let sites = match &listen {
-                Some((l, _)) => routing_sites(cx, l),
-                None => Vec::new(),
-            };
+            let sites: &[&Site<'_>] = routing.get(&i).map_or(&[], Vec::as_slice);
             if sites.is_empty() && !no_nginx {
                 continue;
             }
@@ -121,26 +121,25 @@ impl Rule for FpmPoolExhaustion {
     }
 }
 
-/// The FastCGI locations whose `fastcgi_pass` reaches `listen`.
-fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>, listen: &Listen) -> Vec<&'a Site<'p>> {
-    cx.nginx
-        .fastcgi_sites()
-        .filter(|site| {
-            let Some(word) = site.pass.directive.args().first() else {
-                return false;
-            };
-            let hits = |t: &Target| reaches(t, listen) != Reach::No;
-            match parse_target(&word.value) {
-                Target::Upstream(name) => cx.nginx.upstream(site.root, &name).is_some_and(|u| {
-                    u.servers
-                        .iter()
-                        .filter_map(|s| s.arg(0))
-                        .any(|a| hits(&parse_target(a)))
-                }),
-                t => hits(&t),
-            }
-        })
-        .collect()
+/// The FastCGI locations whose `fastcgi_pass` (or upstream) reaches each pool, by pool index:
+/// one indexed lookup per site rather than every site per pool.
+fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>) -> HashMap<usize, Vec<&'a Site<'p>>> {
+    let mut by_pool: HashMap<usize, Vec<&'a Site<'p>>> = HashMap::new();
+    for site in cx.nginx.fastcgi_sites() {
+        let mut pools: Vec<usize> = cx
+            .nginx
+            .pass_targets(site)
+            .iter()
+            .flat_map(|(_, _, t)| cx.fpm.pools_reached(t))
+            .map(|(i, _, _, _)| i)
+            .collect();
+        pools.sort_unstable();
+        pools.dedup();
+        for i in pools {
+            by_pool.entry(i).or_default().push(site);
+        }
+    }
+    by_pool
 }
 
 fn read_timeout_ms(cx: &LintContext<'_, '_>, site: &Site<'_>) -> u64 {
