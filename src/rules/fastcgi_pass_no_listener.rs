@@ -286,11 +286,48 @@ fn dead_target(
     finding
 }
 
-/// Keep the author's quoting when rewriting a word.
+/// Keep the author's quoting when rewriting a word; quote a value that would not be one
+/// nginx token bare (a socket path with a space, `;`, `{`...).
 pub(crate) fn quote_like(word: &Word, value: &str) -> String {
+    let needs_quotes = value.is_empty()
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, ';' | '{' | '}' | '#' | '"' | '\'' | '\\'));
+    let escaped = |q: char| value.replace('\\', "\\\\").replace(q, &format!("\\{q}"));
     match word.quote {
+        Quote::Single => format!("'{}'", escaped('\'')),
+        Quote::Double => format!("\"{}\"", escaped('"')),
+        Quote::None if needs_quotes => format!("\"{}\"", escaped('"')),
         Quote::None => value.to_owned(),
-        Quote::Double => format!("\"{value}\""),
-        Quote::Single => format!("'{value}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_like;
+    use crate::syntax::nginx;
+
+    fn word(text: &str) -> nginx::Word {
+        let c = nginx::parse(&format!("fastcgi_pass {text};")).unwrap();
+        let w = c.directives().next().unwrap().args()[0].clone();
+        w
+    }
+
+    #[test]
+    fn rewritten_addresses_stay_one_token() {
+        assert_eq!(
+            quote_like(&word("a"), "unix:/run/x.sock"),
+            "unix:/run/x.sock"
+        );
+        assert_eq!(
+            quote_like(&word("'a'"), "unix:/run/x.sock"),
+            "'unix:/run/x.sock'"
+        );
+        let odd = quote_like(&word("a"), "unix:/run/a{b};c.sock");
+        let c = nginx::parse(&format!("fastcgi_pass {odd};")).unwrap();
+        assert_eq!(
+            c.directives().next().unwrap().args()[0].value,
+            "unix:/run/a{b};c.sock"
+        );
     }
 }
