@@ -261,10 +261,11 @@ fn a_fix_that_never_converges_stops_after_bounded_rounds() {
 }
 
 /// Found by the lint_fix fuzzer: NFL101 copies a pool's `listen` into `fastcgi_pass`, and a
-/// socket path holding "{" makes that edit unparsable. The loop must refuse the round, say so,
-/// and leave the file exactly as it was.
+/// socket path holding "{" made that edit unparsable (the loop refused the round). The fix now
+/// quotes such an address, so the file is fixed and still parses. (The loop's refusal of an
+/// unparsable round is tested below through the library, where a bad fix can be staged.)
 #[test]
-fn cli_refuses_a_fix_that_would_break_the_file() {
+fn cli_quotes_an_address_that_is_not_one_token() {
     let d = tempfile::tempdir().unwrap();
     fs::create_dir_all(d.path().join("nginx")).unwrap();
     fs::create_dir_all(d.path().join("php/8.2/fpm/pool.d")).unwrap();
@@ -279,16 +280,17 @@ fn cli_refuses_a_fix_that_would_break_the_file() {
     let out = Command::cargo_bin("nginx-fpm-lint")
         .unwrap()
         .current_dir(d.path())
-        .args(["lint", "--fix", "--unsafe-fixes", "."])
+        .args(["lint", "--fix", "--unsafe-fixes", "--select", "NFL101", "."])
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("left nginx/nginx.conf unparsable") && stderr.contains("not applied"),
-        "{stderr}"
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let fixed = fs::read_to_string(&conf).unwrap();
+    assert_eq!(
+        fixed,
+        text.replace("127.0.0.1:9001", "\"unix:/run/php/a{b.sock\"")
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(fs::read_to_string(&conf).unwrap(), text);
+    nginx_fpm_lint::syntax::nginx::parse(&fixed).expect("the fixed file parses");
     assert_eq!(names(&d.path().join("nginx")), ["nginx.conf"]);
 }
