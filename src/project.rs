@@ -84,9 +84,8 @@ pub struct Resolved {
 }
 
 impl Project {
-    pub fn load(paths: &[PathBuf], options: Options) -> Project {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let mut project = Project {
+    fn empty(options: Options, cwd: PathBuf) -> Project {
+        Project {
             options,
             sources: SourceMap::default(),
             parsed: Vec::new(),
@@ -99,7 +98,12 @@ impl Project {
             discovered: Vec::new(),
             nginx_prefixes: Vec::new(),
             cwd,
-        };
+        }
+    }
+
+    pub fn load(paths: &[PathBuf], options: Options) -> Project {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let mut project = Project::empty(options, cwd);
         for p in paths {
             if let Ok(c) = std::fs::canonicalize(p) {
                 let dir = if c.is_dir() {
@@ -129,20 +133,7 @@ impl Project {
 
     /// A project from in-memory files (tests, stdin). Names are used as paths.
     pub fn from_memory(files: &[(&str, &str)], options: Options) -> Project {
-        let mut project = Project {
-            options,
-            sources: SourceMap::default(),
-            parsed: Vec::new(),
-            problems: Vec::new(),
-            roots: Vec::new(),
-            by_canonical: HashMap::new(),
-            glob_cache: HashMap::new(),
-            builtins: HashMap::new(),
-            canonical: Vec::new(),
-            discovered: Vec::new(),
-            nginx_prefixes: Vec::new(),
-            cwd: PathBuf::from("/"),
-        };
+        let mut project = Project::empty(options, PathBuf::from("/"));
         for (name, text) in files {
             let lang = discover::classify(Path::new(name), text);
             let id = project.add_text(name.to_string(), Origin::Memory, lang, text.to_string());
