@@ -1,6 +1,6 @@
 //! Which files to lint, and in which language each is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::source::Language;
@@ -52,11 +52,39 @@ const NGINX_SITE_DIRS: &[&str] = &[
     "vhosts.d",
 ];
 
+/// `fs::canonicalize` for many files in few directories: a file that is not itself a symlink
+/// is its directory's canonical path plus its name, so only directories are resolved in full
+/// (one `lstat` a file instead of one a path component).
+#[derive(Default)]
+pub struct Canonicalizer {
+    dirs: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Canonicalizer {
+    pub fn canonicalize(&mut self, path: &Path) -> std::io::Result<PathBuf> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return std::fs::canonicalize(path);
+        };
+        if dir.as_os_str().is_empty() || std::fs::symlink_metadata(path)?.is_symlink() {
+            return std::fs::canonicalize(path);
+        }
+        let dir = self
+            .dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| std::fs::canonicalize(dir).ok());
+        match dir {
+            Some(d) => Ok(d.join(name)),
+            None => std::fs::canonicalize(path),
+        }
+    }
+}
+
 /// Walk `paths` and return the candidate config files, sorted, each once.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
+    let mut canon = Canonicalizer::default();
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
@@ -69,7 +97,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             }
         };
         if !meta.is_dir() {
-            push(&mut found, &mut seen, root.clone(), true);
+            push(&mut found, &mut seen, &mut canon, root.clone(), true);
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -85,7 +113,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     if is_candidate(e.path()) {
-                        push(&mut found, &mut seen, e.path().to_path_buf(), false);
+                        push(
+                            &mut found,
+                            &mut seen,
+                            &mut canon,
+                            e.path().to_path_buf(),
+                            false,
+                        );
                     }
                 }
                 Ok(_) => {}
@@ -105,8 +139,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
     (found, problems)
 }
 
-fn push(found: &mut Vec<Found>, seen: &mut HashSet<PathBuf>, path: PathBuf, explicit: bool) {
-    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+fn push(
+    found: &mut Vec<Found>,
+    seen: &mut HashSet<PathBuf>,
+    canon: &mut Canonicalizer,
+    path: PathBuf,
+    explicit: bool,
+) {
+    let canonical = canon.canonicalize(&path).unwrap_or_else(|_| path.clone());
     if seen.insert(canonical.clone()) {
         found.push(Found {
             path,

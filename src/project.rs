@@ -62,6 +62,7 @@ pub struct Project {
     /// Include resolution asks the same paths again and again (every site includes the same
     /// snippets): glob results and canonical paths are read once per run.
     glob_cache: HashMap<PathBuf, Vec<(PathBuf, PathBuf)>>,
+    canonicalizer: discover::Canonicalizer,
     builtins: HashMap<&'static str, FileId>,
     /// Canonical path by FileId (None for built-in and in-memory files).
     canonical: Vec<Option<PathBuf>>,
@@ -93,6 +94,7 @@ impl Project {
             roots: Vec::new(),
             by_canonical: HashMap::new(),
             glob_cache: HashMap::new(),
+            canonicalizer: discover::Canonicalizer::default(),
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
@@ -244,11 +246,17 @@ impl Project {
         if let Some(hit) = self.glob_cache.get(pattern) {
             return hit.clone();
         }
-        let found: Vec<(PathBuf, PathBuf)> = glob_paths(pattern)
+        let inside: Vec<PathBuf> = glob_paths(pattern)
             .into_iter()
             .filter(|p| self.inside_roots(p))
+            .collect();
+        let found: Vec<(PathBuf, PathBuf)> = inside
+            .into_iter()
             .map(|m| {
-                let canonical = std::fs::canonicalize(&m).unwrap_or_else(|_| m.clone());
+                let canonical = self
+                    .canonicalizer
+                    .canonicalize(&m)
+                    .unwrap_or_else(|_| m.clone());
                 (m, canonical)
             })
             .collect();

@@ -506,6 +506,9 @@ fn finish(
     threshold: Option<Applicability>,
     to_stderr: bool,
 ) -> u8 {
+    // The process exits next: freeing every tree node one by one would take a sizeable share
+    // of a large run (15% of linting 10,000 sites), so the OS reclaims it all at once instead.
+    let shown = std::mem::ManuallyDrop::new(shown);
     let files_checked = shown.project.discovered.len();
     let report = Report::new(
         &shown.diagnostics,

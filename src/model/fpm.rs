@@ -267,10 +267,10 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
                 match item {
                     Item::Section(s) if s.is_global() => current = None,
                     Item::Section(s) => {
-                        let idx = *pool_index.entry(s.name.clone()).or_insert_with(|| {
+                        let idx = *pool_index.entry(s.name.to_string()).or_insert_with(|| {
                             model.pools.push(Pool {
                                 instance: i,
-                                name: s.name.clone(),
+                                name: s.name.to_string(),
                                 headers: Vec::new(),
                                 entries: Vec::new(),
                             });

@@ -224,7 +224,7 @@ fn include_directives(c: &Config) -> Vec<(u32, Span, String)> {
         for d in directives(items) {
             if d.name() == "include" {
                 if let Some(arg) = d.args().first() {
-                    out.push((d.span.start, arg.span, arg.value.clone()));
+                    out.push((d.span.start, arg.span, arg.value.to_string()));
                 }
             }
             if let Some(b) = d.block() {

@@ -210,6 +210,11 @@ impl Plan {
 pub struct SitesByLevel(HashMap<LevelKey, Vec<usize>>);
 
 impl SitesByLevel {
+    /// Indexes into `cx.nginx.sites` of the sites with `key` among their levels.
+    pub fn sites(&self, key: LevelKey) -> impl Iterator<Item = usize> + '_ {
+        self.0.get(&key).into_iter().flatten().copied()
+    }
+
     pub fn new(cx: &LintContext<'_, '_>) -> Self {
         let mut map: HashMap<LevelKey, Vec<usize>> = HashMap::new();
         for (i, site) in cx.nginx.sites.iter().enumerate() {
@@ -501,16 +506,21 @@ fn header_text(d: &DirRef<'_>) -> String {
 pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<Finding> {
     let min = cx.settings.min_header_buffer;
     let bs_name = family.name(BUFFER_SIZE);
-    let sites: Vec<&Site<'_>> = cx
-        .nginx
-        .sites
-        .iter()
-        .filter(|s| s.kind == family.kind())
-        // php-fpm's status and ping pages send a handful of small headers.
-        .filter(|s| !cx.nginx.is_fpm_status_page(s))
-        .collect();
+    // php-fpm's status and ping pages send a handful of small headers.
+    let checked = |s: &Site<'_>| s.kind == family.kind() && !cx.nginx.is_fpm_status_page(s);
+    let sites: Vec<&Site<'_>> = cx.nginx.sites.iter().filter(|s| checked(s)).collect();
     let empty = Plan::default();
     let sites_by_level = SitesByLevel::new(cx);
+    // Indexes that keep this linear in the number of sites.
+    let mut by_pass: HashMap<LevelKey, Vec<&Site<'_>>> = HashMap::new();
+    for &s in &sites {
+        by_pass
+            .entry((s.pass.file, s.pass.directive.span.start))
+            .or_default()
+            .push(s);
+    }
+    let mut server_wide_cache: HashMap<(usize, LevelKey), bool> = HashMap::new();
+    let mut group_at: HashMap<LevelKey, usize> = HashMap::new();
 
     // Sites grouped by the place one fix covers them all.
     struct Group<'s, 'p> {
@@ -536,10 +546,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         let pass_key = (site.pass.file, site.pass.directive.span.start);
         // A snippet holding the fastcgi_pass, included into several locations that all have
         // the default and set none of these themselves: one edit in the snippet covers them.
-        let sharing: Vec<&&Site<'_>> = sites
-            .iter()
-            .filter(|s| (s.pass.file, s.pass.directive.span.start) == pass_key)
-            .collect();
+        let sharing: &[&Site<'_>] = by_pass.get(&pass_key).map_or(&[], Vec::as_slice);
         let in_location_snippet = |s: &Site<'_>| {
             s.chain
                 .last()
@@ -565,17 +572,21 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             let location = site.chain.iter().rposition(|d| d.name() == "location");
             let server_wide = server.filter(|&k| {
                 let key = level_key(cx, site, k + 1);
-                let mine: Vec<&&Site<'_>> = sites
-                    .iter()
-                    .filter(|s| s.chain.len() > k && level_key(cx, s, k + 1) == key)
-                    .collect();
-                mine.len() > 1
-                    && mine.iter().all(|s| {
-                        effective(cx, s, s.chain.len(), family, &empty).is_some_and(|e| {
-                            e.values.buffer_size < min
-                                && e.from.iter().flatten().all(|(lvl, _)| *lvl <= k + 1)
+                *server_wide_cache.entry((k, key)).or_insert_with(|| {
+                    let mine: Vec<&Site<'_>> = sites_by_level
+                        .sites(key)
+                        .map(|i| &cx.nginx.sites[i])
+                        .filter(|s| checked(s))
+                        .filter(|s| s.chain.len() > k && level_key(cx, s, k + 1) == key)
+                        .collect();
+                    mine.len() > 1
+                        && mine.iter().all(|s| {
+                            effective(cx, s, s.chain.len(), family, &empty).is_some_and(|e| {
+                                e.values.buffer_size < min
+                                    && e.from.iter().flatten().all(|(lvl, _)| *lvl <= k + 1)
+                            })
                         })
-                    })
+                })
             });
             match server_wide.or(location).or(server) {
                 Some(i) => (
@@ -591,24 +602,27 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                 }
             }
         };
-        match groups.iter_mut().find(|g| g.target.1 == target.1) {
-            Some(g) => g.sites.push(site),
-            None => groups.push(Group {
-                site,
-                eff,
-                target,
-                anchor,
-                block,
-                sites: vec![site],
-                shared_levels: if shared {
-                    sharing
-                        .iter()
-                        .map(|s| level_key(cx, s, s.chain.len()))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-            }),
+        match group_at.get(&target.1) {
+            Some(&g) => groups[g].sites.push(site),
+            None => {
+                group_at.insert(target.1, groups.len());
+                groups.push(Group {
+                    site,
+                    eff,
+                    target,
+                    anchor,
+                    block,
+                    sites: vec![site],
+                    shared_levels: if shared {
+                        sharing
+                            .iter()
+                            .map(|s| level_key(cx, s, s.chain.len()))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
         }
     }
 

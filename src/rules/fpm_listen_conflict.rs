@@ -1,7 +1,8 @@
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::diagnostic::{Label, Severity};
-use crate::model::address::{reaches, Listen, ListenHost, Reach, Target};
+use crate::model::address::{normalize_socket_path, reaches, Listen, ListenHost, Reach, Target};
 use crate::model::fpm::{Pool, Setting};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::source::FileId;
@@ -70,12 +71,18 @@ impl Rule for FpmListenConflict {
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let listeners = cx.fpm.listeners();
         let mut out = Vec::new();
+        // Only listeners on one socket path or one port can overlap: bucket them so a tree of
+        // thousands of pools is not compared pairwise. Buckets keep the listeners' order.
+        let mut buckets: HashMap<BindKey<'_>, Vec<usize>> = HashMap::new();
         // Cross-master clashes are grouped: one finding per address, however many masters.
         let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
         for j in 0..listeners.len() {
             let (pj, lj, sj) = &listeners[j];
+            let earlier = buckets.entry(bind_key(lj)).or_default();
             let mut grouped = false;
-            for (i, (pi, li, si)) in listeners.iter().enumerate().take(j) {
+            for &i in earlier.iter() {
+                let (pi, li, si) = &listeners[i];
                 if !overlap(li, lj) {
                     continue;
                 }
@@ -91,12 +98,17 @@ impl Rule for FpmListenConflict {
                 }
                 if !grouped {
                     grouped = true;
-                    match groups.iter_mut().find(|g| g.contains(&i)) {
-                        Some(g) => g.push(j),
-                        None => groups.push(vec![i, j]),
+                    match group_of.get(&i) {
+                        Some(&g) => groups[g].push(j),
+                        None => {
+                            group_of.insert(i, groups.len());
+                            groups.push(vec![i, j]);
+                        }
                     }
+                    group_of.entry(j).or_insert(groups.len() - 1);
                 }
             }
+            earlier.push(j);
         }
         for g in groups {
             out.push(across_masters(&g, &listeners));
@@ -215,6 +227,20 @@ fn across_masters(group: &[usize], listeners: &[(&Pool<'_>, Listen, Setting<'_>)
         ));
     }
     f
+}
+
+/// What two listeners must share to overlap at all.
+#[derive(PartialEq, Eq, Hash)]
+enum BindKey<'a> {
+    Path(&'a str),
+    Port(u16),
+}
+
+fn bind_key(listen: &Listen) -> BindKey<'_> {
+    match listen {
+        Listen::Unix(path) => BindKey::Path(normalize_socket_path(path)),
+        Listen::Tcp { port, .. } => BindKey::Port(*port),
+    }
 }
 
 /// Whether binding `b` fails once `a` is bound.

@@ -11,7 +11,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 use serde::Serialize;
 
-use super::SyntaxError;
+use super::{SmallText, SyntaxError};
 use crate::source::{LineCol, LineIndex, Span};
 
 #[derive(pest_derive::Parser)]
@@ -38,8 +38,10 @@ pub enum Item {
     Comment {
         span: Span,
     },
-    Section(Section),
-    Entry(Entry),
+    // Boxed: blanks and comments outnumber settings, and an item is only as small as its
+    // largest kind.
+    Section(Box<Section>),
+    Entry(Box<Entry>),
 }
 
 /// A `[name]` header.
@@ -49,7 +51,7 @@ pub struct Section {
     pub span: Span,
     pub at: LineCol,
     /// The name as php-fpm sees it (quotes removed).
-    pub name: String,
+    pub name: SmallText,
     /// The text between the brackets.
     pub name_span: Span,
 }
@@ -73,11 +75,11 @@ pub struct Key {
     /// The whole key, brackets included.
     pub span: Span,
     /// `php_admin_value` in `php_admin_value[memory_limit]`; the whole key otherwise.
-    pub base: String,
+    pub base: SmallText,
     pub base_span: Span,
     /// `memory_limit` in `php_admin_value[memory_limit]` (quotes removed), with the span of
     /// its text between the brackets (blanks trimmed).
-    pub offset: Option<(String, Span)>,
+    pub offset: Option<(SmallText, Span)>,
 }
 
 /// An entry's value.
@@ -85,7 +87,7 @@ pub struct Key {
 pub struct Value {
     /// The value as written: quotes included, no trailing blanks, no comment.
     pub span: Span,
-    pub raw: String,
+    pub raw: SmallText,
     /// The string PHP builds: quotes removed, `\"` `\\` `\$` unescaped inside double quotes,
     /// blanks next to a double-quoted string dropped (as PHP's scanner does).
     ///
@@ -93,7 +95,7 @@ pub struct Value {
     /// [`values::env_refs`]), constants and `&`/`|`/`~` expressions (`E_ALL & ~E_NOTICE` stays
     /// as written), and the `yes`/`no` -> `"1"`/`""` keyword conversion (see
     /// [`values::parse_fpm_bool`]).
-    pub text: String,
+    pub text: SmallText,
     /// Whether any part was written in quotes.
     pub quoted: bool,
 }
@@ -159,7 +161,7 @@ impl Section {
 impl Config {
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
         self.items.iter().filter_map(|i| match i {
-            Item::Section(s) => Some(s),
+            Item::Section(s) => Some(&**s),
             _ => None,
         })
     }
@@ -169,10 +171,10 @@ impl Config {
         let mut current = None;
         self.items.iter().filter_map(move |i| match i {
             Item::Section(s) => {
-                current = Some(s);
+                current = Some(&**s);
                 None
             }
-            Item::Entry(e) => Some((current, e)),
+            Item::Entry(e) => Some((current, &**e)),
             _ => None,
         })
     }
@@ -294,14 +296,14 @@ impl Builder<'_> {
             Rule::section => {
                 let name = p.into_inner().next().expect("section has a name");
                 let name_span = span_of(&name);
-                Item::Section(Section {
+                Item::Section(Box::new(Section {
                     span,
                     at: self.at(span.start),
                     name: ini_text(name.as_str()),
                     name_span,
-                })
+                }))
             }
-            Rule::entry => Item::Entry(self.entry(p)?),
+            Rule::entry => Item::Entry(Box::new(self.entry(p)?)),
             Rule::xml_config => return Err(self.xml_error(span)),
             Rule::bad_hash_line => {
                 return Err(self.error(
@@ -352,7 +354,7 @@ impl Builder<'_> {
                     let raw = part.as_str();
                     value = Some(Value {
                         span: span_of(&part),
-                        raw: raw.to_owned(),
+                        raw: SmallText::new(raw),
                         text: ini_text(raw),
                         quoted: raw.contains(['"', '\'']),
                     })
@@ -388,7 +390,7 @@ impl Builder<'_> {
         }
         Key {
             span,
-            base,
+            base: base.into(),
             base_span,
             offset,
         }
@@ -498,9 +500,9 @@ fn first_char(text: &str, span: Span) -> Span {
 /// The string PHP's ini scanner builds from a value (or a section name, or an offset) that the
 /// grammar accepted: quotes removed, escapes in double quotes resolved, blanks next to a
 /// double-quoted string dropped.
-pub fn ini_text(raw: &str) -> String {
+pub fn ini_text(raw: &str) -> SmallText {
     if !raw.contains(['"', '\'']) {
-        return raw.to_owned();
+        return SmallText::new(raw);
     }
     let b = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
@@ -563,7 +565,7 @@ pub fn ini_text(raw: &str) -> String {
             i = end;
         }
     }
-    out
+    out.into()
 }
 
 /// PHP's unescaping inside double quotes: `\"`, `\\`, `\$` lose the backslash; any other

@@ -5,6 +5,9 @@
 
 pub mod fpm;
 pub mod nginx;
+mod small_text;
+
+pub use small_text::SmallText;
 
 use crate::source::{LineCol, Span};
 

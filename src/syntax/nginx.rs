@@ -6,7 +6,7 @@ use serde::Serialize;
 
 mod fast;
 
-use super::SyntaxError;
+use super::{SmallText, SyntaxError};
 use crate::source::{LineCol, LineIndex, Span};
 
 #[derive(pest_derive::Parser)]
@@ -27,7 +27,8 @@ pub struct Config {
 pub enum Node {
     Space { span: Span },
     Comment { span: Span },
-    Directive(Directive),
+    // Boxed: spaces and comments outnumber directives, and a node is only as small as its largest kind.
+    Directive(Box<Directive>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -56,7 +57,7 @@ pub struct Word {
     pub at: LineCol,
     pub quote: Quote,
     /// The token as nginx sees it: quotes removed, `\"` `\'` `\\` `\t` `\r` `\n` unescaped.
-    pub value: String,
+    pub value: SmallText,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -109,7 +110,7 @@ impl Directive {
 /// The directives among `items`, skipping trivia.
 pub fn directives(items: &[Node]) -> impl Iterator<Item = &Directive> {
     items.iter().filter_map(|n| match n {
-        Node::Directive(d) => Some(d),
+        Node::Directive(d) => Some(&**d),
         _ => None,
     })
 }
@@ -239,7 +240,7 @@ impl Builder<'_> {
         match p.as_rule() {
             Rule::space => Node::Space { span: span_of(&p) },
             Rule::comment => Node::Comment { span: span_of(&p) },
-            Rule::directive => Node::Directive(self.directive(p)),
+            Rule::directive => Node::Directive(Box::new(self.directive(p))),
             r => unreachable!("unexpected rule {r:?} among items"),
         }
     }
@@ -321,9 +322,9 @@ impl Builder<'_> {
 
 /// nginx's unescaping of a token: `\"`, `\'`, `\\` lose the backslash; `\t` `\r` `\n` become
 /// control characters; any other `\x` stays as written (regexes keep their escapes).
-pub fn unescape(raw: &str) -> String {
+pub fn unescape(raw: &str) -> SmallText {
     if !raw.contains('\\') {
-        return raw.to_owned();
+        return SmallText::new(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
@@ -355,7 +356,7 @@ pub fn unescape(raw: &str) -> String {
         }
         out.push(c);
     }
-    out
+    out.into()
 }
 
 /// Syntax nginx checks beyond tokens that we can check without knowing every module:

@@ -10,6 +10,7 @@
 
 use super::{ini_text, Config, Entry, Item, Key, Section, Value};
 use crate::source::{LineCol, Span};
+use crate::syntax::SmallText;
 
 pub(super) fn parse(text: &str) -> Option<Config> {
     let mut p = Parser {
@@ -52,13 +53,14 @@ pub(super) fn parse(text: &str) -> Option<Config> {
                     span: Span::new(start, p.i),
                 }
             }
-            b'[' => Item::Section(p.section()?),
+            b'[' => Item::Section(Box::new(p.section()?)),
             b'#' => return None,
-            c if is_key_char(c) => Item::Entry(p.entry()?),
+            c if is_key_char(c) => Item::Entry(Box::new(p.entry()?)),
             _ => return None,
         };
         items.push(item);
     }
+    items.shrink_to_fit();
     Some(Config {
         bom,
         items,
@@ -286,7 +288,7 @@ impl Parser<'_> {
             let raw = &self.text[v_start..v_end];
             Value {
                 span: Span::new(v_start, v_end),
-                raw: raw.to_owned(),
+                raw: SmallText::new(raw),
                 text: ini_text(raw),
                 quoted: raw.contains(['"', '\'']),
             }
@@ -302,7 +304,7 @@ impl Parser<'_> {
             at,
             key: Key {
                 span: Span::new(start, key_end),
-                base: self.text[start..j].to_owned(),
+                base: SmallText::new(&self.text[start..j]),
                 base_span,
                 offset,
             },

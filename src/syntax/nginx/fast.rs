@@ -10,6 +10,7 @@
 
 use super::{Block, Config, Directive, End, Node, Quote, Word};
 use crate::source::{LineCol, Span};
+use crate::syntax::SmallText;
 
 pub(super) fn parse(text: &str) -> Option<Config> {
     let mut p = Parser {
@@ -26,7 +27,8 @@ pub(super) fn parse(text: &str) -> Option<Config> {
     } else {
         None
     };
-    let items = p.items(0)?;
+    let mut items = p.items(0)?;
+    items.shrink_to_fit();
     if p.i != p.b.len() {
         return None; // a "}" at the top level
     }
@@ -116,7 +118,7 @@ impl Parser<'_> {
                 b'#' => items.push(self.comment()),
                 b'}' => break,
                 b';' | b'{' => return None,
-                _ => items.push(Node::Directive(self.directive(depth)?)),
+                _ => items.push(Node::Directive(Box::new(self.directive(depth)?))),
             }
         }
         Some(items)
@@ -160,6 +162,8 @@ impl Parser<'_> {
                 Some(b';') => {
                     let span = Span::new(self.i, self.i + 1);
                     self.i += 1;
+                    words.shrink_to_fit();
+                    trivia.shrink_to_fit();
                     return Some(Directive {
                         span: Span::new(start, self.i),
                         at,
@@ -178,6 +182,8 @@ impl Parser<'_> {
                     }
                     let close = Span::new(self.i, self.i + 1);
                     self.i += 1;
+                    words.shrink_to_fit();
+                    trivia.shrink_to_fit();
                     return Some(Directive {
                         span: Span::new(start, self.i),
                         at,
@@ -272,7 +278,7 @@ impl Parser<'_> {
             span: Span::new(start, start + len),
             at,
             quote: Quote::None,
-            value: self.text[start..start + len].to_owned(),
+            value: SmallText::new(&self.text[start..start + len]),
         };
         let mut trivia = Vec::new();
         self.gap(&mut trivia);
