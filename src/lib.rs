@@ -11,6 +11,7 @@ pub mod docs;
 pub mod fix;
 pub mod lint;
 pub mod model;
+pub mod parallel;
 pub mod parse_json;
 pub mod project;
 pub mod report;

@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::discover;
 use crate::model::builtin::{self, Platform};
 use crate::report::Problem;
-use crate::source::{read_text, FileId, Language, Origin, SourceFile, SourceMap};
-use crate::syntax::{fpm, nginx};
+use crate::source::{read_text, FileId, Language, Origin, ReadError, SourceFile, SourceMap};
+use crate::syntax::{fpm, nginx, SyntaxError};
 
 /// Absolute config roots that mean "the directory holding nginx.conf".
 const NGINX_ROOTS: &[&str] = &[
@@ -48,6 +48,39 @@ impl Default for Options {
 pub enum Parsed {
     Nginx(nginx::Config),
     Fpm(fpm::Config),
+}
+
+/// A file read and parsed, not yet given a FileId.
+struct Prepared {
+    lang: Language,
+    text: String,
+    parsed: Result<Parsed, SyntaxError>,
+}
+
+impl Prepared {
+    fn parse(lang: Language, text: String) -> Prepared {
+        let parsed = match lang {
+            Language::Nginx => nginx::parse(&text).map(Parsed::Nginx),
+            Language::PhpFpm => fpm::parse(&text).map(Parsed::Fpm),
+        };
+        Prepared { lang, text, parsed }
+    }
+}
+
+/// Read `path` (or its override) and parse it; touches nothing shared, so files can be
+/// prepared on several threads.
+fn prepare(
+    options: &Options,
+    path: &Path,
+    canonical: &Path,
+    force: Option<Language>,
+) -> Result<Prepared, ReadError> {
+    let text = match options.overrides.get(canonical) {
+        Some(t) => t.clone(),
+        None => read_text(path)?,
+    };
+    let lang = force.unwrap_or_else(|| discover::classify(path, &text));
+    Ok(Prepared::parse(lang, text))
 }
 
 pub struct Project {
@@ -125,8 +158,13 @@ impl Project {
                 message: w.message,
             });
         }
-        for f in found {
-            if let Some(id) = project.load_file(&f.path, &f.canonical, None) {
+        // Reading and parsing are independent per file: done on every core, then registered
+        // in discovery order so FileIds and reports do not depend on scheduling.
+        let prepared = crate::parallel::map(&found, |f| {
+            prepare(&project.options, &f.path, &f.canonical, None)
+        });
+        for (f, prepared) in found.iter().zip(prepared) {
+            if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
             }
         }
@@ -161,15 +199,23 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
+        let prepared = prepare(&self.options, path, canonical, force);
+        self.register(path, canonical, prepared)
+    }
+
+    /// Add a file [`prepare`]d earlier, unless its canonical path is already in.
+    fn register(
+        &mut self,
+        path: &Path,
+        canonical: &Path,
+        prepared: Result<Prepared, ReadError>,
+    ) -> Option<FileId> {
+        if let Some(&id) = self.by_canonical.get(canonical) {
+            return Some(id);
+        }
         let name = self.display(path);
-        let text = match self
-            .options
-            .overrides
-            .get(canonical)
-            .cloned()
-            .map_or_else(|| read_text(path), Ok)
-        {
-            Ok(t) => t,
+        let prepared = match prepared {
+            Ok(p) => p,
             Err(e) => {
                 self.problems.push(Problem {
                     path: name,
@@ -180,18 +226,19 @@ impl Project {
                 return None;
             }
         };
-        let lang = force.unwrap_or_else(|| discover::classify(path, &text));
-        let id = self.add_text(name, Origin::Disk(path.to_path_buf()), lang, text);
+        let id = self.push_parsed(name, Origin::Disk(path.to_path_buf()), prepared);
         self.by_canonical.insert(canonical.to_path_buf(), id);
         self.canonical[id.0 as usize] = Some(canonical.to_path_buf());
         Some(id)
     }
 
     fn add_text(&mut self, name: String, origin: Origin, lang: Language, text: String) -> FileId {
-        let parsed = match lang {
-            Language::Nginx => nginx::parse(&text).map(Parsed::Nginx),
-            Language::PhpFpm => fpm::parse(&text).map(Parsed::Fpm),
-        };
+        let prepared = Prepared::parse(lang, text);
+        self.push_parsed(name, origin, prepared)
+    }
+
+    fn push_parsed(&mut self, name: String, origin: Origin, prepared: Prepared) -> FileId {
+        let Prepared { lang, text, parsed } = prepared;
         let id = self
             .sources
             .add(SourceFile::new(name.clone(), origin, lang, text));

@@ -128,9 +128,8 @@ fn nginx_comments(items: &[nginx::Node], out: &mut Vec<Span>) {
     for n in items {
         match n {
             nginx::Node::Comment { span } => out.push(*span),
-            nginx::Node::Space { .. } => {}
             nginx::Node::Directive(d) => {
-                nginx_comments(&d.trivia, out);
+                out.extend(d.comments.iter().copied());
                 if let Some(b) = d.block() {
                     nginx_comments(&b.items, out);
                 }

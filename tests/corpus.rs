@@ -55,7 +55,7 @@ fn every_nginx_file_parses_and_round_trips() {
         let text = std::fs::read_to_string(dir.join(rel)).unwrap();
         match nginx::parse(&text) {
             Ok(c) if !syntax_invalid.contains(rel) => {
-                if let Err(e) = leaves_cover(c.leaves(), text.len()) {
+                if let Err(e) = c.check_lossless(&text) {
                     failures.push(format!("{rel}: {e}"));
                 }
                 if c.print(&text) != text {

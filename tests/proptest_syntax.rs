@@ -52,7 +52,8 @@ fn check_nginx(text: &str) {
     assert_eq!(nginx::parse(text), nginx::parse_reference(text), "{text:?}");
     match nginx::parse(text) {
         Ok(c) => {
-            leaves_cover(c.leaves(), text.len()).unwrap();
+            c.check_lossless(text).unwrap();
+            leaves_cover(c.leaves_and_blanks(), text.len()).unwrap();
             assert_eq!(c.print(text), text);
         }
         Err(e) => {

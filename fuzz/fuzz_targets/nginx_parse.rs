@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(result, nginx::parse_reference(&text));
     match result {
         Ok(config) => {
-            leaves_cover(config.leaves(), text.len()).unwrap();
+            config.check_lossless(&text).unwrap();
+            leaves_cover(config.leaves_and_blanks(), text.len()).unwrap();
             assert_eq!(config.print(&text), text);
         }
         Err(e) => {

@@ -202,13 +202,17 @@ pub fn run(
     cx: &LintContext<'_, '_>,
     enabled: impl Fn(&str, &RuleMeta) -> Option<Severity>,
 ) -> Vec<Diagnostic> {
+    let active: Vec<(&str, &dyn Rule, Severity)> = RULES
+        .iter()
+        .filter_map(|&(code, rule)| Some((code, rule, enabled(code, rule.meta())?)))
+        .collect();
+    // Rules only read the models: on a large tree they run side by side.
+    let big = cx.project.sources.len() >= 256;
+    let findings = crate::parallel::map_when(big, &active, |(_, rule, _)| rule.check(cx));
     let mut out = Vec::new();
-    for &(code, rule) in RULES {
+    for (&(code, rule, severity), found) in active.iter().zip(findings) {
         let meta = rule.meta();
-        let Some(severity) = enabled(code, meta) else {
-            continue;
-        };
-        for f in rule.check(cx) {
+        for f in found {
             out.push(Diagnostic {
                 code,
                 name: meta.name,

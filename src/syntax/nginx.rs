@@ -21,13 +21,14 @@ pub struct Config {
     pub len: u32,
 }
 
-/// What sits between directives: white space, comments, directives.
+/// What a file or block holds: comments and directives. The blanks between them are not
+/// stored (a 10,000-site tree would hold millions): every byte no leaf covers is a space,
+/// tab, CR or LF, as [`Config::check_lossless`] verifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Node {
-    Space { span: Span },
     Comment { span: Span },
-    // Boxed: spaces and comments outnumber directives, and a node is only as small as its largest kind.
+    // Boxed: a node is only as small as its largest kind, and comments need 8 bytes.
     Directive(Box<Directive>),
 }
 
@@ -37,8 +38,8 @@ pub struct Directive {
     pub at: LineCol,
     /// `words[0]` is the name; the rest are the arguments.
     pub words: Vec<Word>,
-    /// White space and comments between the words and before the end, in order.
-    pub trivia: Vec<Node>,
+    /// Comments between the words and before the end, in order (usually none).
+    pub comments: Vec<Span>,
     pub end: End,
 }
 
@@ -54,7 +55,6 @@ pub enum Quote {
 pub struct Word {
     /// The raw token, quotes included.
     pub span: Span,
-    pub at: LineCol,
     pub quote: Quote,
     /// The token as nginx sees it: quotes removed, `\"` `\'` `\\` `\t` `\r` `\n` unescaped.
     pub value: SmallText,
@@ -120,7 +120,8 @@ impl Config {
         directives(&self.items)
     }
 
-    /// Every leaf span in input order.
+    /// The span of every token the tree holds (words, comments, `;`, braces, Lua bodies, the
+    /// BOM), in input order. The bytes between them are blanks.
     pub fn leaves(&self) -> Vec<Span> {
         let mut out = Vec::new();
         out.extend(self.bom);
@@ -129,23 +130,79 @@ impl Config {
         out
     }
 
-    /// Print the tree back: the leaves in order, read from `text`.
+    /// The leaves and the blanks between them, in order: together they cover the whole input.
+    pub fn leaves_and_blanks(&self) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for leaf in self.leaves() {
+            if leaf.start > at {
+                out.push(Span::new(at as usize, leaf.start as usize));
+            }
+            at = at.max(leaf.end);
+            out.push(leaf);
+        }
+        if self.len > at {
+            out.push(Span::new(at as usize, self.len as usize));
+        }
+        out
+    }
+
+    /// Check that the tree accounts for `text`: leaves never overlap, and every byte outside
+    /// them is a blank (space, tab, CR, LF). With [`print`](Self::print) this is the
+    /// round-trip guarantee the tests and fuzzers hold the parser to.
+    pub fn check_lossless(&self, text: &str) -> Result<(), String> {
+        if self.len as usize != text.len() {
+            return Err(format!(
+                "tree covers {} bytes, input has {}",
+                self.len,
+                text.len()
+            ));
+        }
+        let mut at = 0u32;
+        for leaf in self.leaves() {
+            if leaf.start < at {
+                return Err(format!("leaf {leaf:?} overlaps the one ending at {at}"));
+            }
+            let gap = &text.as_bytes()[at as usize..leaf.start as usize];
+            if let Some(k) = gap.iter().position(|&c| !is_ws(c)) {
+                return Err(format!(
+                    "byte {} is in no leaf and not a blank",
+                    at as usize + k
+                ));
+            }
+            at = leaf.end;
+        }
+        let tail = &text.as_bytes()[at as usize..];
+        match tail.iter().position(|&c| !is_ws(c)) {
+            Some(k) => Err(format!(
+                "byte {} is in no leaf and not a blank",
+                at as usize + k
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Print the tree back: the leaves and the blanks between them, read from `text`.
     pub fn print(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        for s in self.leaves() {
+        for s in self.leaves_and_blanks() {
             out.push_str(&text[s.range()]);
         }
         out
     }
 }
 
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 fn leaves_of(items: &[Node], out: &mut Vec<Span>) {
     for n in items {
         match n {
-            Node::Space { span } | Node::Comment { span } => out.push(*span),
+            Node::Comment { span } => out.push(*span),
             Node::Directive(d) => {
                 out.extend(d.words.iter().map(|w| w.span));
-                leaves_of(&d.trivia, out);
+                out.extend(d.comments.iter().copied());
                 match &d.end {
                     End::Semicolon { span } => out.push(*span),
                     End::Block(b) => {
@@ -209,7 +266,7 @@ pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
         match p.as_rule() {
             Rule::bom => bom = Some(span_of(&p)),
             Rule::EOI => {}
-            _ => items.push(builder.node(p)),
+            _ => items.extend(builder.node(p)),
         }
     }
     let config = Config {
@@ -236,11 +293,12 @@ impl Builder<'_> {
         self.lines.line_col(self.text, offset as usize)
     }
 
-    fn node(&self, p: Pair<'_, Rule>) -> Node {
+    /// None for blanks, which the tree does not store.
+    fn node(&self, p: Pair<'_, Rule>) -> Option<Node> {
         match p.as_rule() {
-            Rule::space => Node::Space { span: span_of(&p) },
-            Rule::comment => Node::Comment { span: span_of(&p) },
-            Rule::directive => Node::Directive(Box::new(self.directive(p))),
+            Rule::space => None,
+            Rule::comment => Some(Node::Comment { span: span_of(&p) }),
+            Rule::directive => Some(Node::Directive(Box::new(self.directive(p)))),
             r => unreachable!("unexpected rule {r:?} among items"),
         }
     }
@@ -252,7 +310,7 @@ impl Builder<'_> {
             .next()
             .expect("directive has one alternative");
         let mut words = Vec::new();
-        let mut trivia = Vec::new();
+        let mut comments = Vec::new();
         let mut end = None;
         let mut raw_open = None;
         let mut raw_body = None;
@@ -261,7 +319,8 @@ impl Builder<'_> {
                 Rule::dquoted | Rule::squoted | Rule::bare | Rule::lua_block_name => {
                     words.push(self.word(part))
                 }
-                Rule::space | Rule::comment => trivia.push(self.node(part)),
+                Rule::space => {}
+                Rule::comment => comments.push(span_of(&part)),
                 Rule::semicolon => {
                     end = Some(End::Semicolon {
                         span: span_of(&part),
@@ -284,7 +343,7 @@ impl Builder<'_> {
             span,
             at: self.at(span.start),
             words,
-            trivia,
+            comments,
             end: end.expect("grammar guarantees an end"),
         }
     }
@@ -297,7 +356,7 @@ impl Builder<'_> {
             match part.as_rule() {
                 Rule::open_brace => open = span_of(&part),
                 Rule::close_brace => close = span_of(&part),
-                _ => items.push(self.node(part)),
+                _ => items.extend(self.node(part)),
             }
         }
         Block { open, items, close }
@@ -313,7 +372,6 @@ impl Builder<'_> {
         };
         Word {
             span,
-            at: self.at(span.start),
             quote,
             value: unescape(inner),
         }
@@ -790,7 +848,7 @@ mod tests {
 
     fn roundtrip(text: &str) -> Config {
         let c = parse(text).unwrap_or_else(|e| panic!("{e} in {text:?}"));
-        crate::syntax::leaves_cover(c.leaves(), text.len()).unwrap();
+        c.check_lossless(text).unwrap();
         assert_eq!(c.print(text), text);
         c
     }

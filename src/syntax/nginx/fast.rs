@@ -85,18 +85,15 @@ impl Parser<'_> {
         self.b.get(self.i).copied()
     }
 
-    fn space(&mut self) -> Node {
-        let start = self.i;
+    /// Blanks are not stored in the tree.
+    fn skip_space(&mut self) {
         while self.peek().is_some_and(is_ws) {
             self.i += 1;
-        }
-        Node::Space {
-            span: Span::new(start, self.i),
         }
     }
 
     /// `#` up to, not including, "\n" or "\r\n" (a lone "\r" belongs to the comment).
-    fn comment(&mut self) -> Node {
+    fn comment(&mut self) -> Span {
         let start = self.i;
         while let Some(c) = self.peek() {
             if c == b'\n' || (c == b'\r' && self.b.get(self.i + 1) == Some(&b'\n')) {
@@ -104,9 +101,7 @@ impl Parser<'_> {
             }
             self.i += 1;
         }
-        Node::Comment {
-            span: Span::new(start, self.i),
-        }
+        Span::new(start, self.i)
     }
 
     /// `items`, up to a "}" or the end of the text.
@@ -114,8 +109,10 @@ impl Parser<'_> {
         let mut items = Vec::new();
         while let Some(c) = self.peek() {
             match c {
-                c if is_ws(c) => items.push(self.space()),
-                b'#' => items.push(self.comment()),
+                c if is_ws(c) => self.skip_space(),
+                b'#' => items.push(Node::Comment {
+                    span: self.comment(),
+                }),
                 b'}' => break,
                 b';' | b'{' => return None,
                 _ => items.push(Node::Directive(Box::new(self.directive(depth)?))),
@@ -124,12 +121,12 @@ impl Parser<'_> {
         Some(items)
     }
 
-    fn gap(&mut self, trivia: &mut Vec<Node>) {
+    fn gap(&mut self, comments: &mut Vec<Span>) {
         while let Some(c) = self.peek() {
             if is_ws(c) {
-                trivia.push(self.space());
+                self.skip_space();
             } else if c == b'#' {
-                trivia.push(self.comment());
+                comments.push(self.comment());
             } else {
                 break;
             }
@@ -152,23 +149,22 @@ impl Parser<'_> {
         // matter because a 10,000-site tree holds millions of these vectors.
         let mut words = Vec::with_capacity(3);
         words.push(self.word()?);
-        let mut trivia = Vec::with_capacity(2);
+        let mut comments = Vec::new();
         loop {
-            let before_gap = (self.i, trivia.len());
-            self.gap(&mut trivia);
-            let gapped = self.i > before_gap.0;
+            let before_gap = self.i;
+            self.gap(&mut comments);
+            let gapped = self.i > before_gap;
             match self.peek() {
                 None => return None,
                 Some(b';') => {
                     let span = Span::new(self.i, self.i + 1);
                     self.i += 1;
                     words.shrink_to_fit();
-                    trivia.shrink_to_fit();
                     return Some(Directive {
                         span: Span::new(start, self.i),
                         at,
                         words,
-                        trivia,
+                        comments,
                         end: End::Semicolon { span },
                     });
                 }
@@ -183,12 +179,11 @@ impl Parser<'_> {
                     let close = Span::new(self.i, self.i + 1);
                     self.i += 1;
                     words.shrink_to_fit();
-                    trivia.shrink_to_fit();
                     return Some(Directive {
                         span: Span::new(start, self.i),
                         at,
                         words,
-                        trivia,
+                        comments,
                         end: End::Block(Block { open, items, close }),
                     });
                 }
@@ -252,7 +247,6 @@ impl Parser<'_> {
         };
         Some(Word {
             span,
-            at: self.at(start),
             quote,
             value: super::unescape(inner),
         })
@@ -276,12 +270,11 @@ impl Parser<'_> {
         self.i = start + len;
         let name = Word {
             span: Span::new(start, start + len),
-            at,
             quote: Quote::None,
             value: SmallText::new(&self.text[start..start + len]),
         };
-        let mut trivia = Vec::new();
-        self.gap(&mut trivia);
+        let mut comments = Vec::new();
+        self.gap(&mut comments);
         if self.peek() != Some(b'{') {
             return Lua::Plain;
         }
@@ -299,7 +292,7 @@ impl Parser<'_> {
             span: Span::new(start, self.i),
             at,
             words: vec![name],
-            trivia,
+            comments,
             end: End::Raw {
                 open,
                 body: Span::new(body_start, body_end),
