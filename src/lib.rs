@@ -21,3 +21,4 @@ pub mod settings;
 pub mod source;
 pub mod suppress;
 pub mod syntax;
+pub mod timings;

@@ -12,6 +12,7 @@ use crate::project::{Options, Project};
 use crate::rules::{self, LintContext, RuleMeta};
 use crate::settings::Settings;
 use crate::source::FileId;
+use crate::timings;
 
 pub struct LintOutput {
     pub project: Project,
@@ -68,16 +69,20 @@ pub fn lint_project_with(
     let select = policy.select;
     let nginx_includes = nginx::resolve_includes(&mut project);
     let fpm_includes = fpm::resolve_includes(&mut project);
+    timings::mark("resolve includes");
     let diagnostics = {
         let nginx_model = nginx::build(&project, &nginx_includes);
         let fpm_model = fpm::build(&project, &fpm_includes);
+        timings::mark("build models");
         let cx = LintContext {
             project: &project,
             nginx: &nginx_model,
             fpm: &fpm_model,
             settings,
         };
-        rules::run(&cx, select)
+        let diagnostics = rules::run(&cx, select);
+        timings::mark("run rules");
+        diagnostics
     };
     let mut diagnostics = diagnostics;
     if let Some(ignores) = policy.path_ignores.filter(|i| !i.is_empty()) {
@@ -98,6 +103,7 @@ pub fn lint_project_with(
             })
         });
     }
+    timings::mark("suppressions, filters");
     LintOutput {
         project,
         diagnostics,

@@ -50,6 +50,9 @@ pub enum Parsed {
     Fpm(fpm::Config),
 }
 
+/// An nginx include as written, the includer's directory, and nginx's prefix.
+type IncludeKey = (String, Option<PathBuf>, Option<PathBuf>);
+
 /// A file read and parsed, not yet given a FileId.
 struct Prepared {
     lang: Language,
@@ -96,6 +99,8 @@ pub struct Project {
     /// snippets): glob results and canonical paths are read once per run.
     glob_cache: HashMap<PathBuf, Vec<(PathBuf, PathBuf)>>,
     canonicalizer: discover::Canonicalizer,
+    /// nginx includes by (pattern, includer's directory, prefix): files and failures.
+    include_cache: HashMap<IncludeKey, (Vec<FileId>, usize)>,
     builtins: HashMap<&'static str, FileId>,
     /// Canonical path by FileId (None for built-in and in-memory files).
     canonical: Vec<Option<PathBuf>>,
@@ -128,6 +133,7 @@ impl Project {
             by_canonical: HashMap::new(),
             glob_cache: HashMap::new(),
             canonicalizer: discover::Canonicalizer::default(),
+            include_cache: HashMap::new(),
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
@@ -150,6 +156,7 @@ impl Project {
             }
         }
         let (found, walk_problems) = discover::discover(paths);
+        crate::timings::mark("discover");
         for w in walk_problems {
             project.problems.push(Problem {
                 path: project.display(&w.path),
@@ -163,11 +170,13 @@ impl Project {
         let prepared = crate::parallel::map(&found, |f| {
             prepare(&project.options, &f.path, &f.canonical, None)
         });
+        crate::timings::mark("read and parse");
         for (f, prepared) in found.iter().zip(prepared) {
             if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
             }
         }
+        crate::timings::mark("register files");
         project
     }
 
@@ -330,8 +339,28 @@ impl Project {
         let mut resolved = if self.is_in_memory() {
             self.memory_matches(pattern, from)
         } else {
-            let candidates = self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
-            self.load_first_match(candidates, Language::Nginx)
+            // Where a pattern leads depends only on the includer's directory: thousands of
+            // sites in one directory including the same snippet resolve it once.
+            let key = (
+                pattern.to_owned(),
+                self.disk_path(from)
+                    .and_then(|p| p.parent().map(Path::to_path_buf)),
+                prefix.clone(),
+            );
+            match self.include_cache.get(&key) {
+                Some((files, failed)) => Resolved {
+                    files: files.clone(),
+                    is_glob: false,
+                    failed: *failed,
+                },
+                None => {
+                    let candidates =
+                        self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
+                    let r = self.load_first_match(candidates, Language::Nginx);
+                    self.include_cache.insert(key, (r.files.clone(), r.failed));
+                    r
+                }
+            }
         };
         resolved.is_glob = has_glob(pattern);
         if resolved.files.is_empty() && resolved.failed == 0 {
