@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::discover;
 use crate::model::builtin::{self, Platform};
@@ -97,7 +98,7 @@ pub struct Project {
     by_canonical: HashMap<PathBuf, FileId>,
     /// Include resolution asks the same paths again and again (every site includes the same
     /// snippets): glob results and canonical paths are read once per run.
-    glob_cache: HashMap<PathBuf, Vec<(PathBuf, PathBuf)>>,
+    glob_cache: HashMap<PathBuf, Arc<[(PathBuf, PathBuf)]>>,
     canonicalizer: discover::Canonicalizer,
     /// nginx includes by (pattern, includer's directory, prefix): files and failures.
     include_cache: HashMap<IncludeKey, (Vec<FileId>, usize)>,
@@ -298,9 +299,9 @@ impl Project {
     }
 
     /// `glob_paths` inside the lint roots, each match with its canonical path; memoized.
-    fn matches_in_roots(&mut self, pattern: &Path) -> Vec<(PathBuf, PathBuf)> {
+    fn matches_in_roots(&mut self, pattern: &Path) -> Arc<[(PathBuf, PathBuf)]> {
         if let Some(hit) = self.glob_cache.get(pattern) {
-            return hit.clone();
+            return Arc::clone(hit);
         }
         let inside: Vec<PathBuf> = glob_paths(pattern)
             .into_iter()
@@ -316,7 +317,9 @@ impl Project {
                 (m, canonical)
             })
             .collect();
-        self.glob_cache.insert(pattern.to_path_buf(), found.clone());
+        let found: Arc<[(PathBuf, PathBuf)]> = found.into();
+        self.glob_cache
+            .insert(pattern.to_path_buf(), Arc::clone(&found));
         found
     }
 
@@ -437,9 +440,9 @@ impl Project {
             if matches.is_empty() {
                 continue;
             }
-            for (m, canonical) in matches {
+            for (m, canonical) in matches.iter() {
                 let parsed = self
-                    .load_file(&m, &canonical, Some(lang))
+                    .load_file(m, canonical, Some(lang))
                     .filter(|&id| self.parsed.get(id.0 as usize).is_some_and(Option::is_some));
                 match parsed {
                     Some(id) => resolved.files.push(id),
