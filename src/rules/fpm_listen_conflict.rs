@@ -98,14 +98,18 @@ impl Rule for FpmListenConflict {
                 }
                 if !grouped {
                     grouped = true;
-                    match group_of.get(&i) {
-                        Some(&g) => groups[g].push(j),
-                        None => {
-                            group_of.insert(i, groups.len());
-                            groups.push(vec![i, j]);
+                    let g = match group_of.get(&i) {
+                        Some(&g) => {
+                            groups[g].push(j);
+                            g
                         }
-                    }
-                    group_of.entry(j).or_insert(groups.len() - 1);
+                        None => {
+                            groups.push(vec![i, j]);
+                            group_of.insert(i, groups.len() - 1);
+                            groups.len() - 1
+                        }
+                    };
+                    group_of.entry(j).or_insert(g);
                 }
             }
             earlier.push(j);
