@@ -270,6 +270,9 @@ fn every_fix_over_the_corpus_keeps_configs_valid() {
     );
 
     let mut checked = 0;
+    // Changed files the real tools refused already before fixing (a certificate or include the
+    // corpus does not carry, or a main-context fragment): nothing to compare against.
+    let mut refused_before = 0;
     for (path, old, new) in &changed_files {
         let rel = path
             .strip_prefix(root)
@@ -279,6 +282,7 @@ fn every_fix_over_the_corpus_keeps_configs_valid() {
         if rel.starts_with("nginx/") {
             let context = tsv.get(&rel).map_or("http", |(c, _)| c.as_str());
             if context == "main-snippet" {
+                refused_before += 1;
                 continue;
             }
             if nginx_accepts(nginx, path, context, old) {
@@ -287,6 +291,14 @@ fn every_fix_over_the_corpus_keeps_configs_valid() {
                     nginx_accepts(nginx, path, context, new),
                     "{rel}: nginx -t accepted the original but refuses the fixed file"
                 );
+            } else {
+                // The reference run (nginx-t.tsv) must have refused it too, or this harness
+                // is missing something plain nginx has.
+                assert!(
+                    !tsv.get(&rel).is_some_and(|(_, accepted)| *accepted),
+                    "{rel}: nginx-t.tsv says plain nginx accepts it; this harness refuses the original"
+                );
+                refused_before += 1;
             }
         } else if fpm_accepts(php_fpm, path, old) {
             checked += 1;
@@ -294,10 +306,16 @@ fn every_fix_over_the_corpus_keeps_configs_valid() {
                 fpm_accepts(php_fpm, path, new),
                 "{rel}: php-fpm -t accepted the original but refuses the fixed file"
             );
+        } else {
+            refused_before += 1;
         }
     }
     println!(
-        "corpus_fix: {checked} changed file(s) that nginx/php-fpm accepted before, still accepted; harness check {accepted}/{}",
+        "corpus_fix: {checked} changed file(s) that nginx/php-fpm accepted before, still accepted; {refused_before} refused standalone before fixing; harness check {accepted}/{}",
         samples.len()
+    );
+    assert!(
+        changed_files.is_empty() || checked > 0,
+        "no changed file could be checked by the real tools: harness broken"
     );
 }
