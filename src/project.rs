@@ -109,7 +109,7 @@ pub struct Project {
     pub discovered: Vec<FileId>,
     /// Directories holding an nginx.conf in the tree: where `/etc/nginx/...` may live for files
     /// no nginx.conf includes (site templates deployed next to one).
-    pub nginx_prefixes: Vec<PathBuf>,
+    nginx_prefixes: Vec<PathBuf>,
     cwd: PathBuf,
 }
 
@@ -325,6 +325,13 @@ impl Project {
 
     fn inside_roots(&self, path: &Path) -> bool {
         self.roots.iter().any(|r| path.starts_with(r))
+    }
+
+    /// Record where nginx.conf files sit. Includes resolved so far were looked up without
+    /// them, so their memoised results are dropped.
+    pub fn set_nginx_prefixes(&mut self, prefixes: Vec<PathBuf>) {
+        self.nginx_prefixes = prefixes;
+        self.include_cache.clear();
     }
 
     /// Resolve an nginx `include` written in `from`, whose entry point (if known) has `prefix`.

@@ -145,8 +145,9 @@ pub fn resolve_includes(project: &mut Project) -> IncludeMap {
         });
     }
 
-    project.nginx_prefixes = map.roots.iter().filter_map(|r| r.prefix.clone()).collect();
-    project.nginx_prefixes.dedup();
+    let mut prefixes: Vec<PathBuf> = map.roots.iter().filter_map(|r| r.prefix.clone()).collect();
+    prefixes.dedup();
+    project.set_nginx_prefixes(prefixes);
 
     // Files no entry reaches: those no other such file includes are roots of their own.
     let prefix = project.options.nginx_prefix.clone();
