@@ -7,6 +7,9 @@ use std::sync::Mutex;
 /// checks one or two files).
 const MIN_PARALLEL: usize = 64;
 
+/// As large as the main thread's default stack on Linux.
+const WORKER_STACK: usize = 8 << 20;
+
 /// `items.iter().map(f).collect()`, computed on every available core; results keep the
 /// items' order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -28,20 +31,26 @@ pub fn map_when<T: Sync, R: Send>(
     let chunk = (items.len() / (threads * 16)).clamp(1, 64);
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, Vec<R>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let start = next.fetch_add(chunk, Ordering::Relaxed);
-                if start >= items.len() {
-                    break;
-                }
-                let end = (start + chunk).min(items.len());
-                let results: Vec<R> = items[start..end].iter().map(&f).collect();
-                done.lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push((start, results));
-            });
+    let work = || loop {
+        let start = next.fetch_add(chunk, Ordering::Relaxed);
+        if start >= items.len() {
+            break;
         }
+        let end = (start + chunk).min(items.len());
+        let results: Vec<R> = items[start..end].iter().map(&f).collect();
+        done.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((start, results));
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // The main thread's stack size: parsing recurses once per nesting level. A thread
+            // that cannot be started only means fewer hands; the calling thread works too.
+            let _ = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, work);
+        }
+        work();
     });
     let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
     done.sort_unstable_by_key(|(start, _)| *start);

@@ -193,6 +193,34 @@ fn ten_thousand_nested_blocks_are_a_syntax_error_not_a_crash() {
 }
 
 #[test]
+fn deep_nesting_among_many_files_is_parsed_on_worker_threads_safely() {
+    // Enough files that reading and parsing run on several threads, whose stacks must hold
+    // the deepest nesting allowed (and the grammar's fallback for the refused one).
+    let d = tempfile::tempdir().unwrap();
+    for k in 0..100 {
+        write(
+            d.path(),
+            &format!("site{k:03}.conf"),
+            "server { listen 80; }\n",
+        );
+    }
+    let nest = |n: usize| format!("{}{}", "a {\n".repeat(n), "}\n".repeat(n));
+    write(d.path(), "ok.conf", nest(200));
+    write(d.path(), "deep.conf", nest(10_000));
+    let run = lint(d.path(), &["."]);
+    assert_run(&run, 2, &["deep.conf", "201:", "nest more than 200 levels"]);
+    // 200 levels parse (the model then declines to walk past 100: NFL002, not a crash).
+    assert!(
+        !run.out
+            .lines()
+            .any(|l| l.starts_with("ok.conf") && l.contains("not parsed")),
+        "{}",
+        run.out
+    );
+    assert!(!run.out.contains("panicked"), "{}", run.out);
+}
+
+#[test]
 fn includes_ten_deep() {
     let d = tempfile::tempdir().unwrap();
     write(
