@@ -101,7 +101,7 @@ pub struct Project {
     glob_cache: HashMap<PathBuf, Arc<[(PathBuf, PathBuf)]>>,
     canonicalizer: discover::Canonicalizer,
     /// nginx includes by (pattern, includer's directory, prefix): files and failures.
-    include_cache: HashMap<IncludeKey, (Vec<FileId>, usize)>,
+    include_cache: HashMap<IncludeKey, Resolved>,
     builtins: HashMap<&'static str, FileId>,
     /// Canonical path by FileId (None for built-in and in-memory files).
     canonical: Vec<Option<PathBuf>>,
@@ -114,13 +114,16 @@ pub struct Project {
 }
 
 /// What an include resolved to.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Resolved {
     pub files: Vec<FileId>,
     /// The pattern had glob characters (nginx accepts a glob that matches nothing).
     pub is_glob: bool,
     /// Files that matched but could not be read or parsed (reported as problems).
     pub failed: usize,
+    /// Nothing matched, but the path names a directory in the tree (`include conf.d;`): nginx
+    /// fails on it with "(21: Is a directory)", php-fpm with a parse error.
+    pub is_directory: bool,
 }
 
 impl Project {
@@ -358,16 +361,12 @@ impl Project {
                 prefix.clone(),
             );
             match self.include_cache.get(&key) {
-                Some((files, failed)) => Resolved {
-                    files: files.clone(),
-                    is_glob: false,
-                    failed: *failed,
-                },
+                Some(hit) => hit.clone(),
                 None => {
                     let candidates =
                         self.candidate_paths(pattern, from, prefix.as_deref(), NGINX_ROOTS);
                     let r = self.load_first_match(candidates, Language::Nginx);
-                    self.include_cache.insert(key, (r.files.clone(), r.failed));
+                    self.include_cache.insert(key, r.clone());
                     r
                 }
             }
@@ -435,13 +434,19 @@ impl Project {
             resolved.files.extend(hits.into_iter().map(|(_, id)| id));
             break;
         }
+        resolved.is_directory &= resolved.files.is_empty() && resolved.failed == 0;
         resolved
     }
 
     /// Load the files of the first candidate pattern that matches anything inside the roots,
     /// as `lang` whatever their content looks like (an include says what they are).
     fn load_first_match(&mut self, candidates: Vec<PathBuf>, lang: Language) -> Resolved {
-        let mut resolved = Resolved::default();
+        let mut resolved = Resolved {
+            is_directory: candidates
+                .iter()
+                .any(|c| !has_glob(&c.to_string_lossy()) && self.inside_roots(c) && c.is_dir()),
+            ..Resolved::default()
+        };
         for candidate in candidates {
             let matches = self.matches_in_roots(&candidate);
             if matches.is_empty() {

@@ -95,6 +95,8 @@ pub enum FpmIssue {
         file: FileId,
         span: Span,
         pattern: String,
+        /// The path is a directory in the tree, not a file.
+        is_directory: bool,
     },
     IncludeCycle {
         chain: Vec<(FileId, Span)>,
@@ -226,6 +228,7 @@ fn load_in_order(
                 file,
                 span,
                 pattern: pattern.clone(),
+                is_directory: resolved.is_directory,
             });
         }
         let mut kept = Vec::new();

@@ -80,6 +80,8 @@ pub enum IncludeIssue {
         file: FileId,
         span: Span,
         pattern: String,
+        /// The path is a directory in the tree, not a file.
+        is_directory: bool,
     },
     /// The chain of include directives that leads back to a file already being read.
     Cycle {
@@ -205,6 +207,7 @@ fn walk_includes(
                     file: f,
                     span,
                     pattern: pattern.clone(),
+                    is_directory: resolved.is_directory,
                 });
             }
             for &t in &resolved.files {

@@ -128,6 +128,7 @@ fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
             file,
             span,
             pattern,
+            ..
         } = issue
         else {
             return false;

@@ -1,19 +1,22 @@
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
 use crate::model::fpm::FpmIssue;
 use crate::model::nginx::IncludeIssue;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::source::{FileId, Span};
 
 declare_rule! {
     /// ## What it does
     /// Flags an `include` (nginx) or `include=` (PHP-FPM) that names a file which is neither in
     /// the linted tree nor a well-known packaged file (`fastcgi_params`, `fastcgi.conf`,
     /// `snippets/fastcgi-php.conf`, `mime.types`, ...). A glob that matches nothing is fine, as
-    /// it is for nginx.
+    /// it is for nginx. An include that names a directory (`include conf.d;`) is an error.
     ///
     /// ## Why it matters
     /// On the server, `nginx -t` fails with `open() "/etc/nginx/snippets/php.conf" failed
     /// (2: No such file or directory)` unless the file is deployed by other means; and every
-    /// check here is blind to what the missing file sets.
+    /// check here is blind to what the missing file sets. A directory fails `nginx -t` on any
+    /// server (`pread() "conf.d" failed (21: Is a directory)`); php-fpm reads nothing from one,
+    /// so the pools in it never load.
     ///
     /// ## Example
     /// ```nginx
@@ -43,13 +46,13 @@ impl Rule for IncludeNotFound {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        let help = "commit the file, correct the path, or map its directory with --map FROM=DIR";
         let nginx = cx.nginx.include_issues.iter().filter_map(|i| match i {
             IncludeIssue::NotFound {
                 file,
                 span,
                 pattern,
-            } => Some((*file, *span, pattern)),
+                is_directory,
+            } => Some((*file, *span, pattern, *is_directory, true)),
             _ => None,
         });
         let fpm = cx.fpm.issues.iter().filter_map(|i| match i {
@@ -57,18 +60,43 @@ impl Rule for IncludeNotFound {
                 file,
                 span,
                 pattern,
-            } => Some((*file, *span, pattern)),
+                is_directory,
+            } => Some((*file, *span, pattern, *is_directory, false)),
             _ => None,
         });
         nginx
             .chain(fpm)
-            .map(|(file, span, pattern)| {
-                Finding::new(
-                    format!("include `{pattern}` matches no file in the linted tree and no known packaged file"),
-                    Label::primary(file, span, "not found"),
-                )
-                .help(help)
+            .map(|(file, span, pattern, is_directory, is_nginx)| {
+                if is_directory {
+                    directory(file, span, pattern, is_nginx)
+                } else {
+                    Finding::new(
+                        format!("include `{pattern}` matches no file in the linted tree and no known packaged file"),
+                        Label::primary(file, span, "not found"),
+                    )
+                    .help("commit the file, correct the path, or map its directory with --map FROM=DIR")
+                }
             })
             .collect()
     }
+}
+
+/// `include conf.d;`: a directory. nginx refuses to start; php-fpm reads nothing from it.
+fn directory(file: FileId, span: Span, pattern: &str, is_nginx: bool) -> Finding {
+    let glob = format!("{}/*.conf", pattern.trim_end_matches('/'));
+    let help = if is_nginx {
+        format!(
+            "nginx -t fails and nginx does not start (`pread() \"{pattern}\" failed (21: Is a directory)`); include the files in it with a glob: `include {glob};`"
+        )
+    } else {
+        format!(
+            "php-fpm reads nothing from a directory, so none of its pools load (with no other pool it does not start: `ERROR: No pool defined. at least one pool section must be specified in config file`); include the files with a glob: `include={glob}`"
+        )
+    };
+    Finding::new(
+        format!("include `{pattern}` names a directory, not a file"),
+        Label::primary(file, span, "a directory"),
+    )
+    .severity(Severity::Error)
+    .help(help)
 }
