@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::config::PathIgnores;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::apply::{fix_until_stable, FixOutcome};
+use crate::fix::apply::{fix_until_stable, FixOutcome, Stop};
 use crate::fix::{Applicability, Fix};
 use crate::model::{fpm, nginx};
 use crate::project::{Options, Project};
@@ -174,7 +174,19 @@ pub fn fix_all_with(
     // Map a re-lint's files back to the first run's ids through their canonical paths.
     let by_path: BTreeMap<&PathBuf, FileId> = editable.iter().map(|(id, p)| (p, *id)).collect();
 
+    // The re-lint of the texts the loop ended on is the report of what remains: kept, so it
+    // is not linted once more.
+    let mut last: Option<LintOutput> = None;
+    let mut first_round = true;
     let round = |texts: &BTreeMap<FileId, String>| -> Result<Vec<Fix>, (FileId, String)> {
+        // The loop starts from the texts the first run linted: its findings are this round's.
+        if std::mem::take(&mut first_round)
+            && texts
+                .iter()
+                .all(|(id, text)| *text == project.sources.get(*id).text)
+        {
+            return Ok(fixes_of(&first.diagnostics, threshold, Some));
+        }
         let out = relint(texts);
         let map_id = |id: FileId| {
             out.project
@@ -191,21 +203,8 @@ pub fn fix_all_with(
                 }
             }
         }
-        let mut fixes = Vec::new();
-        for d in &out.diagnostics {
-            let Some(fix) = &d.fix else { continue };
-            if fix.applicability < threshold {
-                continue;
-            }
-            let edits: Option<Vec<_>> = fix
-                .edits
-                .iter()
-                .map(|e| map_id(e.file).map(|file| crate::fix::Edit { file, ..e.clone() }))
-                .collect();
-            if let Some(edits) = edits {
-                fixes.push(Fix::new(fix.message.clone(), fix.applicability, edits));
-            }
-        }
+        let fixes = fixes_of(&out.diagnostics, threshold, map_id);
+        last = Some(out);
         Ok(fixes)
     };
 
@@ -221,16 +220,46 @@ pub fn fix_all_with(
             e.kept
         }
     };
+    // Converged: the last round checked exactly the final texts.
+    let converged = warning.is_none() && matches!(outcome.stop, Stop::Converged);
     let changed: BTreeMap<FileId, String> = outcome
         .texts
         .into_iter()
         .filter(|(id, text)| *text != initial[id])
         .collect();
-    let after = relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect());
+    let after = match last.filter(|_| converged) {
+        Some(out) => out,
+        None => relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect()),
+    };
     Fixed {
         changed,
         applied: outcome.applied.len(),
         after,
         warning,
     }
+}
+
+/// The fixes at or above `threshold` among `diagnostics`, their files mapped to the first run's
+/// ids (a fix touching a file that does not map is left out).
+fn fixes_of(
+    diagnostics: &[Diagnostic],
+    threshold: Applicability,
+    map_id: impl Fn(FileId) -> Option<FileId>,
+) -> Vec<Fix> {
+    let mut fixes = Vec::new();
+    for d in diagnostics {
+        let Some(fix) = &d.fix else { continue };
+        if fix.applicability < threshold {
+            continue;
+        }
+        let edits: Option<Vec<_>> = fix
+            .edits
+            .iter()
+            .map(|e| map_id(e.file).map(|file| crate::fix::Edit { file, ..e.clone() }))
+            .collect();
+        if let Some(edits) = edits {
+            fixes.push(Fix::new(fix.message.clone(), fix.applicability, edits));
+        }
+    }
+    fixes
 }

@@ -271,6 +271,12 @@ impl Project {
         id
     }
 
+    /// Free the parsed trees, keeping texts, names and problems: for a caller that is done
+    /// with the models (`nginx` and `fpm` return None afterwards).
+    pub fn release_trees(&mut self) {
+        self.parsed = Vec::new();
+    }
+
     pub fn nginx(&self, id: FileId) -> Option<&nginx::Config> {
         match self.parsed.get(id.0 as usize)? {
             Some(Parsed::Nginx(c)) => Some(c),

@@ -395,6 +395,9 @@ fn lint(args: LintArgs) -> u8 {
     };
     let mut fixed: Option<Fixed> = None;
     if args.fix || args.diff {
+        // Fixing re-lints the edited tree; the first run's trees are not read again, only its
+        // texts and findings, so a large tree is not held twice.
+        first.project.release_trees();
         let mut f = fix_all_with(&first, &load_paths, &options, &settings, threshold, &policy);
         if let Some(only) = &only {
             retain_problems(&mut f.after, only);
