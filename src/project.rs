@@ -33,6 +33,10 @@ pub struct Options {
     /// Text to use instead of what is on disk, by canonical path: the fixer re-lints its
     /// edited files this way before anything is written.
     pub overrides: HashMap<PathBuf, String>,
+    /// Files that exist only as overrides, not on disk (an editor's new, unsaved file given
+    /// with `--stdin-filename`): (path as given, the canonical path it would have). They are
+    /// linted as if discovery had found them.
+    pub unsaved: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Default for Options {
@@ -42,6 +46,7 @@ impl Default for Options {
             path_maps: Vec::new(),
             platform: Platform::Debian,
             overrides: HashMap::new(),
+            unsaved: Vec::new(),
         }
     }
 }
@@ -159,7 +164,22 @@ impl Project {
                 project.roots.push(dir);
             }
         }
-        let (found, walk_problems) = discover::discover(paths);
+        let unsaved = project.options.unsaved.clone();
+        let on_disk: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| !unsaved.iter().any(|(u, _)| u == *p))
+            .cloned()
+            .collect();
+        let (mut found, walk_problems) = discover::discover(&on_disk);
+        for (path, canonical) in unsaved {
+            if !found.iter().any(|f| f.canonical == canonical) {
+                found.push(discover::Found {
+                    path,
+                    canonical,
+                    explicit: true,
+                });
+            }
+        }
         crate::timings::mark("discover");
         for w in walk_problems {
             project.problems.push(Problem {

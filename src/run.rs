@@ -188,6 +188,7 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
         path_maps,
         platform,
         overrides: Default::default(),
+        unsaved: Vec::new(),
     };
     let defaults = Settings::default();
     // `..defaults` keeps this compiling when a rule adds a knob to Settings.
@@ -275,10 +276,23 @@ fn load_config(args: &LintArgs) -> Result<Config, String> {
     Ok(config)
 }
 
+/// Where a file that does not exist yet would be: its directory's canonical path and its name.
+fn would_be_canonical(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.is_dir().then(|| dir.join(name))
+}
+
 /// The project a single file belongs to: the nearest ancestor directory holding a config file
 /// or `.git`.
 pub fn project_root(file: &Path) -> Option<PathBuf> {
-    let canonical = std::fs::canonicalize(file).ok()?;
+    let canonical = std::fs::canonicalize(file)
+        .ok()
+        .or_else(|| would_be_canonical(file))?;
     canonical
         .parent()?
         .ancestors()
@@ -289,8 +303,12 @@ pub fn project_root(file: &Path) -> Option<PathBuf> {
 /// What to load and which files to report on. Files passed alone (pre-commit passes the
 /// changed ones) are linted within their whole project, so a changed site still meets the pools
 /// around it; only findings touching the passed files are reported.
-fn widen(paths: &[PathBuf]) -> (Vec<PathBuf>, Option<HashSet<PathBuf>>) {
-    let all_files = !paths.is_empty() && paths.iter().all(|p| p.is_file());
+fn widen(
+    paths: &[PathBuf],
+    unsaved: &[(PathBuf, PathBuf)],
+) -> (Vec<PathBuf>, Option<HashSet<PathBuf>>) {
+    let is_unsaved = |p: &PathBuf| unsaved.iter().any(|(u, _)| u == p);
+    let all_files = !paths.is_empty() && paths.iter().all(|p| p.is_file() || is_unsaved(p));
     if !all_files {
         return (paths.to_vec(), None);
     }
@@ -309,6 +327,7 @@ fn widen(paths: &[PathBuf]) -> (Vec<PathBuf>, Option<HashSet<PathBuf>>) {
     let only: HashSet<PathBuf> = paths
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
+        .chain(unsaved.iter().map(|(_, c)| c.clone()))
         .collect();
     // Shown relative to the working directory when under it.
     let cwd = std::env::current_dir()
@@ -348,13 +367,20 @@ fn lint(args: LintArgs) -> u8 {
             eprintln!("error: reading standard input: {e}");
             return EXIT_ERROR;
         }
-        match std::fs::canonicalize(name) {
-            Ok(canonical) => {
+        match std::fs::canonicalize(name)
+            .ok()
+            .or_else(|| would_be_canonical(name))
+        {
+            Some(canonical) => {
+                if !name.exists() {
+                    // A new file an editor has not saved: linted with the tree around it.
+                    options.unsaved.push((name.clone(), canonical.clone()));
+                }
                 options.overrides.insert(canonical, text.clone());
                 paths = vec![name.clone()];
             }
-            Err(_) => {
-                // Not on disk: lint the text alone under that name.
+            None => {
+                // Not on disk, nor its directory: lint the text alone under that name.
                 let project =
                     Project::from_memory(&[(&name.to_string_lossy(), &text)], options.clone());
                 let out = lint_project_with(project, &settings, &Policy::new(&select));
@@ -373,7 +399,7 @@ fn lint(args: LintArgs) -> u8 {
         }
         stdin_file = Some((name.clone(), text));
     }
-    let (load_paths, only) = widen(&paths);
+    let (load_paths, only) = widen(&paths, &options.unsaved);
     let policy = Policy {
         select: &select,
         path_ignores: Some(&config.per_file_ignores),
@@ -451,7 +477,10 @@ fn lint(args: LintArgs) -> u8 {
         // With stdin the fixed text is printed and nothing is written, as editors expect
         // (a fix that also edits another file, e.g. a pool, is left to a run on disk).
         if let Some((name, _)) = &stdin_file {
-            if std::fs::canonicalize(path).ok() == std::fs::canonicalize(name).ok() {
+            let stdin_canonical = std::fs::canonicalize(name)
+                .ok()
+                .or_else(|| would_be_canonical(name));
+            if first.project.canonical_path(*id) == stdin_canonical.as_deref() {
                 stdin_fixed = Some(new.clone());
             }
             continue;

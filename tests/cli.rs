@@ -331,7 +331,33 @@ fn stdin_filename_is_joined_with_the_tree_around_it() {
     assert_eq!(r.stdout, SITE_FIXED);
     assert_eq!(read(dir.path(), SITE), SITE_FIXED);
 
-    // A PATH that does not exist: linted alone; with --fix the text comes back unchanged.
+    // A new file an editor has not saved, in a directory of the tree: joined with the tree
+    // all the same; --fix prints the fixed text and creates nothing.
+    let new_site = "etc/nginx/sites-enabled/new.conf";
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([SELECT, "--stdin-filename", new_site]);
+        c.write_stdin(SITE_BROKEN);
+        c
+    });
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{new_site}:6:22: error[NFL101")),
+        "{}",
+        r.stdout
+    );
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([SELECT, "--fix", "--stdin-filename", new_site]);
+        c.write_stdin(SITE_BROKEN);
+        c
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, SITE_FIXED);
+    assert!(!dir.path().join(new_site).exists());
+
+    // A PATH whose directory does not exist either: linted alone; with --fix the text comes
+    // back unchanged.
     let r = run({
         let mut c = lint_cmd(dir.path());
         c.args([SELECT, "--fix", "--stdin-filename", "new/site.conf"]);
