@@ -11,6 +11,48 @@ pub use small_text::SmallText;
 
 use crate::source::{LineCol, Span};
 
+/// Line and column of offsets asked for in increasing order, as the hand-written parsers do:
+/// each line break is counted once, however many positions are asked for.
+pub(crate) struct LineCursor<'a> {
+    text: &'a str,
+    offset: usize,
+    line: u32,
+    line_start: usize,
+}
+
+impl<'a> LineCursor<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        LineCursor {
+            text,
+            offset: 0,
+            line: 0,
+            line_start: 0,
+        }
+    }
+
+    pub(crate) fn at(&mut self, offset: usize) -> LineCol {
+        debug_assert!(offset >= self.offset);
+        let b = self.text.as_bytes();
+        for (k, &c) in b[self.offset..offset].iter().enumerate() {
+            if c == b'\n' {
+                self.line += 1;
+                self.line_start = self.offset + k + 1;
+            }
+        }
+        self.offset = offset;
+        let line = &b[self.line_start..offset];
+        let column = if line.is_ascii() {
+            line.len()
+        } else {
+            self.text[self.line_start..offset].chars().count()
+        };
+        LineCol {
+            line: self.line + 1,
+            column: column as u32 + 1,
+        }
+    }
+}
+
 /// A syntax error at a position in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {

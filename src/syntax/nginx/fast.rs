@@ -10,16 +10,14 @@
 
 use super::{Block, Config, Directive, End, Node, Quote, Word};
 use crate::source::{LineCol, Span};
-use crate::syntax::SmallText;
+use crate::syntax::{LineCursor, SmallText};
 
 pub(super) fn parse(text: &str) -> Option<Config> {
     let mut p = Parser {
         text,
         b: text.as_bytes(),
         i: 0,
-        cur_offset: 0,
-        cur_line: 0,
-        cur_line_start: 0,
+        lines: LineCursor::new(text),
     };
     let bom = if text.starts_with('\u{FEFF}') {
         p.i = 3;
@@ -49,10 +47,7 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
-    // Position cursor: offsets are asked for in increasing order, so lines are counted once.
-    cur_offset: usize,
-    cur_line: u32,
-    cur_line_start: usize,
+    lines: LineCursor<'a>,
 }
 
 fn is_ws(c: u8) -> bool {
@@ -61,24 +56,7 @@ fn is_ws(c: u8) -> bool {
 
 impl Parser<'_> {
     fn at(&mut self, offset: usize) -> LineCol {
-        debug_assert!(offset >= self.cur_offset);
-        for (k, &c) in self.b[self.cur_offset..offset].iter().enumerate() {
-            if c == b'\n' {
-                self.cur_line += 1;
-                self.cur_line_start = self.cur_offset + k + 1;
-            }
-        }
-        self.cur_offset = offset;
-        let line = &self.b[self.cur_line_start..offset];
-        let column = if line.is_ascii() {
-            line.len()
-        } else {
-            self.text[self.cur_line_start..offset].chars().count()
-        };
-        LineCol {
-            line: self.cur_line + 1,
-            column: column as u32 + 1,
-        }
+        self.lines.at(offset)
     }
 
     fn peek(&self) -> Option<u8> {
