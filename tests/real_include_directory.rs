@@ -7,15 +7,12 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
-
 fn lint_concise(dir: &Path) -> String {
-    let out = Command::cargo_bin("nginx-fpm-lint")
-        .unwrap()
-        .args(["lint", "--format", "concise", "--isolated"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    let dir = dir.to_str().unwrap();
+    let out = support::run_cli(
+        Path::new("."),
+        &["lint", "--format", "concise", "--isolated", dir],
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use support::{git_apply, require_stack, Stack, StackConfig, TreeConfig};
 
 /// The line nginx logs when the socket file does not exist.
@@ -219,10 +218,10 @@ fn lint_flags_and_diff_fixes_socket_mismatch() {
     assert_eq!(stack.get("/index.php").0, 502, "{}", stack.logs());
 
     // b) the linter flags the fastcgi_pass that has no listener.
-    let out = lint(&root, &["lint", "--format", "json", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let out = support::run_cli(&root, &["lint", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::show(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", show(&out)));
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", support::show(&out)));
     let diags = json["diagnostics"]
         .as_array()
         .unwrap_or_else(|| panic!("no diagnostics array:\n{json:#}"));
@@ -247,8 +246,8 @@ fn lint_flags_and_diff_fixes_socket_mismatch() {
     );
 
     // c) its --diff applies with git and turns the 502 into a 200.
-    let out = lint(&root, &["lint", "--diff", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let out = support::run_cli(&root, &["lint", "--diff", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::show(&out));
     let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
     let applied = git_apply(&root, &patch);
     assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
@@ -260,31 +259,12 @@ fn lint_flags_and_diff_fixes_socket_mismatch() {
     assert_php_ok(&stack);
 
     // And the fixed tree no longer trips the rule.
-    let out = lint(&root, &["lint", "--format", "json", "."]);
+    let out = support::run_cli(&root, &["lint", "--format", "json", "."]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", show(&out)));
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", support::show(&out)));
     let again = json["diagnostics"].as_array().cloned().unwrap_or_default();
     assert!(
         !again.iter().any(|d| d["code"] == "NFL101"),
         "NFL101 still reported after the fix:\n{json:#}"
     );
-}
-
-fn lint(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("nginx-fpm-lint")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap()
-}
-
-fn show(out: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }

@@ -12,7 +12,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use nginx_fpm_lint::fix::Applicability;
 use nginx_fpm_lint::lint::{all_rules, fix_all, lint_paths};
 use nginx_fpm_lint::project::Options;
@@ -21,18 +20,8 @@ use support::{git_apply, require_stack, Stack, StackConfig, Tree, TreeConfig};
 
 const TOO_BIG: &str = "upstream sent too big header while reading response header from upstream";
 
-fn lint(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("nginx-fpm-lint")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap()
-}
-
 fn codes(dir: &Path) -> Vec<String> {
-    let out = lint(dir, &["lint", "--format", "json", "."]);
+    let out = support::run_cli(dir, &["lint", "--format", "json", "."]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
@@ -51,7 +40,7 @@ fn codes(dir: &Path) -> Vec<String> {
 /// `lint --diff` applied with git in the stack's root; the patched config passes nginx -t.
 fn apply_lint_diff(stack: &Stack) -> String {
     let root = stack.root();
-    let out = lint(root, &["lint", "--diff", "."]);
+    let out = support::run_cli(root, &["lint", "--diff", "."]);
     let patch = String::from_utf8(out.stdout).expect("diff is UTF-8");
     assert!(!patch.is_empty(), "lint --diff proposed nothing");
     let applied = git_apply(root, &patch);
@@ -312,7 +301,7 @@ fn request_terminate_timeout_below_read_timeout_is_a_502() {
     // Not asserted here: that the slow request then answers 504. At equal values nginx's
     // timer and php-fpm's heartbeat race, and this suite makes no timing bets.
     assert!(codes(stack.root()).iter().any(|c| c == "NFL106"));
-    let out = lint(stack.root(), &["lint", "--diff", "--unsafe-fixes", "."]);
+    let out = support::run_cli(stack.root(), &["lint", "--diff", "--unsafe-fixes", "."]);
     let patch = String::from_utf8(out.stdout).expect("diff is UTF-8");
     assert!(
         patch.contains("+            fastcgi_read_timeout 1s;"),

@@ -245,46 +245,27 @@ fn script_filename_missing_cli_diff_applies() {
     let root = stack.root().to_owned();
     assert_eq!(stack.get("/index.php").0, 404, "{}", stack.logs());
 
-    let out = lint(&root, &["lint", "--format", "json", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let out = support::run_cli(&root, &["lint", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::show(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", show(&out)));
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", support::show(&out)));
     let found = json["diagnostics"]
         .as_array()
         .is_some_and(|ds| ds.iter().any(|d| d["code"] == "NFL203"));
     assert!(found, "no NFL203 finding:\n{json:#}");
 
-    let out = lint(&root, &["lint", "--diff", "."]);
+    let out = support::run_cli(&root, &["lint", "--diff", "."]);
     let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
     assert!(
         patch.contains(
             "+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;"
         ),
         "{}",
-        show(&out)
+        support::show(&out)
     );
     let applied = support::git_apply(&root, &patch);
     assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
     assert_configs_pass(&stack);
     stack.restart_nginx();
     assert_php_ok(&stack);
-}
-
-fn lint(dir: &Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("nginx-fpm-lint")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap()
-}
-
-fn show(out: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }

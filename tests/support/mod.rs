@@ -386,3 +386,24 @@ pub fn git_apply(dir: &Path, patch: &str) -> Check {
         ),
     }
 }
+
+/// Run the built `nginx-fpm-lint` with `args` in `dir`, bounded to 30 s.
+pub fn run_cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    use assert_cmd::cargo::CommandCargoExt;
+    let mut cmd = Command::cargo_bin("nginx-fpm-lint").unwrap();
+    cmd.current_dir(dir).args(args);
+    assert_cmd::Command::from_std(cmd)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap()
+}
+
+/// A finished run's exit code, stdout and stderr, for assertion messages.
+pub fn show(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
