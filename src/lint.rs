@@ -19,6 +19,29 @@ pub struct LintOutput {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl LintOutput {
+    /// Append another run's output (a deployment linted on its own) for one report; returns
+    /// the offset its file ids moved by.
+    pub fn absorb(&mut self, other: LintOutput) -> u32 {
+        let offset = self.project.absorb(other.project);
+        self.diagnostics
+            .extend(other.diagnostics.into_iter().map(|d| shift_ids(d, offset)));
+        offset
+    }
+}
+
+fn shift_ids(mut d: Diagnostic, offset: u32) -> Diagnostic {
+    for l in &mut d.labels {
+        l.file = FileId(l.file.0 + offset);
+    }
+    if let Some(fix) = &mut d.fix {
+        for e in &mut fix.edits {
+            e.file = FileId(e.file.0 + offset);
+        }
+    }
+    d
+}
+
 /// Which rules run, and at what severity (None: off).
 pub type Selector<'a> = &'a dyn Fn(&str, &RuleMeta) -> Option<Severity>;
 
@@ -121,6 +144,25 @@ pub struct Fixed {
     pub after: LintOutput,
     /// A round whose edits broke a file was undone; says which.
     pub warning: Option<String>,
+}
+
+impl Fixed {
+    /// Append another run's fixes; `first_offset` is what [`LintOutput::absorb`] returned when
+    /// that run's first output was appended (the ids `changed` is keyed by).
+    pub fn absorb(&mut self, other: Fixed, first_offset: u32) {
+        self.changed.extend(
+            other
+                .changed
+                .into_iter()
+                .map(|(id, text)| (FileId(id.0 + first_offset), text)),
+        );
+        self.applied += other.applied;
+        self.after.absorb(other.after);
+        self.warning = match (self.warning.take(), other.warning) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 /// Apply fixes round after round (re-linting the edited texts in memory) until none apply.

@@ -291,6 +291,29 @@ impl Project {
         id
     }
 
+    /// Take in another run's files (a second deployment linted on its own), so one report can
+    /// show both. Their ids move up by the returned offset; `other`'s problems and discovered
+    /// files come along, renumbered.
+    pub fn absorb(&mut self, other: Project) -> u32 {
+        let offset = self.sources.append(other.sources);
+        let shift = |id: FileId| FileId(id.0 + offset);
+        self.parsed.resize_with(offset as usize, || None);
+        self.parsed.extend(other.parsed);
+        self.canonical.resize_with(offset as usize, || None);
+        self.canonical.extend(other.canonical);
+        for (path, id) in other.by_canonical {
+            self.by_canonical.entry(path).or_insert(shift(id));
+        }
+        self.discovered
+            .extend(other.discovered.into_iter().map(shift));
+        self.problems
+            .extend(other.problems.into_iter().map(|mut p| {
+                p.span = p.span.map(|(id, span)| (shift(id), span));
+                p
+            }));
+        offset
+    }
+
     /// Free the parsed trees, keeping texts, names and problems: for a caller that is done
     /// with the models (`nginx` and `fpm` return None afterwards).
     pub fn release_trees(&mut self) {

@@ -230,18 +230,24 @@ fn parse(args: ParseArgs) -> u8 {
 
 /// The config `lint` uses: `--config`, else the nearest one above the first path.
 fn load_config(args: &LintArgs) -> Result<Config, String> {
+    let start = args
+        .stdin_filename
+        .as_ref()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| args.paths.first().cloned())
+        .unwrap_or_else(|| PathBuf::from("."));
+    load_config_at(args, &start)
+}
+
+/// The configuration for paths at `start`: `--isolated`, `--config`, or the nearest
+/// `.nginx-fpm-lint.toml` above it; then the command line's selections on top.
+fn load_config_at(args: &LintArgs, start: &Path) -> Result<Config, String> {
     let mut config = if args.isolated {
         Config::default()
     } else if let Some(path) = &args.config {
         config::load(path).map_err(|e| e.to_string())?
     } else {
-        let start = args
-            .stdin_filename
-            .as_ref()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-            .filter(|p| !p.as_os_str().is_empty())
-            .or_else(|| args.paths.first().cloned())
-            .unwrap_or_else(|| PathBuf::from("."));
         // A path that does not exist yet (stdin) still finds the config of its directories.
         let start = start
             .ancestors()
@@ -274,6 +280,87 @@ fn load_config(args: &LintArgs) -> Result<Config, String> {
     config.extend_select.extend(resolve(&args.extend_select)?);
     config.ignore.extend(resolve(&args.ignore)?);
     Ok(config)
+}
+
+/// Paths linted together, with their own configuration (None: the one already loaded).
+type Deployment = (Option<Config>, Vec<PathBuf>);
+
+/// The paths grouped by the configuration file that governs them, in the order given. One
+/// group (with `None`: the configuration already loaded) unless paths sit under different
+/// `.nginx-fpm-lint.toml` files and neither `--config` nor `--isolated` is given.
+fn deployments(args: &LintArgs, paths: &[PathBuf]) -> Result<Vec<Deployment>, String> {
+    if args.isolated || args.config.is_some() || paths.len() < 2 {
+        return Ok(vec![(None, paths.to_vec())]);
+    }
+    let governing = |p: &PathBuf| -> Option<PathBuf> {
+        let start = if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        let start = start
+            .ancestors()
+            .find(|a| a.exists())
+            .map(Path::to_path_buf)?;
+        config::find(&start)
+    };
+    let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+    for p in paths {
+        let key = governing(p);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(p.clone()),
+            None => groups.push((key, vec![p.clone()])),
+        }
+    }
+    if groups.len() == 1 {
+        return Ok(vec![(None, paths.to_vec())]);
+    }
+    groups
+        .into_iter()
+        .map(|(_, g)| Ok((Some(load_config_at(args, &g[0])?), g)))
+        .collect()
+}
+
+/// Lint one deployment (and fix it, with `--fix` or `--diff`).
+fn lint_deployment(
+    args: &LintArgs,
+    config: &Config,
+    paths: &[PathBuf],
+    options: &Options,
+    settings: &Settings,
+    threshold: Applicability,
+) -> (LintOutput, Option<Fixed>) {
+    let select = |code: &str, meta: &rules::RuleMeta| config.severity_of(code, meta.severity);
+    let (load_paths, only) = widen(paths, &options.unsaved);
+    let policy = Policy {
+        select: &select,
+        path_ignores: Some(&config.per_file_ignores),
+        only_files: only.as_ref(),
+    };
+    let mut first = lint_project_with(
+        Project::load(&load_paths, options.clone()),
+        settings,
+        &policy,
+    );
+    if let Some(only) = &only {
+        retain_problems(&mut first, only);
+    }
+    if !(args.fix || args.diff) {
+        return (first, None);
+    }
+    // Fixing re-lints the edited tree; the first run's trees are not read again, only its
+    // texts and findings, so a large tree is not held twice.
+    first.project.release_trees();
+    let mut f = fix_all_with(&first, &load_paths, options, settings, threshold, &policy);
+    if let Some(only) = &only {
+        retain_problems(&mut f.after, only);
+    }
+    if let Some(w) = &f.warning {
+        eprintln!("warning: {w}");
+    }
+    (first, Some(f))
 }
 
 /// Where a file that does not exist yet would be: its directory's canonical path and its name.
@@ -399,40 +486,55 @@ fn lint(args: LintArgs) -> u8 {
         }
         stdin_file = Some((name.clone(), text));
     }
-    let (load_paths, only) = widen(&paths, &options.unsaved);
-    let policy = Policy {
-        select: &select,
-        path_ignores: Some(&config.per_file_ignores),
-        only_files: only.as_ref(),
-    };
-    let mut first = lint_project_with(
-        Project::load(&load_paths, options.clone()),
-        &settings,
-        &policy,
-    );
-    if let Some(only) = &only {
-        retain_problems(&mut first, only);
-    }
-
     let threshold = if args.unsafe_fixes {
         Applicability::Unsafe
     } else {
         Applicability::Safe
     };
+    // Paths under different configuration files are different deployments: each is linted
+    // on its own (never joined with the other's pools) and the results are reported together.
+    let groups = match deployments(&args, &paths) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mut first: Option<LintOutput> = None;
     let mut fixed: Option<Fixed> = None;
-    if args.fix || args.diff {
-        // Fixing re-lints the edited tree; the first run's trees are not read again, only its
-        // texts and findings, so a large tree is not held twice.
-        first.project.release_trees();
-        let mut f = fix_all_with(&first, &load_paths, &options, &settings, threshold, &policy);
-        if let Some(only) = &only {
-            retain_problems(&mut f.after, only);
+    for (group_config, group_paths) in groups {
+        let (group_options, group_settings) = match &group_config {
+            Some(c) => {
+                let (mut o, s) = options_and_settings(&args.tree, c);
+                o.overrides = options.overrides.clone();
+                o.unsaved = options.unsaved.clone();
+                (o, s)
+            }
+            None => (options.clone(), settings.clone()),
+        };
+        let group_config = group_config.as_ref().unwrap_or(&config);
+        let (out, f) = lint_deployment(
+            &args,
+            group_config,
+            &group_paths,
+            &group_options,
+            &group_settings,
+            threshold,
+        );
+        match &mut first {
+            None => {
+                first = Some(out);
+                fixed = f;
+            }
+            Some(acc) => {
+                let offset = acc.absorb(out);
+                if let (Some(acc), Some(f)) = (&mut fixed, f) {
+                    acc.absorb(f, offset);
+                }
+            }
         }
-        if let Some(w) = &f.warning {
-            eprintln!("warning: {w}");
-        }
-        fixed = Some(f);
     }
+    let first = first.expect("at least one deployment");
 
     if args.diff {
         let fixed = fixed.expect("computed above");

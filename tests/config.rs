@@ -225,3 +225,80 @@ fn readme_example_is_valid() {
         panic!("README example: {e}");
     }
 }
+
+/// staging/ and production/, each with its own config. staging's site points at the php8.1
+/// socket, which only production's pool listens on.
+fn two_deployments() -> tempfile::TempDir {
+    let prod_pool = POOL.replace("php8.2-fpm.sock", "php8.1-fpm.sock");
+    let files: Vec<(String, String)> = vec![
+        ("staging/.nginx-fpm-lint.toml".into(), String::new()),
+        (format!("staging/{SITE}"), SITE_BROKEN.into()),
+        (format!("staging/{POOL_PATH}"), POOL.into()),
+        // production's config turns NFL303 off: each deployment keeps its own settings.
+        (
+            "production/.nginx-fpm-lint.toml".into(),
+            "ignore = [\"NFL303\"]\n".into(),
+        ),
+        (format!("production/{SITE}"), SITE_BROKEN.into()),
+        (format!("production/{POOL_PATH}"), prod_pool),
+    ];
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = tree(&refs);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    dir
+}
+
+#[test]
+fn deployments_with_their_own_config_are_never_joined() {
+    let dir = two_deployments();
+    let staging_site = format!("staging/{SITE}");
+    let production_pool = format!("production/{POOL_PATH}");
+    // As pre-commit passes them (files of both in one call), as directories, and one by one:
+    // staging's site meets only staging's pool.
+    for args in [
+        vec![staging_site.as_str(), production_pool.as_str()],
+        vec!["staging", "production"],
+        vec![staging_site.as_str()],
+    ] {
+        let r = run({
+            let mut c = lint_cmd(dir.path());
+            c.args(["--format", "concise"]).args(&args);
+            c
+        });
+        assert!(
+            r.stdout
+                .contains(&format!("{staging_site}:6:22: error[NFL101")),
+            "{args:?}:\n{}",
+            r.stdout
+        );
+        // production's own config applies to production's files only.
+        assert!(
+            !r.stdout
+                .contains(&format!("{production_pool}:1:1: info[NFL303")),
+            "{args:?}:\n{}",
+            r.stdout
+        );
+    }
+    // The fix points staging's site at staging's pool, not production's.
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args(["--diff", "staging", "production"]);
+        c
+    });
+    assert!(
+        r.stdout
+            .contains("+        fastcgi_pass unix:/run/php/php8.2-fpm.sock;"),
+        "{}",
+        r.stdout
+    );
+    // production's site already reaches production's pool: its fastcgi_pass stays.
+    assert_eq!(
+        r.stdout.matches("-        fastcgi_pass").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+}
