@@ -228,7 +228,8 @@ fn parse(args: ParseArgs) -> u8 {
     }
 }
 
-/// The config `lint` uses: `--config`, else the nearest one above the first path.
+/// The config of the first path (or of `--stdin-filename`): it sets the run's output settings,
+/// and lints every path unless [`deployments`] finds paths under other config files.
 fn load_config(args: &LintArgs) -> Result<Config, String> {
     let start = args
         .stdin_filename
