@@ -1,7 +1,9 @@
 //! Lossless syntax trees for both languages, built from the pest grammars in `grammar/`.
 //!
-//! Every node keeps its byte span; every byte of the input belongs to exactly one leaf, and
-//! printing the leaves in order gives the input back byte for byte.
+//! Every node keeps its byte span and printing a tree gives the input back byte for byte. In
+//! php-fpm trees every byte belongs to exactly one leaf; nginx trees leave out the blanks
+//! between tokens (millions of them in a large tree), so there every byte is in one leaf or is
+//! a space, tab, CR or LF between leaves (`nginx::Config::check_lossless`).
 
 pub mod fpm;
 pub mod nginx;
