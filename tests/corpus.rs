@@ -1,29 +1,13 @@
 //! Real-world configs written by others (../shared/corpus, or $NGINX_FPM_LINT_CORPUS):
 //! every valid file parses and prints back byte for byte; what php-fpm refuses, we refuse.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nginx_fpm_lint::syntax::{fpm, leaves_cover, nginx};
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NGINX_FPM_LINT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.join("nginx-t.tsv").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "corpus not found at {} (set NGINX_FPM_LINT_CORPUS)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "SKIPPED: corpus not found at {} (set NGINX_FPM_LINT_CORPUS)",
-        dir.display()
-    );
-    None
-}
+mod corpus_support;
+
+use corpus_support::corpus_dir;
 
 /// Paths listed in the first column of a TSV with a header.
 fn tsv_paths(dir: &Path, name: &str) -> Vec<String> {

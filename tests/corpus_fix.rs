@@ -15,27 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+mod corpus_support;
 
-fn skip(why: &str) {
-    if ci() {
-        panic!("{why} (required in CI)");
-    }
-    println!("SKIPPED: {why}");
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NGINX_FPM_LINT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.join("nginx-t.tsv").is_file() {
-        return Some(dir);
-    }
-    skip(&format!("corpus not found at {}", dir.display()));
-    None
-}
+use corpus_support::{corpus_dir, skip_or_fail as skip};
 
 fn copy_tree(from: &Path, to: &Path) {
     for e in walkdir::WalkDir::new(from)
