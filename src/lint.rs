@@ -201,13 +201,13 @@ pub fn fix_all_with(
         .collect();
     let initial: BTreeMap<FileId, String> = editable
         .keys()
-        .map(|&id| (id, project.sources.get(id).text.clone()))
+        .map(|&id| (id, project.sources.get(id).text.to_string()))
         .collect();
 
     let relint = |texts: &BTreeMap<FileId, String>| -> LintOutput {
         let mut opts = options.clone();
         for (id, text) in texts {
-            if *text != project.sources.get(*id).text {
+            if **text != *project.sources.get(*id).text {
                 opts.overrides.insert(editable[id].clone(), text.clone());
             }
         }
@@ -225,7 +225,7 @@ pub fn fix_all_with(
         if std::mem::take(&mut first_round)
             && texts
                 .iter()
-                .all(|(id, text)| *text == project.sources.get(*id).text)
+                .all(|(id, text)| **text == *project.sources.get(*id).text)
         {
             return Ok(fixes_of(&first.diagnostics, threshold, Some));
         }
@@ -239,7 +239,7 @@ pub fn fix_all_with(
         for p in &out.project.problems {
             if let Some((id, _)) = p.span {
                 if let Some(orig) = map_id(id) {
-                    if texts[&orig] != project.sources.get(orig).text {
+                    if *texts[&orig] != *project.sources.get(orig).text {
                         return Err((orig, p.location() + ": " + &p.message));
                     }
                 }

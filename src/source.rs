@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// A half-open byte range `start..end` into one file's text.
 ///
@@ -126,24 +127,32 @@ pub struct SourceFile {
     pub name: String,
     pub origin: Origin,
     pub language: Language,
-    pub text: String,
-    pub lines: LineIndex,
+    /// Shared with the file's syntax tree, which reads its words from it.
+    pub text: Arc<str>,
+    /// Built the first time a position is asked for: most files of a large run never are.
+    lines: OnceLock<LineIndex>,
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, origin: Origin, language: Language, text: String) -> Self {
-        let lines = LineIndex::new(&text);
+    pub fn new(
+        name: impl Into<String>,
+        origin: Origin,
+        language: Language,
+        text: impl Into<Arc<str>>,
+    ) -> Self {
         SourceFile {
             name: name.into(),
             origin,
             language,
-            text,
-            lines,
+            text: text.into(),
+            lines: OnceLock::new(),
         }
     }
 
     pub fn line_col(&self, offset: usize) -> LineCol {
-        self.lines.line_col(&self.text, offset)
+        self.lines
+            .get_or_init(|| LineIndex::new(&self.text))
+            .line_col(&self.text, offset)
     }
 
     pub fn slice(&self, span: Span) -> &str {
