@@ -46,7 +46,9 @@ fn memory() -> String {
             .and_then(|kb| kb.parse::<u64>().ok())
     };
     match (field("VmRSS:"), field("VmHWM:")) {
-        (Some(rss), Some(peak)) => format!("  rss {:>5} MB  peak {:>5} MB", rss / 1024, peak / 1024),
+        (Some(rss), Some(peak)) => {
+            format!("  rss {:>5} MB  peak {:>5} MB", rss / 1024, peak / 1024)
+        }
         _ => String::new(),
     }
 }
