@@ -62,15 +62,17 @@ type IncludeKey = (String, Option<PathBuf>, Option<PathBuf>);
 /// A file read and parsed, not yet given a FileId.
 struct Prepared {
     lang: Language,
-    text: String,
+    text: Arc<str>,
     parsed: Result<Parsed, SyntaxError>,
 }
 
 impl Prepared {
     fn parse(lang: Language, text: String) -> Prepared {
+        // One copy of the text, shared by the file and its tree.
+        let text: Arc<str> = text.into();
         let parsed = match lang {
-            Language::Nginx => nginx::parse(&text).map(Parsed::Nginx),
-            Language::PhpFpm => fpm::parse(&text).map(Parsed::Fpm),
+            Language::Nginx => nginx::parse_shared(text.clone()).map(Parsed::Nginx),
+            Language::PhpFpm => fpm::parse_shared(text.clone()).map(Parsed::Fpm),
         };
         Prepared { lang, text, parsed }
     }

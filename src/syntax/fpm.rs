@@ -221,6 +221,11 @@ impl Config {
     }
 }
 
+/// Parse one php-fpm file whose text the caller keeps shared (a project's files).
+pub fn parse_shared(text: std::sync::Arc<str>) -> Result<Config, SyntaxError> {
+    parse(&text)
+}
+
 /// Parse one php-fpm file.
 pub fn parse(text: &str) -> Result<Config, SyntaxError> {
     // Common shapes take a hand-written path that builds pest's exact tree; the rest (and

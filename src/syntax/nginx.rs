@@ -223,6 +223,11 @@ fn leaves_of(items: &[Node], out: &mut Vec<Span>) {
 /// room for a test thread's 2 MiB stack in a debug build.
 pub const MAX_NESTING: usize = 200;
 
+/// Parse one nginx file whose text the caller keeps shared (a project's files).
+pub fn parse_shared(text: std::sync::Arc<str>) -> Result<Config, SyntaxError> {
+    parse(&text)
+}
+
 /// Parse one nginx file.
 pub fn parse(text: &str) -> Result<Config, SyntaxError> {
     if too_deep(text).is_none() {
