@@ -28,7 +28,7 @@ pub fn render(project: &Project, includes: &IncludeMap, with_comments: bool) -> 
         let parsed = match file.language {
             Language::Nginx => project
                 .nginx(id)
-                .map(|c| nginx_items(&c.items, file, id, includes, &index_of, with_comments)),
+                .map(|c| nginx_items(&c.items(), file, id, includes, &index_of, with_comments)),
             Language::PhpFpm => project.fpm(id).map(|c| fpm_items(c, file)),
         };
         config.push(json!({
@@ -58,7 +58,7 @@ fn problem_json(p: &Problem) -> Value {
 }
 
 fn nginx_items(
-    items: &[Node],
+    items: &[Node<'_>],
     file: &SourceFile,
     id: FileId,
     includes: &IncludeMap,
@@ -80,7 +80,7 @@ fn nginx_items(
                 }));
             }
             Node::Directive(d) => out.push(directive_json(
-                d,
+                *d,
                 file,
                 id,
                 includes,
@@ -94,24 +94,26 @@ fn nginx_items(
 }
 
 fn directive_json(
-    d: &nginx::Directive,
+    d: nginx::Directive<'_>,
     file: &SourceFile,
     id: FileId,
     includes: &IncludeMap,
     index_of: &dyn Fn(FileId) -> Option<usize>,
     with_comments: bool,
 ) -> Value {
+    let at = file.line_col(d.span().start as usize);
     let mut v = json!({
         "directive": d.name(),
-        "line": d.at.line,
-        "column": d.at.column,
-        "span": d.span,
-        "args": d.args().iter().map(|w| w.value.as_str()).collect::<Vec<_>>(),
+        "line": at.line,
+        "column": at.column,
+        "span": d.span(),
+        "args": d.args().iter().map(|w| w.value()).collect::<Vec<_>>(),
     });
-    match &d.end {
-        nginx::End::Block(b) => {
+    match d.end() {
+        nginx::End::Block { .. } => {
+            let block = d.block().expect("a block end has a block");
             v["block"] = Value::Array(nginx_items(
-                &b.items,
+                &block.items(),
                 file,
                 id,
                 includes,
@@ -119,12 +121,12 @@ fn directive_json(
                 with_comments,
             ));
         }
-        nginx::End::Raw { body, .. } => v["raw"] = Value::String(file.slice(*body).to_owned()),
+        nginx::End::Raw { body, .. } => v["raw"] = Value::String(file.slice(body).to_owned()),
         nginx::End::Semicolon { .. } => {}
     }
     if d.name() == "include" {
         let targets: Vec<usize> = includes
-            .targets(id, d.span.start)
+            .targets(id, d.span().start)
             .into_iter()
             .filter_map(index_of)
             .collect();

@@ -18,7 +18,7 @@ use crate::lint::Selector;
 use crate::project::Project;
 use crate::rules::{self, RuleMeta};
 use crate::source::{FileId, Language, SourceFile, Span};
-use crate::syntax::{fpm, nginx};
+use crate::syntax::fpm;
 
 /// The marker every suppression comment starts with (after `#` or `;`).
 pub const MARKER: &str = "nginx-fpm-lint:";
@@ -74,7 +74,7 @@ pub fn collect(project: &Project) -> (Vec<Suppression>, Vec<Malformed>) {
         match file.language {
             Language::Nginx => {
                 if let Some(tree) = project.nginx(id) {
-                    nginx_comments(&tree.items, &mut comments);
+                    comments.extend_from_slice(tree.comments());
                 }
             }
             Language::PhpFpm => {
@@ -123,20 +123,6 @@ pub fn collect(project: &Project) -> (Vec<Suppression>, Vec<Malformed>) {
         }
     }
     (found, malformed)
-}
-
-fn nginx_comments(items: &[nginx::Node], out: &mut Vec<Span>) {
-    for n in items {
-        match n {
-            nginx::Node::Comment { span } => out.push(*span),
-            nginx::Node::Directive(d) => {
-                out.extend(d.comments.iter().copied());
-                if let Some(b) = d.block() {
-                    nginx_comments(&b.items, out);
-                }
-            }
-        }
-    }
 }
 
 /// `None`: not a suppression comment. `Some(Ok((file_wide, names)))` or the reason it is

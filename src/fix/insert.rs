@@ -4,7 +4,7 @@
 use crate::fix::Edit;
 use crate::source::FileId;
 use crate::syntax::fpm;
-use crate::syntax::nginx::{directives, Directive};
+use crate::syntax::nginx::Directive;
 
 /// `"\r\n"` when the file uses CRLF line endings, `"\n"` otherwise.
 pub fn line_ending(text: &str) -> &'static str {
@@ -63,16 +63,16 @@ fn starts_its_line(text: &str, offset: usize) -> bool {
 pub fn nginx_lines_in_block(
     file: FileId,
     text: &str,
-    block_owner: &Directive,
+    block_owner: Directive<'_>,
     lines: &[String],
 ) -> Option<Edit> {
     let block = block_owner.block()?;
     let eol = line_ending(text);
-    let first = directives(&block.items).next();
+    let first = block.directives().next();
     match first {
-        Some(child) if starts_its_line(text, child.span.start as usize) => {
-            let at = line_start(text, child.span.start as usize);
-            let indent = indentation_at(text, child.span.start as usize);
+        Some(child) if starts_its_line(text, child.span().start as usize) => {
+            let at = line_start(text, child.span().start as usize);
+            let indent = indentation_at(text, child.span().start as usize);
             let insertion: String = lines.iter().map(|l| format!("{indent}{l}{eol}")).collect();
             Some(Edit::insert(file, at, insertion))
         }
@@ -80,20 +80,25 @@ pub fn nginx_lines_in_block(
             // Empty or one-line block: open a new line after "{".
             let indent = format!(
                 "{}{}",
-                indentation_at(text, block_owner.span.start as usize),
+                indentation_at(text, block_owner.span().start as usize),
                 indent_unit(text)
             );
             let insertion: String = lines.iter().map(|l| format!("{eol}{indent}{l}")).collect();
-            Some(Edit::insert(file, block.open.end as usize, insertion))
+            Some(Edit::insert(file, block.open().end as usize, insertion))
         }
     }
 }
 
 /// Insert directive lines right after `anchor`'s line, indented like it.
-pub fn nginx_lines_after(file: FileId, text: &str, anchor: &Directive, lines: &[String]) -> Edit {
+pub fn nginx_lines_after(
+    file: FileId,
+    text: &str,
+    anchor: Directive<'_>,
+    lines: &[String],
+) -> Edit {
     let eol = line_ending(text);
-    let end = anchor.span.end as usize;
-    let indent = indentation_at(text, anchor.span.start as usize);
+    let end = anchor.span().end as usize;
+    let indent = indentation_at(text, anchor.span().start as usize);
     let at = line_end_after(text, end);
     let mut insertion = String::new();
     if at == text.len() && !text.ends_with('\n') {
@@ -147,7 +152,7 @@ mod tests {
     use crate::fix::apply::apply_edits;
     use crate::syntax::nginx;
 
-    fn location(c: &nginx::Config) -> &Directive {
+    fn location(c: &nginx::Config) -> Directive<'_> {
         let server = c.directives().next().unwrap();
         server.children().find(|d| d.name() == "location").unwrap()
     }

@@ -8,13 +8,13 @@ use std::rc::Rc;
 use crate::model::address::{parse_target, Target};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
-use crate::syntax::nginx::{directives, Config, Directive, Node, Word};
+use crate::syntax::nginx::{Config, Directive, Siblings, Word};
 
 /// A directive and the file it is written in.
 #[derive(Clone, Copy, Debug)]
 pub struct DirRef<'p> {
     pub file: FileId,
-    pub directive: &'p Directive,
+    pub directive: Directive<'p>,
 }
 
 impl<'p> DirRef<'p> {
@@ -223,16 +223,10 @@ fn walk_includes(
 /// Every `include` in a file, at any depth: (directive offset, argument span, pattern).
 fn include_directives(c: &Config) -> Vec<(u32, Span, String)> {
     let mut out = Vec::new();
-    let mut stack: Vec<&[Node]> = vec![&c.items];
-    while let Some(items) = stack.pop() {
-        for d in directives(items) {
-            if d.name() == "include" {
-                if let Some(arg) = d.args().first() {
-                    out.push((d.span.start, arg.span, arg.value.to_string()));
-                }
-            }
-            if let Some(b) = d.block() {
-                stack.push(&b.items);
+    for d in c.all_directives() {
+        if d.name() == "include" {
+            if let Some(arg) = d.args().first() {
+                out.push((d.span().start, arg.span(), arg.value().to_string()));
             }
         }
     }
@@ -365,7 +359,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
         walker.walk_level(
             i,
             root.file,
-            &config.items,
+            config.directives(),
             chain,
             &mut blocks,
             &mut levels,
@@ -429,7 +423,7 @@ impl<'p> Walker<'p, '_> {
         &mut self,
         root: usize,
         file: FileId,
-        items: &'p [Node],
+        items: Siblings<'p>,
         chain: Rc<Chain>,
         blocks: &mut Vec<DirRef<'p>>,
         levels: &mut Vec<usize>,
@@ -474,7 +468,8 @@ impl<'p> Walker<'p, '_> {
                 continue;
             };
             if d.name() == "upstream" {
-                let servers = directives(&block.items)
+                let servers = block
+                    .directives()
                     .filter(|s| s.name() == "server")
                     .map(|s| DirRef {
                         file: d.file,
@@ -496,7 +491,7 @@ impl<'p> Walker<'p, '_> {
             if depth >= MAX_DEPTH {
                 self.model.include_issues.push(IncludeIssue::TooDeep {
                     file: d.file,
-                    span: d.directive.words[0].span,
+                    span: d.directive.name_word().span(),
                 });
                 continue;
             }
@@ -504,7 +499,7 @@ impl<'p> Walker<'p, '_> {
             self.walk_level(
                 root,
                 d.file,
-                &block.items,
+                block.directives(),
                 link.clone(),
                 blocks,
                 levels,
@@ -520,24 +515,24 @@ impl<'p> Walker<'p, '_> {
         &mut self,
         root: usize,
         file: FileId,
-        items: &'p [Node],
+        items: Siblings<'p>,
         chain: Rc<Chain>,
         out: &mut Vec<(DirRef<'p>, Rc<Chain>)>,
         depth: usize,
     ) {
-        for d in directives(items) {
+        for d in items {
             if d.name() != "include" {
                 out.push((DirRef { file, directive: d }, chain.clone()));
                 continue;
             }
             let prefix = self.model.roots[root].prefix.clone();
-            let Some(targets) = self.includes.map.get(&(file, d.span.start, prefix)) else {
+            let Some(targets) = self.includes.map.get(&(file, d.span().start, prefix)) else {
                 continue;
             };
             for &t in targets {
-                let span = d.args().first().map_or(d.span, |a| a.span);
+                let span = d.args().first().map_or(d.span(), |a| a.span());
                 if chain.contains(t) {
-                    if self.seen_cycles.insert((file, d.span.start)) {
+                    if self.seen_cycles.insert((file, d.span().start)) {
                         let mut links = chain.includes();
                         links.push((file, span));
                         self.model.include_issues.push(IncludeIssue::Cycle {
@@ -561,7 +556,7 @@ impl<'p> Walker<'p, '_> {
                     via: Some((file, span)),
                     parent: Some(chain.clone()),
                 });
-                self.flatten(root, t, &config.items, link, out, depth + 1);
+                self.flatten(root, t, config.directives(), link, out, depth + 1);
             }
         }
     }
@@ -636,7 +631,7 @@ impl<'p> NginxModel<'p> {
             loc.directive
                 .args()
                 .iter()
-                .any(|a| a.value.to_ascii_lowercase().contains(what))
+                .any(|a| a.value().to_ascii_lowercase().contains(what))
         };
         (mentions("status") || mentions("ping")) && !mentions(".php")
     }
@@ -656,19 +651,25 @@ impl<'p> NginxModel<'p> {
 
     /// Where a site connects: its own `fastcgi_pass`/`proxy_pass` address, or the servers of
     /// the upstream it names (`down` ones left out), each with the directive that writes it.
-    pub fn pass_targets(&self, site: &Site<'p>) -> Vec<(DirRef<'p>, &'p Word, Target)> {
+    pub fn pass_targets(&self, site: &Site<'p>) -> Vec<(DirRef<'p>, Word<'p>, Target)> {
         let Some(word) = site.pass.directive.args().first() else {
             return Vec::new();
         };
-        match parse_target(&word.value) {
+        match parse_target(word.value()) {
             Target::Upstream(name) => match self.upstream(site.root, &name) {
                 Some(u) => u
                     .servers
                     .iter()
-                    .filter(|s| !s.directive.args().iter().skip(1).any(|a| a.value == "down"))
+                    .filter(|s| {
+                        !s.directive
+                            .args()
+                            .iter()
+                            .skip(1)
+                            .any(|a| a.value() == "down")
+                    })
                     .filter_map(|s| {
                         let w = s.directive.args().first()?;
-                        Some((*s, w, parse_target(&w.value)))
+                        Some((*s, w, parse_target(w.value())))
                     })
                     .collect(),
                 None => vec![(site.pass, word, Target::Upstream(name))],

@@ -183,7 +183,7 @@ pub fn level_key(cx: &LintContext<'_, '_>, site: &Site<'_>, level: usize) -> Lev
         (cx.nginx.roots[site.root].file, u32::MAX)
     } else {
         let d = site.chain[level - 1];
-        (d.file, d.directive.span.start)
+        (d.file, d.directive.span().start)
     }
 }
 
@@ -264,13 +264,13 @@ pub fn effective<'p>(
                 break;
             }
             if let Some(d) = cx.nginx.last_named(levels[level], name) {
-                let text = match plan.replaced.get(&(d.file, d.directive.span.start)) {
+                let text = match plan.replaced.get(&(d.file, d.directive.span().start)) {
                     Some(a) => a.clone(),
                     None => d
                         .directive
                         .args()
                         .iter()
-                        .map(|w| w.value.as_str())
+                        .map(|w| w.value())
                         .collect::<Vec<_>>()
                         .join(" "),
                 };
@@ -405,12 +405,12 @@ pub fn change<'p>(
         match eff.from[which] {
             Some((level, d)) if level >= target_level => {
                 let args = d.directive.args();
-                let span = args.first()?.span.cover(args.last()?.span);
+                let span = args.first()?.span().cover(args.last()?.span());
                 if cx.project.sources.get(d.file).is_builtin() {
                     return None;
                 }
                 plan.replaced
-                    .insert((d.file, d.directive.span.start), new_args.clone());
+                    .insert((d.file, d.directive.span().start), new_args.clone());
                 plan.replaced_levels.push(level_key(cx, site, level));
                 edits.push(Edit::replace(d.file, span, new_args));
             }
@@ -488,15 +488,14 @@ pub fn plan_keeps_nginx_t_happy(
 
 /// The words of a block directive's header (`location ~ \.php$`), for labels.
 pub fn header_span(d: &DirRef<'_>) -> Span {
-    let words = &d.directive.words;
-    words[0].span.cover(words[words.len() - 1].span)
+    d.directive.words().span()
 }
 
 fn header_text(d: &DirRef<'_>) -> String {
     d.directive
-        .words
+        .words()
         .iter()
-        .map(|w| w.value.as_str())
+        .map(|w| w.value())
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -515,7 +514,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
     let mut by_pass: HashMap<LevelKey, Vec<&Site<'_>>> = HashMap::new();
     for &s in &sites {
         by_pass
-            .entry((s.pass.file, s.pass.directive.span.start))
+            .entry((s.pass.file, s.pass.directive.span().start))
             .or_default()
             .push(s);
     }
@@ -543,7 +542,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             continue;
         }
         let own = site.chain.len();
-        let pass_key = (site.pass.file, site.pass.directive.span.start);
+        let pass_key = (site.pass.file, site.pass.directive.span().start);
         // A snippet holding the fastcgi_pass, included into several locations that all have
         // the default and set none of these themselves: one edit in the snippet covers them.
         let sharing: &[&Site<'_>] = by_pass.get(&pass_key).map_or(&[], Vec::as_slice);
@@ -632,17 +631,17 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         let upstream = family.upstream_word();
         let (mut finding, subject) = match (g.eff.from[BUFFER_SIZE], g.block) {
             (Some((_, d)), _) => {
-                let w = &d.directive.args()[0];
+                let w = d.directive.args().first().expect("a size was read from it");
                 (
                     Finding::new(
                         format!(
                             "`{bs_name} {}` is below {}: response headers from {upstream} larger than that answer 502",
-                            w.value,
+                            w.value(),
                             format_size(min)
                         ),
-                        Label::primary(d.file, w.span, format!("{} bytes", bs)),
+                        Label::primary(d.file, w.span(), format!("{} bytes", bs)),
                     ),
-                    format!("`{bs_name} {}`", w.value),
+                    format!("`{bs_name} {}`", w.value()),
                 )
             }
             (None, Some(block)) => (
@@ -698,7 +697,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         };
         let mut seen_pass = Vec::new();
         for s in &g.sites {
-            let key = (s.pass.file, s.pass.directive.span.start);
+            let key = (s.pass.file, s.pass.directive.span().start);
             if seen_pass.contains(&key) {
                 continue;
             }

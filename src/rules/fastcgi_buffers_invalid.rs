@@ -130,7 +130,7 @@ pub(crate) fn invalid_buffers(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             else {
                 continue;
             };
-            if !seen.insert((problem, primary.file, primary.directive.span.start)) {
+            if !seen.insert((problem, primary.file, primary.directive.span().start)) {
                 continue;
             }
             let mut f = Finding::new(
@@ -147,7 +147,7 @@ pub(crate) fn invalid_buffers(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             );
             for &w in involved {
                 if let Some((_, d)) = eff.from[w] {
-                    if d.directive.span != primary.directive.span || d.file != primary.file {
+                    if d.directive.span() != primary.directive.span() || d.file != primary.file {
                         f = f.label(Label::secondary(d.file, header_span(&d), "involved"));
                     }
                 }

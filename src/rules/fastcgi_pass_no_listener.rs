@@ -92,18 +92,18 @@ impl Rule for FastcgiPassNoListener {
             let Some(word) = site.pass.directive.args().first() else {
                 continue;
             };
-            match parse_target(&word.value) {
+            match parse_target(word.value()) {
                 Target::Dynamic(_) => {}
                 Target::Upstream(name) => {
                     let Some(upstream) = cx.nginx.upstream(site.root, &name) else {
                         continue;
                     };
                     let live: Vec<_> = upstream.servers.iter().filter(|s| !is_down(s)).collect();
-                    let dead: Vec<(&DirRef<'_>, &Word, Target)> = live
+                    let dead: Vec<(&DirRef<'_>, Word<'_>, Target)> = live
                         .iter()
                         .filter_map(|s| {
                             let w = s.directive.args().first()?;
-                            let t = parse_target(&w.value);
+                            let t = parse_target(w.value());
                             (!matches!(t, Target::Dynamic(_) | Target::Upstream(_))
                                 && !reached(&t, cx))
                             .then_some((*s, w, t))
@@ -113,7 +113,7 @@ impl Rule for FastcgiPassNoListener {
                     for (server, w, t) in dead {
                         match dead_servers
                             .iter_mut()
-                            .find(|u| u.word.span == w.span && u.server.file == server.file)
+                            .find(|u| u.word.span() == w.span() && u.server.file == server.file)
                         {
                             Some(entry) => entry.users.push((site.pass.file, word)),
                             None => dead_servers.push(DeadServer {
@@ -132,7 +132,7 @@ impl Rule for FastcgiPassNoListener {
                     if !reached(&t, cx) {
                         let mut f = dead_target(site.pass.file, word, &t, &listeners, &[]);
                         f.message =
-                            format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value);
+                            format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value());
                         out.push(f);
                     }
                 }
@@ -159,7 +159,7 @@ impl Rule for FastcgiPassNoListener {
             }
             f.message = format!(
                 "upstream `{name}` server `{}` reaches no PHP-FPM pool",
-                w.value
+                w.value()
             );
             if all_dead {
                 f.message.push_str(&format!(
@@ -177,7 +177,7 @@ impl Rule for FastcgiPassNoListener {
             };
             out.push(f.label(Label::secondary(
                 file,
-                first.span,
+                first.span(),
                 format!("passes to upstream `{name}`{more}"),
             )));
         }
@@ -212,10 +212,10 @@ pub(crate) fn unparsed_fpm_file<'a>(cx: &'a LintContext<'_, '_>) -> Option<&'a s
 /// An upstream server nothing listens on, and the locations that pass to its upstream.
 struct DeadServer<'a, 'p> {
     server: &'a DirRef<'p>,
-    word: &'p Word,
+    word: Word<'p>,
     target: Target,
     upstream: String,
-    users: Vec<(FileId, &'p Word)>,
+    users: Vec<(FileId, Word<'p>)>,
     all_dead: bool,
 }
 
@@ -226,7 +226,7 @@ fn is_down(server: &DirRef<'_>) -> bool {
         .args()
         .iter()
         .skip(1)
-        .any(|a| a.value == "down")
+        .any(|a| a.value() == "down")
 }
 
 fn reached(target: &Target, cx: &LintContext<'_, '_>) -> bool {
@@ -242,7 +242,7 @@ fn errno_line(target: &Target, word: &str) -> String {
 
 fn dead_target(
     file: FileId,
-    word: &Word,
+    word: Word<'_>,
     target: &Target,
     listeners: &[(&Pool<'_>, Listen, Setting<'_>)],
     taken: &[Listen],
@@ -257,10 +257,10 @@ fn dead_target(
     }
     ranked.sort_by_key(|(_, l, _)| (taken.contains(l), std::cmp::Reverse(similarity(target, l))));
 
-    let primary = Label::primary(file, word.span, "nothing listens here");
+    let primary = Label::primary(file, word.span(), "nothing listens here");
     let mut finding = Finding::new(String::new(), primary).help(format!(
         "requests here answer 502 Bad Gateway; nginx logs `{}`. Point fastcgi_pass at an address a pool listens on, or change the pool's `listen`.",
-        errno_line(target, &word.value)
+        errno_line(target, word.value())
     ));
     if let Some((pool, listen, setting)) = ranked.first() {
         finding = finding.label(Label::secondary(
@@ -280,7 +280,7 @@ fn dead_target(
         finding = finding.fix(Some(Fix::new(
             format!("point it at {replacement} (pool [{}])", pool.name),
             applicability,
-            vec![Edit::replace(file, word.span, replacement)],
+            vec![Edit::replace(file, word.span(), replacement)],
         )));
     }
     finding
@@ -288,13 +288,13 @@ fn dead_target(
 
 /// Keep the author's quoting when rewriting a word; quote a value that would not be one
 /// nginx token bare (a socket path with a space, `;`, `{`...).
-pub(crate) fn quote_like(word: &Word, value: &str) -> String {
+pub(crate) fn quote_like(word: Word<'_>, value: &str) -> String {
     let needs_quotes = value.is_empty()
         || value
             .chars()
             .any(|c| c.is_whitespace() || matches!(c, ';' | '{' | '}' | '#' | '"' | '\'' | '\\'));
     let escaped = |q: char| value.replace('\\', "\\\\").replace(q, &format!("\\{q}"));
-    match word.quote {
+    match word.quote() {
         Quote::Single => format!("'{}'", escaped('\'')),
         Quote::Double => format!("\"{}\"", escaped('"')),
         Quote::None if needs_quotes => format!("\"{}\"", escaped('"')),
@@ -307,26 +307,20 @@ mod tests {
     use super::quote_like;
     use crate::syntax::nginx;
 
-    fn word(text: &str) -> nginx::Word {
+    fn quoted_like(text: &str, address: &str) -> String {
         let c = nginx::parse(&format!("fastcgi_pass {text};")).unwrap();
-        let w = c.directives().next().unwrap().args()[0].clone();
-        w
+        let w = c.directives().next().unwrap().args().first().unwrap();
+        quote_like(w, address)
     }
 
     #[test]
     fn rewritten_addresses_stay_one_token() {
-        assert_eq!(
-            quote_like(&word("a"), "unix:/run/x.sock"),
-            "unix:/run/x.sock"
-        );
-        assert_eq!(
-            quote_like(&word("'a'"), "unix:/run/x.sock"),
-            "'unix:/run/x.sock'"
-        );
-        let odd = quote_like(&word("a"), "unix:/run/a{b};c.sock");
+        assert_eq!(quoted_like("a", "unix:/run/x.sock"), "unix:/run/x.sock");
+        assert_eq!(quoted_like("'a'", "unix:/run/x.sock"), "'unix:/run/x.sock'");
+        let odd = quoted_like("a", "unix:/run/a{b};c.sock");
         let c = nginx::parse(&format!("fastcgi_pass {odd};")).unwrap();
         assert_eq!(
-            c.directives().next().unwrap().args()[0].value,
+            c.directives().next().unwrap().arg(0).unwrap(),
             "unix:/run/a{b};c.sock"
         );
     }

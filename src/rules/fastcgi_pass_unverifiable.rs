@@ -50,10 +50,10 @@ impl Rule for FastcgiPassUnverifiable {
             let Some(word) = site.pass.directive.args().first() else {
                 continue;
             };
-            let label = |msg: &str| Label::primary(site.pass.file, word.span, msg);
-            let why = match parse_target(&word.value) {
+            let label = |msg: &str| Label::primary(site.pass.file, word.span(), msg);
+            let why = match parse_target(word.value()) {
                 Target::Dynamic(_) => Some((
-                    format!("`fastcgi_pass {}` is built from variables at request time; not checked against PHP-FPM", word.value),
+                    format!("`fastcgi_pass {}` is built from variables at request time; not checked against PHP-FPM", word.value()),
                     "resolved per request",
                 )),
                 Target::Upstream(name) if cx.nginx.upstream(site.root, &name).is_none() => Some((
@@ -66,20 +66,20 @@ impl Rule for FastcgiPassUnverifiable {
                         && super::fastcgi_pass_no_listener::is_other_host_without_tcp_pools(&t, cx) =>
                 {
                     Some((
-                        format!("`fastcgi_pass {}` names another host and no pool in the linted tree listens on TCP; its PHP-FPM configuration is not here, so it was not checked", word.value),
+                        format!("`fastcgi_pass {}` names another host and no pool in the linted tree listens on TCP; its PHP-FPM configuration is not here, so it was not checked", word.value()),
                         "another host",
                     ))
                 }
                 _ if unparsed.is_none() && cx.fpm.is_empty() => Some((
                     format!(
                         "no PHP-FPM pool configuration in the linted paths; could not check that anything listens on `{}`",
-                        word.value
+                        word.value()
                     ),
                     "not checked",
                 )),
                 _ => unparsed.map(|path| {
                     (
-                        format!("PHP-FPM file {path} could not be parsed and may hold the listener; `fastcgi_pass {}` was not checked", word.value),
+                        format!("PHP-FPM file {path} could not be parsed and may hold the listener; `fastcgi_pass {}` was not checked", word.value()),
                         "not checked",
                     )
                 }),
@@ -98,7 +98,7 @@ impl Rule for FastcgiPassUnverifiable {
                                 "pool [{}] takes its listen address from the environment (`{}`); `fastcgi_pass {}` was not checked",
                                 pool.name,
                                 setting.text(),
-                                word.value
+                                word.value()
                             ),
                             label("not checked"),
                         )

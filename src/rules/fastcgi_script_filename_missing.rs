@@ -101,7 +101,7 @@ fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
         d.directive
             .args()
             .iter()
-            .any(|a| a.value.to_ascii_lowercase().contains(what))
+            .any(|a| a.value().to_ascii_lowercase().contains(what))
     };
     let mentions_php = |d: &DirRef<'_>| mentions(d, "php");
     if cx.nginx.is_fpm_status_page(site) {
@@ -138,14 +138,19 @@ fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
             || p.contains("php")
             || site.chain.iter().any(|b| {
                 b.file == *file
-                    && b.directive.span.start <= span.start
-                    && span.end <= b.directive.span.end
+                    && b.directive.span().start <= span.start
+                    && span.end <= b.directive.span().end
             })
     })
 }
 
 fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> Finding {
-    let word = &site.pass.directive.args()[0];
+    let word = site
+        .pass
+        .directive
+        .args()
+        .first()
+        .expect("a pass has an address");
     let levels = cx.nginx.site_levels(site);
     // Innermost level that sets any fastcgi_param: the one nginx uses.
     let depth = levels
@@ -167,31 +172,31 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
     let message = match (shadowed, from_builtin, params.is_empty()) {
         (Some(_), _, _) => format!(
             "`fastcgi_pass {}` gets no SCRIPT_FILENAME: this level sets its own fastcgi_param lines, so the outer `fastcgi_param SCRIPT_FILENAME` is not inherited",
-            word.value
+            word.value()
         ),
         (None, Some(b), _) => format!(
             "`fastcgi_pass {}` gets no SCRIPT_FILENAME: the packaged `{}` does not set it (fastcgi.conf does)",
-            word.value,
+            word.value(),
             cx.project.sources.get(b.file).name
         ),
         (None, None, true) => format!(
             "`fastcgi_pass {}` gets no fastcgi_param at all, SCRIPT_FILENAME included",
-            word.value
+            word.value()
         ),
         (None, None, false) => format!(
             "`fastcgi_pass {}` gets no SCRIPT_FILENAME among the fastcgi_param lines in effect",
-            word.value
+            word.value()
         ),
     };
     let mut f = Finding::new(
         message,
-        Label::primary(site.pass.file, word.span, "php-fpm is not told which script to run"),
+        Label::primary(site.pass.file, word.span(), "php-fpm is not told which script to run"),
     )
     .help("PHP requests answer 404 `File not found.`; nginx logs `FastCGI sent in stderr: \"Primary script unknown\"`. Add `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` or include fastcgi.conf instead of fastcgi_params.");
     if let Some(s) = shadowed {
         f = f.label(Label::secondary(
             s.file,
-            s.directive.span,
+            s.directive.span(),
             "not inherited by the location",
         ));
         if let Some(own) = depth.and_then(|d| {
@@ -201,7 +206,7 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
         }) {
             f = f.label(Label::secondary(
                 own.file,
-                own.directive.span,
+                own.directive.span(),
                 "a fastcgi_param here stops inheritance",
             ));
         }
@@ -218,7 +223,7 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
 /// Where the line goes: at the level whose parameters are in effect, after its
 /// `include ...params` line or last `fastcgi_param` if written in that block.
 fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Option<Edit> {
-    let (file, items_owner): (_, Option<&Directive>) = match depth {
+    let (file, items_owner): (_, Option<Directive<'_>>) = match depth {
         Some(0) | None if site.chain.is_empty() => (site.pass.file, None),
         Some(0) => return None,
         Some(d) => (site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
@@ -238,7 +243,7 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
     }
     let text = &source.text;
     let lines = [LINE.to_owned()];
-    let children: Vec<&Directive> = match items_owner {
+    let children: Vec<Directive<'_>> = match items_owner {
         Some(owner) => owner.children().collect(),
         None => cx.project.nginx(file)?.directives().collect(),
     };
@@ -252,7 +257,7 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
         })
         .or_else(|| children.iter().rev().find(|d| d.name() == "fastcgi_param"));
     match (anchor, items_owner) {
-        (Some(a), _) => Some(nginx_lines_after(file, text, a, &lines)),
+        (Some(a), _) => Some(nginx_lines_after(file, text, *a, &lines)),
         (None, Some(owner)) => nginx_lines_in_block(file, text, owner, &lines),
         (None, None) => {
             // A location snippet with no parameters: next to its fastcgi_pass.

@@ -123,8 +123,8 @@ impl Rule for FastcgiTimeoutMismatch {
                     let key = (
                         pool.instance,
                         pool.name.clone(),
-                        read.map_or((site.pass.file, site.pass.directive.span.start), |d| {
-                            (d.file, d.directive.span.start)
+                        read.map_or((site.pass.file, site.pass.directive.span().start), |d| {
+                            (d.file, d.directive.span().start)
                         }),
                     );
                     if !seen.insert(key) {
@@ -145,7 +145,7 @@ fn targets(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Vec<Target> {
     let Some(word) = site.pass.directive.args().first() else {
         return Vec::new();
     };
-    match parse_target(&word.value) {
+    match parse_target(word.value()) {
         Target::Dynamic(_) => Vec::new(),
         Target::Upstream(name) => cx
             .nginx
@@ -153,7 +153,13 @@ fn targets(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Vec<Target> {
             .map(|u| {
                 u.servers
                     .iter()
-                    .filter(|s| !s.directive.args().iter().skip(1).any(|a| a.value == "down"))
+                    .filter(|s| {
+                        !s.directive
+                            .args()
+                            .iter()
+                            .skip(1)
+                            .any(|a| a.value() == "down")
+                    })
                     .filter_map(|s| s.arg(0).map(parse_target))
                     .filter(|t| !matches!(t, Target::Dynamic(_) | Target::Upstream(_)))
                     .collect()
@@ -269,7 +275,7 @@ fn read_fix(
             if cx.project.sources.get(d.file).is_builtin() {
                 return None;
             }
-            Edit::replace(d.file, d.directive.args().first()?.span, value.clone())
+            Edit::replace(d.file, d.directive.args().first()?.span(), value.clone())
         }
         None => {
             let location = site.chain.iter().rev().find(|d| d.name() == "location")?;

@@ -121,7 +121,7 @@ impl Rule for FpmAllowedClientsExcludesNginx {
                     if let Some(f) = check_pool(pool, &listen, &sources) {
                         out.push(f.label(Label::secondary(
                             pass.file,
-                            word.span,
+                            word.span(),
                             format!("nginx connects from {}", sources[0]),
                         )));
                     }

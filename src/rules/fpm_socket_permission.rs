@@ -123,7 +123,15 @@ impl Rule for FpmSocketPermission {
                     let Some(why) = socket.denies(&worker) else {
                         continue;
                     };
-                    out.push(finding(cx, pool, &socket, &worker, why, pass, &word.value));
+                    out.push(finding(
+                        cx,
+                        pool,
+                        &socket,
+                        &worker,
+                        why,
+                        pass,
+                        word.value(),
+                    ));
                 }
             }
         }
@@ -315,7 +323,7 @@ fn finding(
     let mut f = Finding::new(message, primary)
         .label(Label::secondary(
             pass.file,
-            pass.directive.args()[0].span,
+            pass.directive.args().first().expect("a pass has an address").span(),
             format!("nginx connects to {address} as `{}`", w.user),
         ))
         .help(format!(
@@ -324,7 +332,7 @@ fn finding(
         ));
     match w.directive {
         Some(d) => {
-            let span = d.directive.args().first().map_or(d.directive.span, |a| a.span);
+            let span = d.directive.args().first().map_or(d.directive.span(), |a| a.span());
             f = f.label(Label::secondary(d.file, span, "worker user"))
         }
         None => {

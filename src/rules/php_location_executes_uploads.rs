@@ -105,8 +105,9 @@ const URI_VARS: &[&str] = &[
 fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
     let li = site.chain.iter().rposition(|d| d.name() == "location")?;
     let location = site.chain[li];
-    let (modifier, regex) = match location.directive.args() {
-        [m, r] if m.value == "~" || m.value == "~*" => (m.value.as_str(), r.value.as_str()),
+    let args: Vec<&str> = location.directive.args().iter().map(Word::value).collect();
+    let (modifier, regex) = match args[..] {
+        [m, r] if m == "~" || m == "~*" => (m, r),
         _ => return None,
     };
     // `.php` with the dot escaped or not; `^/phpstatus$` matches no script path.
@@ -177,13 +178,21 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         .iter()
         .rev()
         .find(|d| d.name() == "location")
-        .and_then(|d| match d.directive.args() {
-            [p] | [_, p]
-                if !p.value.starts_with('@') && d.arg(0) != Some("~") && d.arg(0) != Some("~*") =>
+        .and_then(|d| {
+            match d
+                .directive
+                .args()
+                .iter()
+                .map(Word::value)
+                .collect::<Vec<_>>()[..]
             {
-                Some(p.value.trim_end_matches('/').to_owned())
+                [p] | [_, p]
+                    if !p.starts_with('@') && d.arg(0) != Some("~") && d.arg(0) != Some("~*") =>
+                {
+                    Some(p.trim_end_matches('/').to_owned())
+                }
+                _ => None,
             }
-            _ => None,
         })
         .unwrap_or_default();
     let ext = if matches!(exposure, Exposure::Phar) {
@@ -198,13 +207,13 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         message,
         Label::primary(
             location.file,
-            location.directive.words[0].span.cover(location.directive.args()[1].span),
+            location.directive.words().span(),
             "no try_files or -f check",
         ),
     )
     .label(Label::secondary(
         site.pass.file,
-        pass_word.span,
+        pass_word.span(),
         "any URI ending in .php goes here",
     ))
     .help("add `try_files $uri =404;` (or `try_files $fastcgi_script_name =404;` with fastcgi_split_path_info) to the location, and set `security.limit_extensions = .php` in the pool");
@@ -237,10 +246,12 @@ fn names_its_scripts(regex: &str) -> bool {
 }
 
 fn tests_file(d: &DirRef<'_>) -> bool {
-    d.directive
-        .args()
-        .iter()
-        .any(|a| matches!(a.value.trim_start_matches('('), "-f" | "!-f" | "-e" | "!-e"))
+    d.directive.args().iter().any(|a| {
+        matches!(
+            a.value().trim_start_matches('('),
+            "-f" | "!-f" | "-e" | "!-e"
+        )
+    })
 }
 
 fn checks_existence(level: &[DirRef<'_>]) -> bool {
@@ -253,7 +264,7 @@ fn checks_existence(level: &[DirRef<'_>]) -> bool {
                 "$document_root",
             ]
             .iter()
-            .any(|v| a.value.contains(v))
+            .any(|v| a.value().contains(v))
         }),
         "if" => tests_file(d),
         _ => false,
@@ -315,7 +326,7 @@ fn fix(
     location: DirRef<'_>,
     regex: &str,
     script_value: &str,
-    targets: &[(DirRef<'_>, &Word, Target)],
+    targets: &[(DirRef<'_>, Word<'_>, Target)],
 ) -> Option<Fix> {
     let source = cx.project.sources.get(location.file);
     if source.is_builtin() {

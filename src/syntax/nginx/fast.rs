@@ -8,38 +8,30 @@
 //! `Some` is always the tree pest would build; the differential fuzz target and proptests
 //! check exactly that.
 
-use super::{Block, Config, Directive, End, Node, Quote, Word};
-use crate::source::{LineCol, Span};
-use crate::syntax::{LineCursor, SmallText};
+use super::{EndKind, Quote, TreeBuilder};
+use crate::source::Span;
 
-pub(super) fn parse(text: &str) -> Option<Config> {
+/// The tree's arrays, for the caller to attach the text to.
+pub(super) fn parse(text: &str) -> Option<TreeBuilder> {
     let mut p = Parser {
         text,
         b: text.as_bytes(),
         i: 0,
-        lines: LineCursor::new(text),
+        tree: TreeBuilder::new(text),
     };
-    let bom = if text.starts_with('\u{FEFF}') {
+    if text.starts_with('\u{FEFF}') {
         p.i = 3;
-        Some(Span::new(0, 3))
-    } else {
-        None
-    };
-    let mut items = p.items(0)?;
-    items.shrink_to_fit();
+    }
+    p.items(0)?;
     if p.i != p.b.len() {
         return None; // a "}" at the top level
     }
-    Some(Config {
-        bom,
-        items,
-        len: text.len() as u32,
-    })
+    Some(p.tree)
 }
 
 enum Lua {
     Plain,
-    Parsed(Directive),
+    Parsed,
     Bail,
 }
 
@@ -47,7 +39,7 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
-    lines: LineCursor<'a>,
+    tree: TreeBuilder,
 }
 
 fn is_ws(c: u8) -> bool {
@@ -55,10 +47,6 @@ fn is_ws(c: u8) -> bool {
 }
 
 impl Parser<'_> {
-    fn at(&mut self, offset: usize) -> LineCol {
-        self.lines.at(offset)
-    }
-
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -83,97 +71,93 @@ impl Parser<'_> {
     }
 
     /// `items`, up to a "}" or the end of the text.
-    fn items(&mut self, depth: usize) -> Option<Vec<Node>> {
-        let mut items = Vec::new();
+    fn items(&mut self, depth: usize) -> Option<()> {
         while let Some(c) = self.peek() {
             match c {
                 c if is_ws(c) => self.skip_space(),
-                b'#' => items.push(Node::Comment {
-                    span: self.comment(),
-                }),
+                b'#' => {
+                    let span = self.comment();
+                    self.tree.comment(span);
+                }
                 b'}' => break,
                 b';' | b'{' => return None,
-                _ => items.push(Node::Directive(Box::new(self.directive(depth)?))),
+                _ => self.directive(depth)?,
             }
         }
-        Some(items)
+        Some(())
     }
 
-    fn gap(&mut self, comments: &mut Vec<Span>) {
+    fn gap(&mut self) {
         while let Some(c) = self.peek() {
             if is_ws(c) {
                 self.skip_space();
             } else if c == b'#' {
-                comments.push(self.comment());
+                let span = self.comment();
+                self.tree.comment(span);
             } else {
                 break;
             }
         }
     }
 
-    fn directive(&mut self, depth: usize) -> Option<Directive> {
+    fn directive(&mut self, depth: usize) -> Option<()> {
         if depth > super::MAX_NESTING {
             return None;
         }
         let start = self.i;
-        let at = self.at(start);
-        match self.lua_directive(start, at) {
-            Lua::Parsed(d) => return Some(d),
+        let (words, comments, unescaped) = (
+            self.tree.words.len(),
+            self.tree.comments.len(),
+            self.tree.unescaped.len(),
+        );
+        let index = self.tree.start_directive();
+        match self.lua_directive(index, start) {
+            Lua::Parsed => return Some(()),
             Lua::Bail => return None,
-            Lua::Plain => {}
+            Lua::Plain => {
+                // Read it again as a plain directive: forget what the attempt added.
+                self.tree.truncate(index, words, comments, unescaped);
+                let again = self.tree.start_directive();
+                debug_assert_eq!(again, index);
+            }
         }
         self.i = start;
-        // Most directives have two or three words and one or two gaps; exact-ish capacities
-        // matter because a 10,000-site tree holds millions of these vectors.
-        let mut words = Vec::with_capacity(3);
-        words.push(self.word()?);
-        let mut comments = Vec::new();
+        self.word()?;
         loop {
             let before_gap = self.i;
-            self.gap(&mut comments);
+            self.gap();
             let gapped = self.i > before_gap;
             match self.peek() {
                 None => return None,
                 Some(b';') => {
-                    let span = Span::new(self.i, self.i + 1);
+                    let at = self.i as u32;
+                    let words = self.tree.words.len();
+                    self.tree.finish(index, words, EndKind::Semicolon, at, at);
                     self.i += 1;
-                    words.shrink_to_fit();
-                    return Some(Directive {
-                        span: Span::new(start, self.i),
-                        at,
-                        words,
-                        comments,
-                        end: End::Semicolon { span },
-                    });
+                    return Some(());
                 }
                 Some(b'{') => {
-                    let open = Span::new(self.i, self.i + 1);
+                    let open = self.i as u32;
+                    let words = self.tree.words.len();
                     self.i += 1;
-                    let mut items = self.items(depth + 1)?;
-                    items.shrink_to_fit();
+                    self.items(depth + 1)?;
                     if self.peek() != Some(b'}') {
                         return None;
                     }
-                    let close = Span::new(self.i, self.i + 1);
+                    let close = self.i as u32;
                     self.i += 1;
-                    words.shrink_to_fit();
-                    return Some(Directive {
-                        span: Span::new(start, self.i),
-                        at,
-                        words,
-                        comments,
-                        end: End::Block(Block { open, items, close }),
-                    });
+                    self.tree.finish(index, words, EndKind::Block, open, close);
+                    return Some(());
                 }
                 Some(b'}') => return None,
                 // A word right after a quoted one, without a gap, only when it starts with ")".
-                Some(c) if gapped || c == b')' => words.push(self.word()?),
+                Some(c) if gapped || c == b')' => self.word()?,
                 Some(_) => return None,
             }
         }
     }
 
-    fn word(&mut self) -> Option<Word> {
+    fn word(&mut self) -> Option<()> {
         let start = self.i;
         let quote = match self.peek()? {
             b'"' => Quote::Double,
@@ -217,21 +201,12 @@ impl Parser<'_> {
                 return None;
             }
         }
-        let span = Span::new(start, self.i);
-        let raw = &self.text[start..self.i];
-        let inner = match quote {
-            Quote::None => raw,
-            _ => &raw[1..raw.len() - 1],
-        };
-        Some(Word {
-            span,
-            quote,
-            value: super::unescape(inner),
-        })
+        self.tree.word(self.text, Span::new(start, self.i));
+        Some(())
     }
 
     /// `*_by_lua_block { ... }`.
-    fn lua_directive(&mut self, start: usize, at: LineCol) -> Lua {
+    fn lua_directive(&mut self, index: usize, start: usize) -> Lua {
         let len = self.b[start..]
             .iter()
             .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
@@ -246,17 +221,12 @@ impl Parser<'_> {
             return Lua::Plain;
         }
         self.i = start + len;
-        let name = Word {
-            span: Span::new(start, start + len),
-            quote: Quote::None,
-            value: SmallText::new(&self.text[start..start + len]),
-        };
-        let mut comments = Vec::new();
-        self.gap(&mut comments);
+        self.tree.word(self.text, Span::new(start, start + len));
+        self.gap();
         if self.peek() != Some(b'{') {
             return Lua::Plain;
         }
-        let open = Span::new(self.i, self.i + 1);
+        let open = self.i;
         let body_start = self.i + 1;
         // An unbalanced body makes the grammar try a plain directive instead: leave that to pest.
         let Some(body_end) = self.lua_chunks(body_start, 0) else {
@@ -266,17 +236,10 @@ impl Parser<'_> {
             return Lua::Bail;
         }
         self.i = body_end + 1;
-        Lua::Parsed(Directive {
-            span: Span::new(start, self.i),
-            at,
-            words: vec![name],
-            comments,
-            end: End::Raw {
-                open,
-                body: Span::new(body_start, body_end),
-                close: Span::new(body_end, body_end + 1),
-            },
-        })
+        let words = self.tree.words.len();
+        self.tree
+            .finish(index, words, EndKind::Raw, open as u32, body_end as u32);
+        Lua::Parsed
     }
 
     /// `lua_chunk*` from `i`: the offset where it stops (at a "}" or the end).
