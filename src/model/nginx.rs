@@ -1,6 +1,7 @@
 //! nginx as it runs: includes expanded in place, http -> server -> location inheritance, the
 //! locations that hand requests to FastCGI (or a proxy), upstreams and the worker user.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -23,6 +24,9 @@ impl<'p> DirRef<'p> {
     }
     pub fn arg(&self, i: usize) -> Option<&'p str> {
         self.directive.arg(i)
+    }
+    pub fn is(&self, name: &str) -> bool {
+        self.directive.is(name)
     }
 }
 
@@ -101,13 +105,46 @@ pub struct NginxModel<'p> {
     /// `user` directives, with the root they belong to.
     pub users: Vec<(usize, DirRef<'p>)>,
     pub include_issues: Vec<IncludeIssue>,
-    levels: Vec<Vec<DirRef<'p>>>,
+    /// Each level as the runs of consecutive directives its includes split it into: a level
+    /// holds a few runs where it would hold a hundred directive references (the included
+    /// snippets' directives repeat in every level that includes them).
+    levels: Vec<Vec<Run<'p>>>,
     /// Upstreams by name (indices into `upstreams`, in order): a lookup per site must not
     /// scan every upstream of a 10,000-site tree.
     upstream_index: HashMap<&'p str, Vec<usize>>,
     /// For levels with many directives (an http level holding every server of the tree):
-    /// positions by name, so looking a name up does not scan them all.
-    level_names: HashMap<usize, HashMap<&'p str, Vec<usize>>>,
+    /// the directives, and their positions by name, so looking a name up does not scan them.
+    big_levels: HashMap<usize, BigLevel<'p>>,
+}
+
+/// Consecutive directives at one level of one file.
+#[derive(Clone, Copy, Debug)]
+struct Run<'p> {
+    file: FileId,
+    count: u32,
+    first: Directive<'p>,
+}
+
+impl<'p> Run<'p> {
+    fn directives(self) -> impl Iterator<Item = DirRef<'p>> {
+        let file = self.file;
+        self.first
+            .and_following()
+            .take(self.count as usize)
+            .map(move |directive| DirRef { file, directive })
+    }
+}
+
+/// One level with its includes expanded: every directive (with the include chain it was
+/// reached through, for descending) and the runs the level keeps.
+struct Flat<'p> {
+    directives: Vec<(DirRef<'p>, Rc<Chain>)>,
+    runs: Vec<Run<'p>>,
+}
+
+struct BigLevel<'p> {
+    directives: Vec<DirRef<'p>>,
+    names: HashMap<&'p str, Vec<usize>>,
 }
 
 /// Resolved includes: (file, include directive offset, prefix) -> files, in nginx's order.
@@ -326,7 +363,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             users: Vec::new(),
             include_issues: includes.issues.clone(),
             levels: Vec::new(),
-            level_names: HashMap::new(),
+            big_levels: HashMap::new(),
             upstream_index: HashMap::new(),
         },
         seen_cycles: BTreeSet::new(),
@@ -367,26 +404,29 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
         );
     }
     let mut model = walker.model;
+    model.levels.shrink_to_fit();
+    model.sites.shrink_to_fit();
     for (i, u) in model.upstreams.iter().enumerate() {
         model.upstream_index.entry(u.name).or_default().push(i);
     }
-    for (i, level) in model
-        .levels
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.len() > BIG_LEVEL)
-    {
+    for (i, level) in model.levels.iter().enumerate() {
+        if level.iter().map(|r| r.count as usize).sum::<usize>() <= BIG_LEVEL {
+            continue;
+        }
+        let directives: Vec<DirRef> = level.iter().flat_map(|r| r.directives()).collect();
         let mut names: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (pos, d) in level.iter().enumerate() {
+        for (pos, d) in directives.iter().enumerate() {
             names.entry(d.name()).or_default().push(pos);
         }
-        model.level_names.insert(i, names);
+        model.big_levels.insert(i, BigLevel { directives, names });
     }
     model
 }
 
-/// Levels longer than this get a name index.
-const BIG_LEVEL: usize = 32;
+/// Levels longer than this get a name index (an http level holding thousands of servers).
+/// A site's own levels, a few dozen directives with their snippets expanded, are scanned:
+/// indexing each of them cost more memory than the whole level.
+const BIG_LEVEL: usize = 512;
 
 /// The nginx.conf root whose directory is the nearest one holding root `i`'s file.
 fn host_of(project: &Project, roots: &[Root], i: usize) -> Option<usize> {
@@ -413,7 +453,7 @@ struct Walker<'p, 'i> {
     http_levels: HashMap<usize, (DirRef<'p>, Vec<usize>)>,
     /// Directives the next level starts with: a hosted site file's top level is the host's
     /// http level plus its own directives.
-    joins_level: Option<Vec<DirRef<'p>>>,
+    joins_level: Option<Vec<Run<'p>>>,
 }
 
 impl<'p> Walker<'p, '_> {
@@ -429,13 +469,20 @@ impl<'p> Walker<'p, '_> {
         levels: &mut Vec<usize>,
         depth: usize,
     ) {
-        let mut flat = Vec::new();
+        let mut flat = Flat {
+            directives: Vec::new(),
+            runs: self.joins_level.take().unwrap_or_default(),
+        };
         self.flatten(root, file, items, chain, &mut flat, depth);
+        let Flat {
+            directives: flat,
+            mut runs,
+        } = flat;
+        runs.shrink_to_fit();
         let level = self.model.levels.len();
-        let mut level_directives = self.joins_level.take().unwrap_or_default();
-        level_directives.extend(flat.iter().map(|(d, _)| *d));
-        self.model.levels.push(level_directives);
+        self.model.levels.push(runs);
         levels.push(level);
+        let (sites_before, http_levels_before) = (self.model.sites.len(), self.http_levels.len());
         if blocks.len() == 1
             && blocks[0].name() == "http"
             && self.model.roots[root].context == Context::Main
@@ -508,6 +555,11 @@ impl<'p> Walker<'p, '_> {
             blocks.pop();
         }
         levels.pop();
+        // Only sites (and the http levels hosted site files join) look levels up: a block with
+        // none under it (a redirect server, a static-files location) need not be kept.
+        if self.model.sites.len() == sites_before && self.http_levels.len() == http_levels_before {
+            self.model.levels.truncate(level);
+        }
     }
 
     /// The directives of one level, with `include` replaced by the included files' directives.
@@ -517,14 +569,29 @@ impl<'p> Walker<'p, '_> {
         file: FileId,
         items: Siblings<'p>,
         chain: Rc<Chain>,
-        out: &mut Vec<(DirRef<'p>, Rc<Chain>)>,
+        out: &mut Flat<'p>,
         depth: usize,
     ) {
+        // The run this call is extending: consecutive directives other than includes.
+        let mut open: Option<usize> = None;
         for d in items {
             if d.name() != "include" {
-                out.push((DirRef { file, directive: d }, chain.clone()));
+                out.directives
+                    .push((DirRef { file, directive: d }, chain.clone()));
+                match open {
+                    Some(k) => out.runs[k].count += 1,
+                    None => {
+                        out.runs.push(Run {
+                            file,
+                            count: 1,
+                            first: d,
+                        });
+                        open = Some(out.runs.len() - 1);
+                    }
+                }
                 continue;
             }
+            open = None;
             let prefix = self.model.roots[root].prefix.clone();
             let Some(targets) = self.includes.map.get(&(file, d.span().start, prefix)) else {
                 continue;
@@ -575,30 +642,30 @@ impl<'p> NginxModel<'p> {
             .unwrap_or_default()
     }
 
+    /// The directives of one level (by id), includes expanded, in order.
+    pub fn level(&self, level: usize) -> impl Iterator<Item = DirRef<'p>> + '_ {
+        self.levels[level].iter().flat_map(|r| r.directives())
+    }
+
     /// The directives named `name` at one level (by id), in order.
     pub fn all_named(&self, level: usize, name: &str) -> Vec<DirRef<'p>> {
-        let directives = &self.levels[level];
-        match self.level_names.get(&level) {
-            Some(names) => names
-                .get(name)
-                .map_or_else(Vec::new, |pos| pos.iter().map(|&p| directives[p]).collect()),
-            None => directives
-                .iter()
-                .filter(|d| d.name() == name)
-                .copied()
-                .collect(),
+        match self.big_levels.get(&level) {
+            Some(big) => big.names.get(name).map_or_else(Vec::new, |pos| {
+                pos.iter().map(|&p| big.directives[p]).collect()
+            }),
+            None => self.level(level).filter(|d| d.is(name)).collect(),
         }
     }
 
     /// The last directive named `name` at one level (by id): the one nginx keeps.
     pub fn last_named(&self, level: usize, name: &str) -> Option<DirRef<'p>> {
-        let directives = &self.levels[level];
-        match self.level_names.get(&level) {
-            Some(names) => names
+        match self.big_levels.get(&level) {
+            Some(big) => big
+                .names
                 .get(name)
                 .and_then(|pos| pos.last())
-                .map(|&p| directives[p]),
-            None => directives.iter().rev().find(|d| d.name() == name).copied(),
+                .map(|&p| big.directives[p]),
+            None => self.level(level).filter(|d| d.is(name)).last(),
         }
     }
 
@@ -608,8 +675,10 @@ impl<'p> NginxModel<'p> {
     }
 
     /// The directives of a site's own level (includes expanded).
-    pub fn own_level(&self, site: &Site<'p>) -> &[DirRef<'p>] {
-        site.levels.last().map_or(&[][..], |&l| &self.levels[l])
+    pub fn own_level(&self, site: &Site<'p>) -> Vec<DirRef<'p>> {
+        site.levels
+            .last()
+            .map_or_else(Vec::new, |&l| self.level(l).collect())
     }
 
     pub fn upstream(&self, root: usize, name: &str) -> Option<&Upstream<'p>> {
@@ -642,10 +711,14 @@ impl<'p> NginxModel<'p> {
 
     /// The directives of each level a site sits in (includes expanded), outermost first:
     /// index 0 is the root file's top level, index `i > 0` the block of `site.chain[i - 1]`.
-    pub fn site_levels(&self, site: &Site<'p>) -> Vec<&[DirRef<'p>]> {
+    pub fn site_levels(&self, site: &Site<'p>) -> Vec<Cow<'_, [DirRef<'p>]>> {
         site.levels
             .iter()
-            .map(|&l| self.levels[l].as_slice())
+            .map(|&l| match self.big_levels.get(&l) {
+                // Shared by every site under it (an http level of 10,000 servers): not copied.
+                Some(big) => Cow::Borrowed(big.directives.as_slice()),
+                None => Cow::Owned(self.level(l).collect()),
+            })
             .collect()
     }
 

@@ -123,15 +123,7 @@ impl Rule for FpmSocketPermission {
                     let Some(why) = socket.denies(&worker) else {
                         continue;
                     };
-                    out.push(finding(
-                        cx,
-                        pool,
-                        &socket,
-                        &worker,
-                        why,
-                        pass,
-                        word.value(),
-                    ));
+                    out.push(finding(cx, pool, &socket, &worker, why, pass, word.value()));
                 }
             }
         }

@@ -115,7 +115,7 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         return None;
     }
     let levels = cx.nginx.site_levels(site);
-    let loc_level = levels[li + 1];
+    let loc_level = &levels[li + 1];
     if loc_level.iter().any(|d| d.name() == "internal") || checks_existence(loc_level) {
         return None;
     }
