@@ -67,8 +67,8 @@ pub struct Diagnostic {
     /// What is wrong, naming the values involved.
     pub message: String,
     pub labels: Vec<Label>,
-    /// What to do about it.
-    pub help: Option<String>,
+    /// What to do about it (often the same text for every finding of a rule: shared).
+    pub help: Option<std::sync::Arc<str>>,
     pub fix: Option<Fix>,
 }
 

@@ -79,7 +79,7 @@ fn run() -> Run {
             help: Some(
                 "add `try_files $uri =404;` so nginx answers 404 itself instead of letting PHP \
                  guess a script from the path"
-                    .to_string(),
+                    .into(),
             ),
             fix: None,
         },
@@ -93,7 +93,7 @@ fn run() -> Run {
                 Label::primary(nginx, pass_target, "nothing listens on 127.0.0.1:9000"),
                 Label::secondary(fpm, listen_value, "pool `www` listens on this socket"),
             ],
-            help: Some("point fastcgi_pass at the socket pool `www` listens on".to_string()),
+            help: Some("point fastcgi_pass at the socket pool `www` listens on".into()),
             fix: Some(Fix::new(
                 "point fastcgi_pass at unix:/run/php/php8.2-fpm.sock",
                 Applicability::Safe,
@@ -310,8 +310,7 @@ fn builtin_file_label() {
             ),
         ],
         help: Some(
-            "include snippets/fastcgi-php.conf or fastcgi.conf, which set SCRIPT_FILENAME"
-                .to_string(),
+            "include snippets/fastcgi-php.conf or fastcgi.conf, which set SCRIPT_FILENAME".into(),
         ),
         fix: Some(Fix::new(
             "include fastcgi.conf instead",

@@ -9,6 +9,7 @@
 //! is 0 or >= largest. The defaults of buffer_size and of one buffer are one memory page.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diagnostic::Label;
 use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
@@ -625,6 +626,13 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         }
     }
 
+    let too_big = "upstream sent too big header while reading response header from upstream";
+    let help: Arc<str> = format!(
+        "nginx logs `{too_big}` and answers 502 Bad Gateway when response headers (cookies, CSP, long redirects) outgrow the buffer. Raise `{bs_name}` to fit your app's largest headers ({} covers most; a 40 KB Set-Cookie burst needs more) and `{}` with it so that `nginx -t` still accepts the result.",
+        format_size(min),
+        family.name(BUFFERS),
+    )
+    .into();
     let mut out = Vec::new();
     for g in groups {
         let bs = g.eff.values.buffer_size;
@@ -711,12 +719,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                 "response headers come back through here",
             ));
         }
-        let too_big = "upstream sent too big header while reading response header from upstream";
-        finding = finding.help(format!(
-            "nginx logs `{too_big}` and answers 502 Bad Gateway when response headers (cookies, CSP, long redirects) outgrow the buffer. Raise `{bs_name}` to fit your app's largest headers ({} covers most; a 40 KB Set-Cookie burst needs more) and `{}` with it so that `nginx -t` still accepts the result.",
-            format_size(min),
-            family.name(BUFFERS),
-        ));
+        finding = finding.help(help.clone());
         // Where nginx -t already fails, fastcgi-buffers-invalid's fix goes first: two fixes
         // adding the same directive to one block in one round would make a duplicate.
         let already_invalid = g.sites.iter().any(|s| {

@@ -334,6 +334,7 @@ fn finding(
                     cx.settings.platform.as_str(),
                     w.user
                 )
+                .into()
             })
         }
     }

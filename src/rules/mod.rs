@@ -5,6 +5,8 @@
 //! the [`LintContext`] and return [`Finding`]s; the runner turns those into [`Diagnostic`]s
 //! with the code and severity from this table.
 
+use std::sync::Arc;
+
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::fix::Fix;
 use crate::model::fpm::FpmModel;
@@ -75,7 +77,7 @@ pub struct LintContext<'a, 'p> {
 pub struct Finding {
     pub message: String,
     pub labels: Vec<Label>,
-    pub help: Option<String>,
+    pub help: Option<Arc<str>>,
     pub fix: Option<Fix>,
     pub severity: Option<Severity>,
 }
@@ -94,7 +96,8 @@ impl Finding {
         self.labels.push(label);
         self
     }
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    /// Shared: a rule with thousands of findings gives them all the same advice.
+    pub fn help(mut self, help: impl Into<Arc<str>>) -> Self {
         self.help = Some(help.into());
         self
     }
