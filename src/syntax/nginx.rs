@@ -32,19 +32,21 @@ pub struct Config {
     comments: Vec<Span>,
     /// The values of words whose escapes change them (`\"`, `\n`, ...), by word index.
     unescaped: Vec<(u32, Box<str>)>,
+    /// The directives (by index, increasing) that end in a raw `*_by_lua_block` body.
+    lua_bodies: Vec<u32>,
 }
 
+/// 16 bytes: a directive's words run up to the next directive's first word, and how it
+/// ends follows from `end`, `close` and the short list of Lua bodies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct DirectiveData {
     first_word: u32,
-    word_count: u32,
     /// The offset of the `;`, or of the `{` that opens a block or a Lua body.
     end: u32,
     /// The offset of the closing `}`; `end` for a `;`.
     close: u32,
     /// The index just past this directive's last descendant.
     subtree_end: u32,
-    kind: EndKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +254,17 @@ impl<'c> Directive<'c> {
         &self.config.directives[self.index as usize]
     }
 
+    fn kind(self) -> EndKind {
+        let d = self.data();
+        if d.close == d.end {
+            EndKind::Semicolon
+        } else if self.config.lua_bodies.binary_search(&self.index).is_ok() {
+            EndKind::Raw
+        } else {
+            EndKind::Block
+        }
+    }
+
     /// The tree this directive belongs to.
     pub fn config(self) -> &'c Config {
         self.config
@@ -274,10 +287,15 @@ impl<'c> Directive<'c> {
     /// `words()[0]` is the name; the rest are the arguments.
     pub fn words(self) -> Words<'c> {
         let d = self.data();
+        let next = self
+            .config
+            .directives
+            .get(self.index as usize + 1)
+            .map_or(self.config.words.len() as u32, |n| n.first_word);
         Words {
             config: self.config,
             start: d.first_word,
-            len: d.word_count,
+            len: next - d.first_word,
         }
     }
 
@@ -311,7 +329,7 @@ impl<'c> Directive<'c> {
             start: offset,
             end: offset + 1,
         };
-        match d.kind {
+        match self.kind() {
             EndKind::Semicolon => End::Semicolon { span: at(d.end) },
             EndKind::Block => End::Block {
                 open: at(d.end),
@@ -329,7 +347,7 @@ impl<'c> Directive<'c> {
     }
 
     pub fn block(self) -> Option<Block<'c>> {
-        (self.data().kind == EndKind::Block).then_some(Block { directive: self })
+        (self.kind() == EndKind::Block).then_some(Block { directive: self })
     }
 
     /// This directive and the ones after it at its level, then (past the end of its block)
@@ -340,7 +358,7 @@ impl<'c> Directive<'c> {
 
     pub fn children(self) -> Siblings<'c> {
         let d = self.data();
-        let range = match d.kind {
+        let range = match self.kind() {
             EndKind::Block => self.index + 1..d.subtree_end,
             _ => 0..0,
         };
@@ -582,6 +600,7 @@ struct TreeBuilder {
     directives: Vec<DirectiveData>,
     comments: Vec<Span>,
     unescaped: Vec<(u32, Box<str>)>,
+    lua_bodies: Vec<u32>,
 }
 
 impl TreeBuilder {
@@ -592,6 +611,7 @@ impl TreeBuilder {
             directives: Vec::with_capacity(text.len() / 60 + 1),
             comments: Vec::new(),
             unescaped: Vec::new(),
+            lua_bodies: Vec::new(),
         }
     }
 
@@ -618,11 +638,9 @@ impl TreeBuilder {
     fn start_directive(&mut self) -> usize {
         self.directives.push(DirectiveData {
             first_word: self.words.len() as u32,
-            word_count: 0,
             end: 0,
             close: 0,
             subtree_end: 0,
-            kind: EndKind::Semicolon,
         });
         self.directives.len() - 1
     }
@@ -633,18 +651,20 @@ impl TreeBuilder {
         self.words.truncate(words);
         self.comments.truncate(comments);
         self.unescaped.truncate(unescaped);
+        self.lua_bodies.retain(|&i| (i as usize) < index);
     }
 
-    /// The directive's words were all added; its end is at `end` (`;` or `{`), a block or a
-    /// Lua body closes at `close`.
-    fn finish(&mut self, index: usize, word_end: usize, kind: EndKind, end: u32, close: u32) {
+    /// The directive's words were all added (and its block's directives, if any); it ends
+    /// at `end` (`;` or `{`), and a block or a Lua body closes at `close`.
+    fn finish(&mut self, index: usize, kind: EndKind, end: u32, close: u32) {
         let subtree_end = self.directives.len() as u32;
         let d = &mut self.directives[index];
-        d.word_count = word_end as u32 - d.first_word;
-        d.kind = kind;
         d.end = end;
         d.close = close;
         d.subtree_end = subtree_end;
+        if kind == EndKind::Raw {
+            self.lua_bodies.push(index as u32);
+        }
     }
 
     fn build(mut self, text: Arc<str>) -> Config {
@@ -658,6 +678,7 @@ impl TreeBuilder {
             directives: self.directives,
             comments: self.comments,
             unescaped: self.unescaped,
+            lua_bodies: self.lua_bodies,
         }
     }
 }
@@ -765,11 +786,9 @@ impl Builder<'_> {
                 Rule::comment => self.tree.comment(span_of(&part)),
                 Rule::semicolon => {
                     let at = span_of(&part).start;
-                    let words = self.tree.words.len();
-                    self.tree.finish(index, words, EndKind::Semicolon, at, at);
+                    self.tree.finish(index, EndKind::Semicolon, at, at);
                 }
                 Rule::block => {
-                    let words = self.tree.words.len();
                     let mut open = 0;
                     let mut close = 0;
                     for part in part.into_inner() {
@@ -779,15 +798,14 @@ impl Builder<'_> {
                             _ => self.node(part),
                         }
                     }
-                    self.tree.finish(index, words, EndKind::Block, open, close);
+                    self.tree.finish(index, EndKind::Block, open, close);
                 }
                 Rule::raw_open => raw_open = Some(span_of(&part).start),
                 Rule::raw_body => {}
                 Rule::raw_close => {
                     let open = raw_open.expect("raw_open precedes raw_close");
-                    let words = self.tree.words.len();
                     let close = span_of(&part).start;
-                    self.tree.finish(index, words, EndKind::Raw, open, close);
+                    self.tree.finish(index, EndKind::Raw, open, close);
                 }
                 r => unreachable!("unexpected rule {r:?} in directive"),
             }

@@ -131,14 +131,12 @@ impl Parser<'_> {
                 None => return None,
                 Some(b';') => {
                     let at = self.i as u32;
-                    let words = self.tree.words.len();
-                    self.tree.finish(index, words, EndKind::Semicolon, at, at);
+                    self.tree.finish(index, EndKind::Semicolon, at, at);
                     self.i += 1;
                     return Some(());
                 }
                 Some(b'{') => {
                     let open = self.i as u32;
-                    let words = self.tree.words.len();
                     self.i += 1;
                     self.items(depth + 1)?;
                     if self.peek() != Some(b'}') {
@@ -146,7 +144,7 @@ impl Parser<'_> {
                     }
                     let close = self.i as u32;
                     self.i += 1;
-                    self.tree.finish(index, words, EndKind::Block, open, close);
+                    self.tree.finish(index, EndKind::Block, open, close);
                     return Some(());
                 }
                 Some(b'}') => return None,
@@ -236,9 +234,8 @@ impl Parser<'_> {
             return Lua::Bail;
         }
         self.i = body_end + 1;
-        let words = self.tree.words.len();
         self.tree
-            .finish(index, words, EndKind::Raw, open as u32, body_end as u32);
+            .finish(index, EndKind::Raw, open as u32, body_end as u32);
         Lua::Parsed
     }
 
