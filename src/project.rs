@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::discover;
 use crate::model::builtin::{self, Platform};
 use crate::report::Problem;
-use crate::source::{read_text, FileId, Language, Origin, ReadError, SourceFile, SourceMap};
+use crate::source::{read_shared, FileId, Language, Origin, ReadError, SourceFile, SourceMap};
 use crate::syntax::{fpm, nginx, SyntaxError};
 
 /// Absolute config roots that mean "the directory holding nginx.conf".
@@ -67,9 +67,8 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn parse(lang: Language, text: String) -> Prepared {
-        // One copy of the text, shared by the file and its tree.
-        let text: Arc<str> = text.into();
+    /// `text` is the one copy kept, shared by the file and its tree.
+    fn parse(lang: Language, text: Arc<str>) -> Prepared {
         let parsed = match lang {
             Language::Nginx => nginx::parse_shared(text.clone()).map(Parsed::Nginx),
             Language::PhpFpm => fpm::parse_shared(text.clone()).map(Parsed::Fpm),
@@ -87,8 +86,8 @@ fn prepare(
     force: Option<Language>,
 ) -> Result<Prepared, ReadError> {
     let text = match options.overrides.get(canonical) {
-        Some(t) => t.clone(),
-        None => read_text(path)?,
+        Some(t) => Arc::from(t.as_str()),
+        None => read_shared(path)?,
     };
     let lang = force.unwrap_or_else(|| discover::classify(path, &text));
     Ok(Prepared::parse(lang, text))
@@ -268,7 +267,7 @@ impl Project {
     }
 
     fn add_text(&mut self, name: String, origin: Origin, lang: Language, text: String) -> FileId {
-        let prepared = Prepared::parse(lang, text);
+        let prepared = Prepared::parse(lang, text.into());
         self.push_parsed(name, origin, prepared)
     }
 

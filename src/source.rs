@@ -253,6 +253,12 @@ impl fmt::Display for ReadError {
 
 /// Decode bytes as a configuration text: UTF-8, no NUL bytes.
 pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
+    check_text(&bytes)?;
+    Ok(String::from_utf8(bytes).expect("checked above"))
+}
+
+/// Check that bytes are a configuration text (UTF-8, no NUL bytes) and view them as one.
+fn check_text(bytes: &[u8]) -> Result<&str, ReadError> {
     if bytes.len() as u64 >= u32::MAX as u64 {
         return Err(ReadError::TooLarge {
             bytes: bytes.len() as u64,
@@ -262,19 +268,18 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
         let prefix = String::from_utf8_lossy(&bytes[..offset]);
         LineIndex::new(&prefix).line_col(&prefix, prefix.len())
     };
-    if let Some(offset) = memchr_nul(&bytes) {
+    if let Some(offset) = memchr_nul(bytes) {
         return Err(ReadError::Binary {
             offset,
-            at: position(&bytes, offset),
+            at: position(bytes, offset),
         });
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let bytes = e.into_bytes();
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
         ReadError::NotUtf8 {
             offset,
             byte: bytes[offset],
-            at: position(&bytes, offset),
+            at: position(bytes, offset),
         }
     })
 }
@@ -285,6 +290,34 @@ fn memchr_nul(bytes: &[u8]) -> Option<usize> {
 
 /// Read a file from disk as configuration text.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    check_readable(path)?;
+    decode(std::fs::read(path).map_err(ReadError::Io)?)
+}
+
+/// [`read_text`] into the one shared allocation a project keeps. Each thread reads through the
+/// same buffer: a fresh buffer per file, freed once copied, left the allocator's pages
+/// scattered with holes between the texts a large run keeps.
+pub fn read_shared(path: &Path) -> Result<Arc<str>, ReadError> {
+    use std::io::Read as _;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    check_readable(path)?;
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(buffer))
+            .map_err(ReadError::Io)?;
+        let text = check_text(buffer).map(Arc::from);
+        // One unusually large file must not stay resident for the rest of the run.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::new();
+        }
+        text
+    })
+}
+
+fn check_readable(path: &Path) -> Result<(), ReadError> {
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     if meta.is_dir() {
         return Err(ReadError::Io(std::io::Error::other(
@@ -300,7 +333,7 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     if meta.len() >= u32::MAX as u64 {
         return Err(ReadError::TooLarge { bytes: meta.len() });
     }
-    decode(std::fs::read(path).map_err(ReadError::Io)?)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -603,16 +603,35 @@ struct TreeBuilder {
     lua_bodies: Vec<u32>,
 }
 
+thread_local! {
+    /// Each thread builds its trees in the same vectors and copies each result out at its
+    /// exact size. Growing and then shrinking fresh vectors for every file of a large run left
+    /// the allocator's pages holding the freed pieces between the trees it keeps (tens of
+    /// megabytes of resident memory on 10,000 sites).
+    static SCRATCH: std::cell::Cell<Option<Box<TreeBuilder>>> = const { std::cell::Cell::new(None) };
+}
+
 impl TreeBuilder {
-    fn new(text: &str) -> Self {
-        // A site file has about one word per 10 bytes and a directive per 60.
-        TreeBuilder {
-            words: Vec::with_capacity(text.len() / 10 + 1),
-            directives: Vec::with_capacity(text.len() / 60 + 1),
-            comments: Vec::new(),
-            unescaped: Vec::new(),
-            lua_bodies: Vec::new(),
-        }
+    fn new() -> Box<Self> {
+        SCRATCH.take().unwrap_or_else(|| {
+            Box::new(TreeBuilder {
+                words: Vec::new(),
+                directives: Vec::new(),
+                comments: Vec::new(),
+                unescaped: Vec::new(),
+                lua_bodies: Vec::new(),
+            })
+        })
+    }
+
+    /// Give the vectors back for the thread's next file.
+    pub(super) fn recycle(mut self: Box<Self>) {
+        self.words.clear();
+        self.directives.clear();
+        self.comments.clear();
+        self.unescaped.clear();
+        self.lua_bodies.clear();
+        SCRATCH.set(Some(self));
     }
 
     fn word(&mut self, text: &str, span: Span) {
@@ -667,19 +686,18 @@ impl TreeBuilder {
         }
     }
 
-    fn build(mut self, text: Arc<str>) -> Config {
-        self.words.shrink_to_fit();
-        self.directives.shrink_to_fit();
-        self.comments.shrink_to_fit();
-        Config {
+    fn build(mut self: Box<Self>, text: Arc<str>) -> Config {
+        let config = Config {
             bom: text.starts_with('\u{FEFF}'),
             text,
-            words: self.words,
-            directives: self.directives,
-            comments: self.comments,
-            unescaped: self.unescaped,
-            lua_bodies: self.lua_bodies,
-        }
+            words: self.words.as_slice().to_vec(),
+            directives: self.directives.as_slice().to_vec(),
+            comments: self.comments.as_slice().to_vec(),
+            unescaped: std::mem::take(&mut self.unescaped),
+            lua_bodies: self.lua_bodies.as_slice().to_vec(),
+        };
+        self.recycle();
+        config
     }
 }
 
@@ -731,7 +749,7 @@ fn parse_reference_shared(text: Arc<str>) -> Result<Config, SyntaxError> {
     };
     let mut builder = Builder {
         text: &text,
-        tree: TreeBuilder::new(&text),
+        tree: TreeBuilder::new(),
     };
     let config_pair = pairs
         .into_iter()
@@ -756,7 +774,7 @@ fn span_of(p: &Pair<'_, Rule>) -> Span {
 
 struct Builder<'a> {
     text: &'a str,
-    tree: TreeBuilder,
+    tree: Box<TreeBuilder>,
 }
 
 impl Builder<'_> {

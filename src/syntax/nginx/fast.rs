@@ -12,21 +12,23 @@ use super::{EndKind, Quote, TreeBuilder};
 use crate::source::Span;
 
 /// The tree's arrays, for the caller to attach the text to.
-pub(super) fn parse(text: &str) -> Option<TreeBuilder> {
+pub(super) fn parse(text: &str) -> Option<Box<TreeBuilder>> {
     let mut p = Parser {
         text,
         b: text.as_bytes(),
         i: 0,
-        tree: TreeBuilder::new(text),
+        tree: TreeBuilder::new(),
     };
     if text.starts_with('\u{FEFF}') {
         p.i = 3;
     }
-    p.items(0)?;
-    if p.i != p.b.len() {
-        return None; // a "}" at the top level
+    // A "}" left over at the top level is not this parser's to explain either.
+    if p.items(0).is_some() && p.i == p.b.len() {
+        Some(p.tree)
+    } else {
+        p.tree.recycle();
+        None
     }
-    Some(p.tree)
 }
 
 enum Lua {
@@ -39,7 +41,7 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
-    tree: TreeBuilder,
+    tree: Box<TreeBuilder>,
 }
 
 fn is_ws(c: u8) -> bool {
