@@ -30,7 +30,13 @@ fn fixture_texts() -> (Vec<String>, Vec<String>) {
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
         {
-            let p = e.path().to_string_lossy().into_owned();
+            // Relative: the checkout's own path may contain "fpm" (a worktree named wt-fpm).
+            let p = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if p.ends_with(".md") || p.ends_with(".php") {
                 continue;
             }
