@@ -73,8 +73,9 @@ fn check_fpm(text: &str) {
     assert_eq!(fpm::parse(text), fpm::parse_reference(text), "{text:?}");
     match fpm::parse(text) {
         Ok(c) => {
-            leaves_cover(c.leaves(), text.len()).unwrap();
-            assert_eq!(c.print(text), text);
+            c.check_lossless().unwrap();
+            leaves_cover(c.leaves_and_blanks(), text.len()).unwrap();
+            assert_eq!(c.print(), text);
         }
         Err(e) => {
             assert!(e.span.end as usize <= text.len(), "{e:?}");

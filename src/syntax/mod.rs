@@ -1,9 +1,10 @@
 //! Lossless syntax trees for both languages, built from the pest grammars in `grammar/`.
 //!
-//! Every node keeps its byte span and printing a tree gives the input back byte for byte. In
-//! php-fpm trees every byte belongs to exactly one leaf; nginx trees leave out the blanks
-//! between tokens (millions of them in a large tree), so there every byte is in one leaf or is
-//! a space, tab, CR or LF between leaves (`nginx::Config::check_lossless`).
+//! Every node keeps its byte span and printing a tree gives the input back byte for byte. Trees
+//! leave out the blanks between tokens (millions of them in a large tree), so every byte is in
+//! one leaf or is a space, tab, CR or LF between leaves (`check_lossless` in both languages).
+//! php-fpm trees are flat records of offsets into the file's shared text, read through handles
+//! (`fpm::Entry`, `fpm::Section`).
 
 pub mod fpm;
 pub mod nginx;
