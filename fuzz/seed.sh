@@ -9,8 +9,9 @@ repo=$(dirname "$here")
 out="$here/corpus"
 mkdir -p "$out/nginx_parse" "$out/fpm_parse" "$out/lint_fix"
 
+# By the path inside the repository: the checkout's own path may contain "fpm/" (wt-fpm/).
 is_fpm() {
-  case "$1" in
+  case "${1#"$repo"/}" in
     *php-fpm*|*fpm/*|*fpm.d/*|*pool.d/*|*pools.conf) return 0 ;;
     *) return 1 ;;
   esac

@@ -139,27 +139,28 @@ fn fpm_items(c: &fpm::Config, file: &SourceFile) -> Vec<Value> {
     let mut sections: Vec<Value> = Vec::new();
     let mut current: Option<usize> = None;
     let mut global_entries = Vec::new();
-    for item in &c.items {
+    for item in c.items() {
         match item {
             fpm::Item::Section(s) => {
+                let at = file.line_col(s.span().start as usize);
                 sections.push(json!({
-                    "section": s.name,
-                    "line": s.at.line,
-                    "column": s.at.column,
-                    "span": s.span,
+                    "section": s.name(),
+                    "line": at.line,
+                    "column": at.column,
+                    "span": s.span(),
                     "entries": [],
                 }));
                 current = Some(sections.len() - 1);
             }
             fpm::Item::Entry(e) => {
-                let at = file.line_col(e.span.start as usize);
+                let at = file.line_col(e.span().start as usize);
                 let entry = json!({
-                    "key": e.key.base,
-                    "offset": e.key.offset_name(),
+                    "key": e.name(),
+                    "offset": e.offset_name(),
                     "value": e.text(),
                     "line": at.line,
                     "column": at.column,
-                    "span": e.span,
+                    "span": e.span(),
                     "value_span": e.value_span(),
                 });
                 match current {

@@ -18,7 +18,6 @@ use crate::lint::Selector;
 use crate::project::Project;
 use crate::rules::{self, RuleMeta};
 use crate::source::{FileId, Language, SourceFile, Span};
-use crate::syntax::fpm;
 
 /// The marker every suppression comment starts with (after `#` or `;`).
 pub const MARKER: &str = "nginx-fpm-lint:";
@@ -79,10 +78,7 @@ pub fn collect(project: &Project) -> (Vec<Suppression>, Vec<Malformed>) {
             }
             Language::PhpFpm => {
                 if let Some(tree) = project.fpm(id) {
-                    comments.extend(tree.items.iter().filter_map(|i| match i {
-                        fpm::Item::Comment { span } => Some(*span),
-                        _ => None,
-                    }));
+                    comments.extend_from_slice(tree.comments());
                 }
             }
         }

@@ -14,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(result, fpm::parse_reference(&text));
     match result {
         Ok(config) => {
-            leaves_cover(config.leaves(), text.len()).unwrap();
-            assert_eq!(config.print(&text), text);
+            config.check_lossless().unwrap();
+            leaves_cover(config.leaves_and_blanks(), text.len()).unwrap();
+            assert_eq!(config.print(), text);
         }
         Err(e) => {
             assert!(e.span.end as usize <= text.len(), "{e:?}");

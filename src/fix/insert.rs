@@ -121,9 +121,9 @@ pub fn fpm_lines_in_section(
     let mut anchor: Option<usize> = None;
     let mut indent = "";
     for (section, entry) in config.entries() {
-        if section.is_some_and(|s| s.name == section_name) {
-            anchor = Some(entry.span.end as usize);
-            indent = indentation_at(text, entry.span.start as usize);
+        if section.is_some_and(|s| s.name() == section_name) {
+            anchor = Some(entry.span().end as usize);
+            indent = indentation_at(text, entry.span().start as usize);
         }
     }
     let anchor = match anchor {
@@ -131,9 +131,9 @@ pub fn fpm_lines_in_section(
         None => {
             config
                 .sections()
-                .filter(|s| s.name == section_name)
+                .filter(|s| s.name() == section_name)
                 .last()?
-                .span
+                .span()
                 .end as usize
         }
     };

@@ -19,22 +19,46 @@ pub struct Instance {
 }
 
 /// One `key = value` in effect.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Setting<'p> {
     pub file: FileId,
-    pub entry: &'p Entry,
+    // The entry's tree and index rather than its handle, which padding makes 16 bytes: a large
+    // run holds hundreds of thousands of settings.
+    index: u32,
+    config: &'p Config,
+}
+
+impl std::fmt::Debug for Setting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting")
+            .field("file", &self.file)
+            .field("entry", &self.entry())
+            .finish()
+    }
 }
 
 impl<'p> Setting<'p> {
+    fn new(file: FileId, entry: Entry<'p>) -> Self {
+        Setting {
+            file,
+            index: entry.index(),
+            config: entry.config(),
+        }
+    }
+
+    pub fn entry(&self) -> Entry<'p> {
+        self.config.entry(self.index as usize)
+    }
+
     /// The value php-fpm uses (quotes removed; `$pool` expanded by [`Pool::get`] callers).
     pub fn text(&self) -> &'p str {
-        self.entry.text()
+        self.entry().text()
     }
     pub fn value_span(&self) -> Span {
-        self.entry.value_span()
+        self.entry().value_span()
     }
     pub fn key(&self) -> &'p str {
-        &self.entry.key.base
+        self.entry().name()
     }
 }
 
@@ -54,7 +78,7 @@ impl<'p> Pool<'p> {
         self.entries
             .iter()
             .rev()
-            .find(|s| s.entry.key.base == key && s.entry.key.offset.is_none())
+            .find(|s| s.entry().name() == key && !s.entry().is_array())
             .copied()
     }
 
@@ -63,7 +87,7 @@ impl<'p> Pool<'p> {
         self.entries
             .iter()
             .rev()
-            .find(|s| s.entry.key.base == base && s.entry.key.offset_name() == Some(offset))
+            .find(|s| s.entry().name() == base && s.entry().offset_name() == Some(offset))
             .copied()
     }
 
@@ -152,8 +176,8 @@ pub struct FpmIncludes {
 
 fn include_entries(c: &Config) -> Vec<(u32, Span, String)> {
     c.entries()
-        .filter(|(_, e)| e.key.base == "include" && e.key.offset.is_none())
-        .map(|(_, e)| (e.span.start, e.value_span(), e.text().to_owned()))
+        .filter(|(_, e)| e.name() == "include" && !e.is_array())
+        .map(|(_, e)| (e.span().start, e.value_span(), e.text().to_owned()))
         .collect()
 }
 
@@ -266,30 +290,30 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
             let Some(config) = project.fpm(file) else {
                 continue;
             };
-            for item in &config.items {
+            for item in config.items() {
                 match item {
                     Item::Section(s) if s.is_global() => current = None,
                     Item::Section(s) => {
-                        let idx = *pool_index.entry(s.name.to_string()).or_insert_with(|| {
+                        let idx = *pool_index.entry(s.name().to_string()).or_insert_with(|| {
                             model.pools.push(Pool {
                                 instance: i,
-                                name: s.name.to_string(),
+                                name: s.name().to_string(),
                                 headers: Vec::new(),
                                 entries: Vec::new(),
                             });
                             model.pools.len() - 1
                         });
-                        model.pools[idx].headers.push((file, s.span));
+                        model.pools[idx].headers.push((file, s.span()));
                         current = Some(idx);
                     }
                     Item::Entry(entry) => {
-                        let setting = Setting { file, entry };
+                        let setting = Setting::new(file, entry);
                         match current {
                             Some(p) => model.pools[p].entries.push(setting),
                             None => globals.push(setting),
                         }
                     }
-                    Item::Space { .. } | Item::Comment { .. } => {}
+                    Item::Comment(_) => {}
                 }
             }
         }
@@ -349,6 +373,11 @@ impl<'p> FpmModel<'p> {
 mod tests {
     use super::*;
     use crate::project::Options;
+
+    #[test]
+    fn a_setting_is_two_words() {
+        assert_eq!(std::mem::size_of::<Setting<'_>>(), 16);
+    }
 
     #[test]
     fn later_files_override_and_pool_expands() {

@@ -62,7 +62,7 @@ impl<'p> IntValue<'p> {
         let Some(s) = pool.get(key) else {
             return IntValue::Unset;
         };
-        if !values::env_refs(s.entry.value.as_ref().map_or("", |v| v.raw.as_str())).is_empty() {
+        if !values::env_refs(s.entry().raw()).is_empty() {
             return IntValue::Unknown(s);
         }
         match parse_fpm_int(s.text()) {

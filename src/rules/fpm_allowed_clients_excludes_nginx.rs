@@ -208,7 +208,7 @@ fn check_pool(pool: &Pool<'_>, listen: &Listen, sources: &[IpAddr]) -> Option<Fi
         fixed.push(source.to_string());
     }
     let mut replacement = fixed.join(",");
-    if setting.entry.value.as_ref().is_some_and(|v| v.quoted) {
+    if setting.entry().is_quoted() {
         replacement = format!("\"{replacement}\"");
     }
     Some(

@@ -353,7 +353,7 @@ fn check_process_max(cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let Some(s) = globals
             .iter()
             .rev()
-            .find(|s| s.key() == "process.max" && s.entry.key.offset.is_none())
+            .find(|s| s.key() == "process.max" && !s.entry().is_array())
         else {
             continue;
         };

@@ -3,110 +3,267 @@
 //! The dialect is PHP's ini syntax as php-fpm 8 reads it: `[section]` headers, `key = value`
 //! entries (with `php_value[...]`-style array keys), `;` comments. Entries before the first
 //! section are kept; php-fpm treats them as `[global]`.
+//!
+//! The tree is flat: it keeps the file's shared text and, for each section, entry and comment,
+//! only the offsets that cannot be read back from that text (16 bytes an entry). Names and
+//! values are slices of the text, read through [`Section`] and [`Entry`] handles; the rare
+//! value that is not a slice (an escape, several quoted parts) is computed once and kept
+//! aside. Blanks are not stored: they are the bytes between the leaves
+//! ([`Config::check_lossless`]).
 
 mod fast;
 pub mod values;
 
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
 use pest::iterators::Pair;
 use pest::Parser as _;
-use serde::Serialize;
 
-use super::{SmallText, SyntaxError};
-use crate::source::{LineCol, LineIndex, Span};
+use super::SyntaxError;
+use crate::source::{LineIndex, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/php_fpm.pest"]
 struct FpmParser;
 
 /// A parsed php-fpm file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    pub bom: Option<Span>,
-    pub items: Vec<Item>,
-    pub len: u32,
-}
-
-/// One leaf-level piece of the file, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Item {
-    /// Blanks and line ends (including those after a value).
-    Space {
-        span: Span,
-    },
+    text: Arc<str>,
+    /// `[name]` headers, brackets included.
+    sections: Box<[Span]>,
+    entries: Box<[EntryRecord]>,
     /// `; ...` up to, not including, the line end.
-    Comment {
-        span: Span,
-    },
-    // Boxed: blanks and comments outnumber settings, and an item is only as small as its
-    // largest kind.
-    Section(Box<Section>),
-    Entry(Box<Entry>),
+    comments: Box<[Span]>,
+    /// What php reads from a piece (a value, an array offset, a section name) when that is
+    /// neither the piece as written nor the inside of its quotes (`"a\"b"`, `'a' b`), by the
+    /// piece's start offset, in order. Nearly always empty.
+    computed: Box<[(u32, Box<str>)]>,
 }
 
-/// A `[name]` header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Section {
+/// An entry as offsets into the text; the grammar gives the rest (see [`EntryRecord::eq_end`]
+/// and [`EntryRecord::offset_span`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EntryRecord {
+    /// Where the key starts.
+    start: u32,
+    /// Where the key's base name ends (after `php_admin_value` in
+    /// `php_admin_value[memory_limit]`).
+    base_end: u32,
+    /// Where the key ends: after the `]` of an array key, at `base_end` otherwise.
+    key_end: u32,
+    /// Where the value ends; where the `=` and its blanks end when there is no value.
+    end: u32,
+}
+
+impl EntryRecord {
+    /// The end of the `=` and the blanks around it, which follow the key (`eq` in the grammar).
+    fn eq_end(self, text: &[u8]) -> u32 {
+        let at = skip_hspace(text, self.key_end as usize);
+        debug_assert_eq!(text.get(at), Some(&b'='));
+        skip_hspace(text, at + 1) as u32
+    }
+
+    /// The text between the brackets of an array key, blanks trimmed (`key_offset`).
+    fn offset_span(self, text: &[u8]) -> Option<Span> {
+        if self.key_end == self.base_end {
+            return None;
+        }
+        // key_base " "* "[" hspace* key_offset hspace* "]"
+        let mut start = self.base_end as usize;
+        while text[start] == b' ' {
+            start += 1;
+        }
+        debug_assert_eq!(text[start], b'[');
+        let start = skip_hspace(text, start + 1);
+        let close = self.key_end as usize - 1;
+        let mut end = close;
+        while end > start && is_hspace(text[end - 1]) {
+            end -= 1;
+        }
+        // `\` escapes the character after it, a blank too: after an odd run of backslashes
+        // (never inside quotes: a quoted string ends with its quote) the first blank belongs
+        // to the offset.
+        if end < close {
+            let backslashes = text[start..end]
+                .iter()
+                .rev()
+                .take_while(|&&c| c == b'\\')
+                .count();
+            if backslashes % 2 == 1 {
+                end += 1;
+            }
+        }
+        Some(Span::new(start, end))
+    }
+}
+
+fn is_hspace(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+fn skip_hspace(text: &[u8], mut at: usize) -> usize {
+    while text.get(at).copied().is_some_and(is_hspace) {
+        at += 1;
+    }
+    at
+}
+
+/// What a piece means when it is not in [`Config::computed`]: itself, or the inside of the
+/// quotes around it.
+fn as_written(raw: &str) -> &str {
+    let b = raw.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&q @ (b'"' | b'\'')), Some(&last)) if b.len() >= 2 && last == q => {
+            &raw[1..raw.len() - 1]
+        }
+        _ => raw,
+    }
+}
+
+/// A `[name]` header: a handle into its [`Config`].
+#[derive(Clone, Copy)]
+pub struct Section<'c> {
+    config: &'c Config,
+    index: u32,
+}
+
+impl<'c> Section<'c> {
     /// `[name]`, brackets included.
-    pub span: Span,
-    pub at: LineCol,
-    /// The name as php-fpm sees it (quotes removed).
-    pub name: SmallText,
+    pub fn span(self) -> Span {
+        self.config.sections[self.index as usize]
+    }
+
     /// The text between the brackets.
-    pub name_span: Span,
+    pub fn name_span(self) -> Span {
+        let s = self.span();
+        Span::new(s.start as usize + 1, s.end as usize - 1)
+    }
+
+    /// The name as php-fpm sees it (quotes removed).
+    pub fn name(self) -> &'c str {
+        self.config.piece(self.name_span())
+    }
+
+    pub fn is_global(self) -> bool {
+        self.name() == "global"
+    }
 }
 
-/// `key = value`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// From the key to the end of the value (or of the `=` when there is no value).
-    pub span: Span,
-    pub at: LineCol,
-    pub key: Key,
-    /// The `=` with the blanks around it.
-    pub eq: Span,
-    /// `None` for `key =` (php-fpm reads it as the empty string).
-    pub value: Option<Value>,
+/// `key = value`: a handle into its [`Config`].
+#[derive(Clone, Copy)]
+pub struct Entry<'c> {
+    config: &'c Config,
+    index: u32,
 }
 
-/// An entry's key: `pm.max_children`, or `php_admin_value[memory_limit]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Key {
+impl<'c> Entry<'c> {
+    /// The tree this entry is in.
+    pub fn config(self) -> &'c Config {
+        self.config
+    }
+
+    /// This entry's place among the file's entries ([`Config::entry`] gives it back).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    fn record(self) -> EntryRecord {
+        self.config.entries[self.index as usize]
+    }
+
+    fn bytes(self) -> &'c [u8] {
+        self.config.text.as_bytes()
+    }
+
+    /// From the key to the end of the value (or of the `=` and its blanks when there is no
+    /// value).
+    pub fn span(self) -> Span {
+        let r = self.record();
+        Span::new(r.start as usize, r.end as usize)
+    }
+
     /// The whole key, brackets included.
-    pub span: Span,
-    /// `php_admin_value` in `php_admin_value[memory_limit]`; the whole key otherwise.
-    pub base: SmallText,
-    pub base_span: Span,
-    /// `memory_limit` in `php_admin_value[memory_limit]` (quotes removed), with the span of
-    /// its text between the brackets (blanks trimmed).
-    pub offset: Option<(SmallText, Span)>,
-}
+    pub fn key_span(self) -> Span {
+        let r = self.record();
+        Span::new(r.start as usize, r.key_end as usize)
+    }
 
-/// An entry's value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Value {
-    /// The value as written: quotes included, no trailing blanks, no comment.
-    pub span: Span,
-    pub raw: SmallText,
-    /// The string PHP builds: quotes removed, `\"` `\\` `\$` unescaped inside double quotes,
-    /// blanks next to a double-quoted string dropped (as PHP's scanner does).
+    /// The key's base name: `php_admin_value` in `php_admin_value[memory_limit]`, the whole
+    /// key otherwise (`listen`, `pm.max_children`).
+    pub fn name(self) -> &'c str {
+        &self.config.text[self.name_span().range()]
+    }
+
+    pub fn name_span(self) -> Span {
+        let r = self.record();
+        Span::new(r.start as usize, r.base_end as usize)
+    }
+
+    /// Whether this is an array key like `env[...]`.
+    pub fn is_array(self) -> bool {
+        let r = self.record();
+        r.key_end != r.base_end
+    }
+
+    /// The text between the brackets of an array key, blanks trimmed.
+    pub fn offset_span(self) -> Option<Span> {
+        self.record().offset_span(self.bytes())
+    }
+
+    /// `memory_limit` in `php_admin_value[memory_limit]` (quotes removed).
+    pub fn offset_name(self) -> Option<&'c str> {
+        self.offset_span().map(|s| self.config.piece(s))
+    }
+
+    /// The `=` with the blanks around it.
+    pub fn eq_span(self) -> Span {
+        let r = self.record();
+        Span::new(r.key_end as usize, r.eq_end(self.bytes()) as usize)
+    }
+
+    /// False for `key =` (php-fpm reads it as the empty string).
+    pub fn has_value(self) -> bool {
+        !self.value_span().is_empty()
+    }
+
+    /// The value's span (quotes included, no trailing blanks, no comment), or an empty span
+    /// right after the `=` for `key =` (where a value goes).
+    pub fn value_span(self) -> Span {
+        let r = self.record();
+        Span::new(r.eq_end(self.bytes()) as usize, r.end as usize)
+    }
+
+    /// The value as written (quotes included); `""` for `key =`.
+    pub fn raw(self) -> &'c str {
+        &self.config.text[self.value_span().range()]
+    }
+
+    /// The string PHP builds from the value; `""` for `key =`. Quotes removed, `\"` `\\` `\$`
+    /// unescaped inside double quotes, blanks next to a double-quoted string dropped (as
+    /// PHP's scanner does).
     ///
     /// Not done, because it needs more than the text: `${VAR}` expansion (see
     /// [`values::env_refs`]), constants and `&`/`|`/`~` expressions (`E_ALL & ~E_NOTICE` stays
     /// as written), and the `yes`/`no` -> `"1"`/`""` keyword conversion (see
     /// [`values::parse_fpm_bool`]).
-    pub text: SmallText,
-    /// Whether any part was written in quotes.
-    pub quoted: bool,
-}
+    pub fn text(self) -> &'c str {
+        self.config.piece(self.value_span())
+    }
 
-impl Value {
+    /// Whether any part of the value was written in quotes.
+    pub fn is_quoted(self) -> bool {
+        self.raw().contains(['"', '\''])
+    }
+
     /// Whether PHP reads the value as an expression (`E_ALL & ~E_DEPRECATED`): an operator
     /// outside quotes.
-    pub fn is_expression(&self) -> bool {
+    pub fn is_expression(self) -> bool {
         let mut in_quote = None;
         let mut escaped = false;
-        for c in self.raw.chars() {
+        for c in self.raw().chars() {
             match (in_quote, c) {
                 (Some('"'), _) if escaped => escaped = false,
                 (Some('"'), '\\') => escaped = true,
@@ -121,131 +278,374 @@ impl Value {
     }
 }
 
-impl Key {
-    /// Whether this is an array key like `env[...]`.
-    pub fn is_array(&self) -> bool {
-        self.offset.is_some()
-    }
-
-    /// The offset's text, if any.
-    pub fn offset_name(&self) -> Option<&str> {
-        self.offset.as_ref().map(|(s, _)| s.as_str())
+// Handles are equal when they are the same node of the same tree.
+impl PartialEq for Section<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.config, other.config) && self.index == other.index
     }
 }
 
-impl Entry {
-    /// The key's base name (`listen`, `php_admin_value`, ...).
-    pub fn name(&self) -> &str {
-        &self.key.base
-    }
+impl Eq for Section<'_> {}
 
-    /// The value's text; `""` for `key =`.
-    pub fn text(&self) -> &str {
-        self.value.as_ref().map_or("", |v| v.text.as_str())
-    }
-
-    /// The value's span, or an empty span right after the `=` for `key =` (where a value goes).
-    pub fn value_span(&self) -> Span {
-        self.value
-            .as_ref()
-            .map_or(Span::empty(self.eq.end as usize), |v| v.span)
+impl PartialEq for Entry<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.config, other.config) && self.index == other.index
     }
 }
 
-impl Section {
-    pub fn is_global(&self) -> bool {
-        self.name == "global"
+impl Eq for Entry<'_> {}
+
+// What a node says, not the whole tree it points into.
+impl fmt::Debug for Section<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Section")
+            .field("span", &self.span())
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("span", &self.span())
+            .field("name", &self.name())
+            .field("offset", &self.offset_name())
+            .field("text", &self.text())
+            .finish()
+    }
+}
+
+/// One leaf-level piece of the file, in order (blanks are the gaps between them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item<'c> {
+    Section(Section<'c>),
+    Entry(Entry<'c>),
+    /// `; ...` up to, not including, the line end.
+    Comment(Span),
+}
+
+/// The sections, entries and comments of a [`Config`] in file order.
+pub struct Items<'c> {
+    config: &'c Config,
+    section: usize,
+    entry: usize,
+    comment: usize,
+}
+
+impl<'c> Iterator for Items<'c> {
+    type Item = Item<'c>;
+
+    fn next(&mut self) -> Option<Item<'c>> {
+        let c = self.config;
+        let starts = [
+            c.sections.get(self.section).map(|s| s.start),
+            c.entries.get(self.entry).map(|e| e.start),
+            c.comments.get(self.comment).map(|s| s.start),
+        ];
+        // Leaves never share a start.
+        let (_, kind) = starts
+            .into_iter()
+            .enumerate()
+            .filter_map(|(kind, start)| Some((start?, kind)))
+            .min()?;
+        Some(match kind {
+            0 => {
+                self.section += 1;
+                Item::Section(c.section(self.section - 1))
+            }
+            1 => {
+                self.entry += 1;
+                Item::Entry(c.entry(self.entry - 1))
+            }
+            _ => {
+                self.comment += 1;
+                Item::Comment(c.comments[self.comment - 1])
+            }
+        })
     }
 }
 
 impl Config {
-    pub fn sections(&self) -> impl Iterator<Item = &Section> {
-        self.items.iter().filter_map(|i| match i {
-            Item::Section(s) => Some(&**s),
-            _ => None,
-        })
+    /// The file's text, which the tree reads its names and values from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The byte order mark, if the file starts with one.
+    pub fn bom(&self) -> Option<Span> {
+        self.text
+            .starts_with('\u{FEFF}')
+            .then(|| Span::new(0, '\u{FEFF}'.len_utf8()))
+    }
+
+    fn section(&self, index: usize) -> Section<'_> {
+        Section {
+            config: self,
+            index: index as u32,
+        }
+    }
+
+    /// The file's `index`th entry.
+    pub fn entry(&self, index: usize) -> Entry<'_> {
+        debug_assert!(index < self.entries.len());
+        Entry {
+            config: self,
+            index: index as u32,
+        }
+    }
+
+    /// What php reads from a piece of text: see [`Config::computed`].
+    fn piece(&self, span: Span) -> &str {
+        if span.is_empty() {
+            return "";
+        }
+        match self
+            .computed
+            .binary_search_by_key(&span.start, |&(at, _)| at)
+        {
+            Ok(i) => &self.computed[i].1,
+            Err(_) => as_written(&self.text[span.range()]),
+        }
+    }
+
+    pub fn items(&self) -> Items<'_> {
+        Items {
+            config: self,
+            section: 0,
+            entry: 0,
+            comment: 0,
+        }
+    }
+
+    pub fn sections(&self) -> impl Iterator<Item = Section<'_>> + '_ {
+        (0..self.sections.len()).map(|i| self.section(i))
     }
 
     /// Every entry with the section it is in (`None` before the first header: global scope).
-    pub fn entries(&self) -> impl Iterator<Item = (Option<&Section>, &Entry)> {
-        let mut current = None;
-        self.items.iter().filter_map(move |i| match i {
-            Item::Section(s) => {
-                current = Some(&**s);
-                None
+    pub fn entries(&self) -> impl Iterator<Item = (Option<Section<'_>>, Entry<'_>)> + '_ {
+        let mut next_section = 0;
+        self.entries.iter().enumerate().map(move |(i, e)| {
+            while self
+                .sections
+                .get(next_section)
+                .is_some_and(|s| s.start < e.start)
+            {
+                next_section += 1;
             }
-            Item::Entry(e) => Some((current, &**e)),
-            _ => None,
+            let section = next_section.checked_sub(1).map(|s| self.section(s));
+            (section, self.entry(i))
         })
     }
 
     /// The entries under every `[name]` header (php-fpm merges repeated sections).
-    pub fn entries_in<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+    pub fn entries_in<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Entry<'a>> + 'a {
         self.entries()
-            .filter(move |(s, _)| s.is_some_and(|s| s.name == name))
+            .filter(move |(s, _)| s.is_some_and(|s| s.name() == name))
             .map(|(_, e)| e)
     }
 
     /// Entries before the first header, which php-fpm reads as `[global]`.
-    pub fn entries_before_sections(&self) -> impl Iterator<Item = &Entry> {
-        self.entries()
-            .take_while(|(s, _)| s.is_none())
-            .map(|(_, e)| e)
+    pub fn entries_before_sections(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        let first_section = self.sections.first().map_or(u32::MAX, |s| s.start);
+        self.entries
+            .iter()
+            .take_while(move |e| e.start < first_section)
+            .enumerate()
+            .map(|(i, _)| self.entry(i))
     }
 
-    /// Every leaf span in input order.
+    /// `; ...` comments, in order.
+    pub fn comments(&self) -> &[Span] {
+        &self.comments
+    }
+
+    /// Every leaf span in input order; the bytes between them are blanks.
     pub fn leaves(&self) -> Vec<Span> {
-        let mut out = Vec::with_capacity(self.items.len() * 2 + 1);
-        out.extend(self.bom);
-        for i in &self.items {
-            match i {
-                Item::Space { span } | Item::Comment { span } => out.push(*span),
-                Item::Section(s) => out.push(s.span),
+        let mut out = Vec::with_capacity(self.entries.len() * 3 + self.comments.len() + 8);
+        out.extend(self.bom());
+        for item in self.items() {
+            match item {
+                Item::Comment(span) => out.push(span),
+                Item::Section(s) => out.push(s.span()),
                 Item::Entry(e) => {
-                    out.push(e.key.span);
-                    out.push(e.eq);
-                    out.extend(e.value.as_ref().map(|v| v.span));
+                    out.push(e.key_span());
+                    out.push(e.eq_span());
+                    if e.has_value() {
+                        out.push(e.value_span());
+                    }
                 }
             }
         }
         out
     }
 
-    /// Print the tree back: the leaves in order, read from `text`.
-    pub fn print(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        for s in self.leaves() {
-            out.push_str(&text[s.range()]);
+    /// The leaves and the blanks between them, in order: together they cover the whole input.
+    pub fn leaves_and_blanks(&self) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for leaf in self.leaves() {
+            if leaf.start > at {
+                out.push(Span::new(at as usize, leaf.start as usize));
+            }
+            at = at.max(leaf.end);
+            out.push(leaf);
+        }
+        if self.text.len() > at as usize {
+            out.push(Span::new(at as usize, self.text.len()));
+        }
+        out
+    }
+
+    /// Check that the tree accounts for its text: leaves in order and never overlapping, and
+    /// every byte outside them a blank (space, tab, CR, LF). With [`print`](Self::print) this
+    /// is the round-trip guarantee the tests and fuzzers hold the parser to.
+    pub fn check_lossless(&self) -> Result<(), String> {
+        let text = self.text.as_bytes();
+        let mut at = 0u32;
+        for leaf in self.leaves() {
+            if leaf.start < at {
+                return Err(format!("leaf {leaf:?} overlaps the one ending at {at}"));
+            }
+            if leaf.end as usize > text.len() {
+                return Err(format!("leaf {leaf:?} ends after the input"));
+            }
+            let gap = &text[at as usize..leaf.start as usize];
+            if let Some(k) = gap.iter().position(|&c| !is_ws(c)) {
+                return Err(format!(
+                    "byte {} is in no leaf and not a blank",
+                    at as usize + k
+                ));
+            }
+            at = leaf.end;
+        }
+        match text[at as usize..].iter().position(|&c| !is_ws(c)) {
+            Some(k) => Err(format!(
+                "byte {} is in no leaf and not a blank",
+                at as usize + k
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Print the tree back: the leaves and the blanks between them, read from the text.
+    pub fn print(&self) -> String {
+        let mut out = String::with_capacity(self.text.len());
+        for s in self.leaves_and_blanks() {
+            out.push_str(&self.text[s.range()]);
         }
         out
     }
 }
 
-/// Parse one php-fpm file whose text the caller keeps shared (a project's files).
-pub fn parse_shared(text: std::sync::Arc<str>) -> Result<Config, SyntaxError> {
-    parse(&text)
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Parse one php-fpm file.
-pub fn parse(text: &str) -> Result<Config, SyntaxError> {
-    // Common shapes take a hand-written path that builds pest's exact tree; the rest (and
-    // every error) goes through the grammar.
-    match fast::parse(text) {
-        Some(config) => Ok(config),
-        None => parse_reference(text),
+/// A file's records as a parser finds them, in file order.
+struct Records {
+    sections: Vec<Span>,
+    entries: Vec<EntryRecord>,
+    comments: Vec<Span>,
+    computed: Vec<(u32, Box<str>)>,
+    /// Check that each entry record gives back the spans the parser found (what the record
+    /// leaves out is derived from the text). Always for [`parse_reference`], which the
+    /// differential tests and fuzzers run and the fast path must agree with.
+    check_spans: bool,
+}
+
+impl Records {
+    fn new(check_spans: bool) -> Self {
+        Records {
+            sections: Vec::new(),
+            entries: Vec::new(),
+            comments: Vec::new(),
+            computed: Vec::new(),
+            check_spans,
+        }
     }
+
+    fn section(&mut self, text: &str, span: Span) {
+        self.note_piece(
+            text,
+            Span::new(span.start as usize + 1, span.end as usize - 1),
+        );
+        self.sections.push(span);
+    }
+
+    /// `offset` and `value` are the spans the parser found; the record must give them back.
+    fn entry(&mut self, text: &str, entry: EntryRecord, offset: Option<Span>, value: Option<Span>) {
+        if self.check_spans {
+            assert_eq!(entry.offset_span(text.as_bytes()), offset, "{text:?}");
+            assert_eq!(
+                value.map_or(entry.end, |v| v.start),
+                entry.eq_end(text.as_bytes()),
+                "{text:?}"
+            );
+        }
+        if let Some(o) = offset {
+            self.note_piece(text, o);
+        }
+        if let Some(v) = value {
+            self.note_piece(text, v);
+        }
+        self.entries.push(entry);
+    }
+
+    fn comment(&mut self, span: Span) {
+        self.comments.push(span);
+    }
+
+    /// Keep what php reads from `span` if the text alone does not give it.
+    fn note_piece(&mut self, text: &str, span: Span) {
+        let raw = &text[span.range()];
+        if !raw.contains(['"', '\'']) {
+            return;
+        }
+        let meant = ini_text(raw);
+        if meant != as_written(raw) {
+            self.computed.push((span.start, meant.into()));
+        }
+    }
+
+    fn finish(self, text: Arc<str>) -> Config {
+        debug_assert!(self.computed.is_sorted_by_key(|&(at, _)| at));
+        Config {
+            text,
+            sections: self.sections.into_boxed_slice(),
+            entries: self.entries.into_boxed_slice(),
+            comments: self.comments.into_boxed_slice(),
+            computed: self.computed.into_boxed_slice(),
+        }
+    }
+}
+
+/// Parse one php-fpm file whose text the caller keeps shared (a project's files): the tree
+/// reads from the same copy.
+pub fn parse_shared(text: Arc<str>) -> Result<Config, SyntaxError> {
+    // Common shapes take a hand-written path that finds pest's exact tree; the rest (and
+    // every error) goes through the grammar.
+    match fast::parse(&text) {
+        Some(records) => Ok(records.finish(text)),
+        None => parse_with_pest(text, cfg!(debug_assertions)),
+    }
+}
+
+/// Parse one php-fpm file (the tree keeps a copy of `text`).
+pub fn parse(text: &str) -> Result<Config, SyntaxError> {
+    parse_shared(text.into())
 }
 
 /// Parse with the pest grammar alone: the reference [`parse`] must agree with. For
 /// differential tests and fuzzing.
 #[doc(hidden)]
 pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
-    let lines = LineIndex::new(text);
-    let b = Builder {
-        text,
-        lines: &lines,
-    };
-    let pairs = FpmParser::parse(Rule::config, text).map_err(|e| {
+    parse_with_pest(text.into(), true)
+}
+
+fn parse_with_pest(text: Arc<str>, check_spans: bool) -> Result<Config, SyntaxError> {
+    let b = Builder { text: &text };
+    let pairs = FpmParser::parse(Rule::config, &text).map_err(|e| {
         // The grammar has a catch-all for every line, so this is not expected; stay useful.
         let offset = match e.location {
             pest::error::InputLocation::Pos(p) => p,
@@ -254,20 +654,15 @@ pub fn parse_reference(text: &str) -> Result<Config, SyntaxError> {
         b.error(Span::empty(offset), "php-fpm cannot parse this".into())
     })?;
     let config_pair = pairs.into_iter().next().expect("config yields one pair");
-    let mut bom = None;
-    let mut items = Vec::new();
+    let mut records = Records::new(check_spans);
     for p in config_pair.into_inner() {
         match p.as_rule() {
-            Rule::bom => bom = Some(span_of(&p)),
-            Rule::EOI => {}
-            _ => items.push(b.item(p)?),
+            // Found again from the text when asked for.
+            Rule::bom | Rule::EOI => {}
+            _ => b.item(p, &mut records)?,
         }
     }
-    Ok(Config {
-        bom,
-        items,
-        len: text.len() as u32,
-    })
+    Ok(records.finish(text))
 }
 
 fn span_of(p: &Pair<'_, Rule>) -> Span {
@@ -275,40 +670,38 @@ fn span_of(p: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
+/// A key as the grammar splits it.
+struct KeySpans {
+    span: Span,
+    base_end: u32,
+    offset: Option<Span>,
+}
+
 struct Builder<'a> {
     text: &'a str,
-    lines: &'a LineIndex,
 }
 
 impl Builder<'_> {
-    fn at(&self, offset: u32) -> LineCol {
-        self.lines.line_col(self.text, offset as usize)
-    }
-
     fn error(&self, span: Span, message: String) -> SyntaxError {
-        SyntaxError {
-            span,
-            at: self.at(span.start),
-            message,
-        }
+        // Built here only: one error a file, and no tree needs lines.
+        let at = LineIndex::new(self.text).line_col(self.text, span.start as usize);
+        SyntaxError { span, at, message }
     }
 
-    fn item(&self, p: Pair<'_, Rule>) -> Result<Item, SyntaxError> {
+    fn item(&self, p: Pair<'_, Rule>, records: &mut Records) -> Result<(), SyntaxError> {
         let span = span_of(&p);
-        Ok(match p.as_rule() {
-            Rule::space => Item::Space { span },
-            Rule::comment => Item::Comment { span },
+        match p.as_rule() {
+            Rule::space => {}
+            Rule::comment => records.comment(span),
             Rule::section => {
                 let name = p.into_inner().next().expect("section has a name");
-                let name_span = span_of(&name);
-                Item::Section(Box::new(Section {
-                    span,
-                    at: self.at(span.start),
-                    name: ini_text(name.as_str()),
-                    name_span,
-                }))
+                debug_assert_eq!(
+                    span_of(&name),
+                    Span::new(span.start as usize + 1, span.end as usize - 1)
+                );
+                records.section(self.text, span);
             }
-            Rule::entry => Item::Entry(Box::new(self.entry(p)?)),
+            Rule::entry => self.entry(p, records)?,
             Rule::xml_config => return Err(self.xml_error(span)),
             Rule::bad_hash_line => {
                 return Err(self.error(
@@ -335,7 +728,8 @@ impl Builder<'_> {
             }
             Rule::bad_line => return Err(self.bad_line(span)),
             r => unreachable!("unexpected rule {r:?} among items"),
-        })
+        }
+        Ok(())
     }
 
     fn xml_error(&self, span: Span) -> SyntaxError {
@@ -346,8 +740,7 @@ impl Builder<'_> {
         )
     }
 
-    fn entry(&self, p: Pair<'_, Rule>) -> Result<Entry, SyntaxError> {
-        let start = p.as_span().start();
+    fn entry(&self, p: Pair<'_, Rule>, records: &mut Records) -> Result<(), SyntaxError> {
         let mut key = None;
         let mut eq = Span::default();
         let mut value = None;
@@ -355,48 +748,37 @@ impl Builder<'_> {
             match part.as_rule() {
                 Rule::key => key = Some(self.key(part)),
                 Rule::eq => eq = span_of(&part),
-                Rule::value => {
-                    let raw = part.as_str();
-                    value = Some(Value {
-                        span: span_of(&part),
-                        raw: SmallText::new(raw),
-                        text: ini_text(raw),
-                        quoted: raw.contains(['"', '\'']),
-                    })
-                }
+                Rule::value => value = Some(span_of(&part)),
                 Rule::bad_value => return Err(self.bad_value(span_of(&part))),
                 r => unreachable!("unexpected rule {r:?} in entry"),
             }
         }
-        let end = value.as_ref().map_or(eq.end, |v: &Value| v.span.end);
-        Ok(Entry {
-            span: Span::new(start, end as usize),
-            at: self.at(start as u32),
-            key: key.expect("entry has a key"),
-            eq,
-            value,
-        })
+        let key = key.expect("entry has a key");
+        debug_assert_eq!(key.span.end, eq.start);
+        let record = EntryRecord {
+            start: key.span.start,
+            base_end: key.base_end,
+            key_end: key.span.end,
+            end: value.map_or(eq.end, |v| v.end),
+        };
+        records.entry(self.text, record, key.offset, value);
+        Ok(())
     }
 
-    fn key(&self, p: Pair<'_, Rule>) -> Key {
+    fn key(&self, p: Pair<'_, Rule>) -> KeySpans {
         let span = span_of(&p);
-        let mut base = String::new();
-        let mut base_span = span;
+        let mut base_end = span.end;
         let mut offset = None;
         for part in p.into_inner() {
             match part.as_rule() {
-                Rule::key_base => {
-                    base = part.as_str().to_owned();
-                    base_span = span_of(&part);
-                }
-                Rule::key_offset => offset = Some((ini_text(part.as_str()), span_of(&part))),
+                Rule::key_base => base_end = span_of(&part).end,
+                Rule::key_offset => offset = Some(span_of(&part)),
                 r => unreachable!("unexpected rule {r:?} in key"),
             }
         }
-        Key {
+        KeySpans {
             span,
-            base: base.into(),
-            base_span,
+            base_end,
             offset,
         }
     }
@@ -505,9 +887,9 @@ fn first_char(text: &str, span: Span) -> Span {
 /// The string PHP's ini scanner builds from a value (or a section name, or an offset) that the
 /// grammar accepted: quotes removed, escapes in double quotes resolved, blanks next to a
 /// double-quoted string dropped.
-pub fn ini_text(raw: &str) -> SmallText {
+pub fn ini_text(raw: &str) -> Cow<'_, str> {
     if !raw.contains(['"', '\'']) {
-        return SmallText::new(raw);
+        return Cow::Borrowed(raw);
     }
     let b = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
@@ -570,7 +952,7 @@ pub fn ini_text(raw: &str) -> SmallText {
             i = end;
         }
     }
-    out.into()
+    Cow::Owned(out)
 }
 
 /// PHP's unescaping inside double quotes: `\"`, `\\`, `\$` lose the backslash; any other
@@ -595,18 +977,27 @@ fn unescape_dq(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::LineCol;
 
     fn roundtrip(text: &str) -> Config {
         let c = parse(text).unwrap_or_else(|e| panic!("{e} in {text:?}"));
-        crate::syntax::leaves_cover(c.leaves(), text.len()).unwrap();
-        assert_eq!(c.print(text), text);
+        c.check_lossless().unwrap();
+        crate::syntax::leaves_cover(c.leaves_and_blanks(), text.len()).unwrap();
+        assert_eq!(c.print(), text);
         c
     }
 
-    fn entry(text: &str) -> Entry {
-        let c = roundtrip(text);
-        let e = c.entries().next().expect("one entry").1.clone();
-        e
+    fn first(c: &Config) -> Entry<'_> {
+        c.entries().next().expect("one entry").1
+    }
+
+    /// The text php reads from the first entry's value.
+    fn text_of(text: &str) -> String {
+        first(&roundtrip(text)).text().to_owned()
+    }
+
+    fn line_col(c: &Config, span: Span) -> LineCol {
+        LineIndex::new(c.text()).line_col(c.text(), span.start as usize)
     }
 
     fn err(text: &str) -> SyntaxError {
@@ -620,15 +1011,15 @@ mod tests {
     fn sections_entries_comments() {
         let text = "; top\n[global]\npid = /run/php-fpm.pid ; trailing\n\n[www]\nlisten = /run/php/www.sock\npm.max_children=5\n";
         let c = roundtrip(text);
-        let names: Vec<_> = c.sections().map(|s| s.name.as_str()).collect();
+        let names: Vec<_> = c.sections().map(|s| s.name()).collect();
         assert_eq!(names, ["global", "www"]);
         assert!(c.sections().next().unwrap().is_global());
         let www = c.sections().nth(1).unwrap();
-        assert_eq!(www.at, LineCol { line: 5, column: 1 });
-        assert_eq!(&text[www.name_span.range()], "www");
+        assert_eq!(line_col(&c, www.span()), LineCol { line: 5, column: 1 });
+        assert_eq!(&text[www.name_span().range()], "www");
         let all: Vec<_> = c
             .entries()
-            .map(|(s, e)| (s.map(|s| s.name.as_str()), e.name(), e.text()))
+            .map(|(s, e)| (s.map(|s| s.name()), e.name(), e.text()))
             .collect();
         assert_eq!(
             all,
@@ -639,124 +1030,201 @@ mod tests {
             ]
         );
         let listen = c.entries_in("www").next().unwrap();
-        assert_eq!(listen.at, LineCol { line: 6, column: 1 });
+        assert_eq!(line_col(&c, listen.span()), LineCol { line: 6, column: 1 });
         assert_eq!(&text[listen.value_span().range()], "/run/php/www.sock");
-        let comments = c
-            .items
-            .iter()
-            .filter(|i| matches!(i, Item::Comment { .. }))
-            .count();
-        assert_eq!(comments, 2);
+        assert_eq!(c.comments().len(), 2);
+        let kinds: Vec<_> = c
+            .items()
+            .map(|i| match i {
+                Item::Section(_) => 's',
+                Item::Entry(_) => 'e',
+                Item::Comment(_) => 'c',
+            })
+            .collect();
+        assert_eq!(kinds, ['c', 's', 'e', 'c', 's', 'e', 'e']);
+        // Blanks are the gaps between leaves.
+        // Two comments, two headers, three entries of key, "=" and value.
+        assert_eq!(c.leaves().len(), 2 + 2 + 3 * 3);
     }
 
     #[test]
     fn entries_before_any_section_are_kept() {
         let c = roundtrip("include=/etc/php/fpm/pool.d/*.conf\n[www]\nuser = www-data\n");
-        let first: Vec<_> = c.entries_before_sections().map(|e| e.name()).collect();
-        assert_eq!(first, ["include"]);
+        let first_names: Vec<_> = c.entries_before_sections().map(|e| e.name()).collect();
+        assert_eq!(first_names, ["include"]);
         assert_eq!(c.entries().next().unwrap().0, None);
-        assert_eq!(
-            c.entries().next().unwrap().1.text(),
-            "/etc/php/fpm/pool.d/*.conf"
-        );
+        assert_eq!(first(&c).text(), "/etc/php/fpm/pool.d/*.conf");
+        assert_eq!(c.entries().nth(1).unwrap().0, c.sections().next());
+        let none = roundtrip("a = 1\nb = 2\n");
+        assert_eq!(none.entries_before_sections().count(), 2);
     }
 
     #[test]
     fn array_keys() {
         let text = "php_admin_value[ memory_limit ] = 128M\n";
-        let e = entry(text);
-        assert_eq!(e.key.base, "php_admin_value");
-        assert!(e.key.is_array());
-        let (name, span) = e.key.offset.clone().unwrap();
-        assert_eq!(name, "memory_limit");
-        assert_eq!(&text[span.range()], "memory_limit");
-        assert_eq!(&text[e.key.span.range()], "php_admin_value[ memory_limit ]");
+        let c = roundtrip(text);
+        let e = first(&c);
+        assert_eq!(e.name(), "php_admin_value");
+        assert!(e.is_array());
+        assert_eq!(e.offset_name(), Some("memory_limit"));
+        assert_eq!(&text[e.offset_span().unwrap().range()], "memory_limit");
+        assert_eq!(
+            &text[e.key_span().range()],
+            "php_admin_value[ memory_limit ]"
+        );
+        assert_eq!(&text[e.eq_span().range()], " = ");
         for k in ["php_value", "php_flag", "php_admin_flag", "env"] {
-            let e = entry(&format!("{k}[x.y] = 1"));
-            assert_eq!((e.name(), e.key.offset_name()), (k, Some("x.y")));
+            let c = roundtrip(&format!("{k}[x.y] = 1"));
+            let e = first(&c);
+            assert_eq!((e.name(), e.offset_name()), (k, Some("x.y")));
         }
-        assert_eq!(entry("env[PATH]=/usr/bin:/bin").text(), "/usr/bin:/bin");
+        assert_eq!(text_of("env[PATH]=/usr/bin:/bin"), "/usr/bin:/bin");
+        let c = roundtrip("listen = 1\n");
+        assert!(!first(&c).is_array());
+        assert_eq!(first(&c).offset_name(), None);
+    }
+
+    #[test]
+    fn array_offsets_as_the_grammar_splits_them() {
+        // (key, offset span text, offset name); pest checks the spans through the records.
+        let cases = [
+            ("k[] = v", "", ""),
+            ("k[ ] = v", "", ""),
+            ("k [x] = v", "x", "x"),
+            ("k[\t a b \t] = v", "a b", "a b"),
+            ("k[\"a ]\" ] = v", "\"a ]\"", "a ]"),
+            ("k['a'b] = v", "'a'b", "ab"),
+            ("k[\"a\\\"b\"] = v", "\"a\\\"b\"", "a\"b"),
+            // An escaped blank belongs to the offset; an escaped backslash does not escape it.
+            ("k[a\\ ] = v", "a\\ ", "a\\ "),
+            ("k[a\\  ] = v", "a\\ ", "a\\ "),
+            ("k[a\\\\ ] = v", "a\\\\", "a\\\\"),
+            ("k[a\\\\\\ ] = v", "a\\\\\\ ", "a\\\\\\ "),
+            ("k[a\\]] = v", "a\\]", "a\\]"),
+        ];
+        for (text, span, name) in cases {
+            let c = roundtrip(text);
+            assert_eq!(c, parse_reference(text).unwrap(), "{text:?}");
+            let e = first(&c);
+            assert_eq!(&text[e.offset_span().unwrap().range()], span, "{text:?}");
+            assert_eq!(e.offset_name(), Some(name), "{text:?}");
+        }
     }
 
     #[test]
     fn bare_values_keep_inner_spaces_not_trailing_ones() {
         let text = "php_admin_value[sendmail_path] = /usr/sbin/sendmail -t -i  \t; c\n";
-        let e = entry(text);
-        let v = e.value.unwrap();
-        assert_eq!(v.text, "/usr/sbin/sendmail -t -i");
-        assert_eq!(&text[v.span.range()], "/usr/sbin/sendmail -t -i");
-        assert!(!v.quoted);
+        let c = roundtrip(text);
+        let e = first(&c);
+        assert_eq!(e.text(), "/usr/sbin/sendmail -t -i");
+        assert_eq!(e.raw(), "/usr/sbin/sendmail -t -i");
+        assert_eq!(&text[e.value_span().range()], "/usr/sbin/sendmail -t -i");
+        assert!(!e.is_quoted());
     }
 
     #[test]
     fn quoted_values() {
-        let v = entry(r#"a = "x \"y\" ${HOME} \d \\ ; not a comment""#)
-            .value
-            .unwrap();
-        assert_eq!(v.text, r#"x "y" ${HOME} \d \ ; not a comment"#);
-        assert!(v.quoted);
-        assert_eq!(entry("a = 'raw \\n ; \"x'").text(), "raw \\n ; \"x");
+        let c = roundtrip(r#"a = "x \"y\" ${HOME} \d \\ ; not a comment""#);
+        let e = first(&c);
+        assert_eq!(e.text(), r#"x "y" ${HOME} \d \ ; not a comment"#);
+        assert!(e.is_quoted());
+        assert_eq!(text_of("a = 'raw \\n ; \"x'"), "raw \\n ; \"x");
         // Blanks next to a double-quoted string are dropped; other blanks stay.
-        assert_eq!(entry("a = \"a\" b").text(), "ab");
-        assert_eq!(entry("a = b \"c\"").text(), "bc");
-        assert_eq!(entry("a = 'a' b").text(), "a b");
-        assert_eq!(entry("a = \"\"").text(), "");
+        assert_eq!(text_of("a = \"a\" b"), "ab");
+        assert_eq!(text_of("a = b \"c\""), "bc");
+        assert_eq!(text_of("a = 'a' b"), "a b");
+        assert_eq!(text_of("a = \"\""), "");
+        assert_eq!(text_of("a = \"a\"é"), "aé");
         // php's Windows-path rule: `\"` at the end of the line closes the string.
-        assert_eq!(entry("a = \"C:\\dir\\\"\n").text(), "C:\\dir\\");
+        assert_eq!(text_of("a = \"C:\\dir\\\"\n"), "C:\\dir\\");
         // Double quotes may span lines.
-        assert_eq!(entry("a = \"x\ny\"\n").text(), "x\ny");
+        assert_eq!(text_of("a = \"x\ny\"\n"), "x\ny");
+    }
+
+    #[test]
+    fn only_values_that_are_not_slices_are_kept_aside() {
+        let c = roundtrip("[\"www\"]\na = \"x\"\nb = 'y'\nc = z\nd[\"o\"] = 1\n");
+        assert!(c.computed.is_empty());
+        assert_eq!(c.sections().next().unwrap().name(), "www");
+        let texts: Vec<_> = c.entries().map(|(_, e)| e.text()).collect();
+        assert_eq!(texts, ["x", "y", "z", "1"]);
+        assert_eq!(c.entries().nth(3).unwrap().1.offset_name(), Some("o"));
+        let c = roundtrip("a = \"x\\\"\" 'y'\nb = plain\nc = 'p''q'\n");
+        let texts: Vec<_> = c.entries().map(|(_, e)| e.text()).collect();
+        assert_eq!(texts, ["x\"y", "plain", "pq"]);
+        assert_eq!(c.computed.len(), 2);
     }
 
     #[test]
     fn empty_values_and_expressions() {
-        let e = entry("slowlog =\n");
-        assert_eq!(e.value, None);
-        assert_eq!(e.text(), "");
+        let c = roundtrip("slowlog =\n");
+        let e = first(&c);
+        assert!(!e.has_value());
+        assert_eq!((e.text(), e.raw()), ("", ""));
         assert_eq!(e.value_span(), Span::empty(9));
-        let e = entry("access.log = ; off\n");
-        assert_eq!(e.value, None);
-        let v = entry("php_admin_value[error_reporting] = E_ALL & ~E_DEPRECATED & ~E_STRICT")
-            .value
-            .unwrap();
-        assert_eq!(v.text, "E_ALL & ~E_DEPRECATED & ~E_STRICT");
-        assert!(v.is_expression());
-        assert!(!entry("a = \"x & y\"").value.unwrap().is_expression());
-        assert_eq!(entry("env[X] = $X").text(), "$X");
-        assert_eq!(entry("env[X] = ${X}/bin").text(), "${X}/bin");
-        assert_eq!(entry("a = {}").text(), "{}");
+        assert_eq!(e.span(), Span::new(0, 9));
+        let c = roundtrip("access.log = ; off\n");
+        assert!(!first(&c).has_value());
+        assert_eq!(first(&c).span(), Span::new(0, 13));
+        let c = roundtrip("php_admin_value[error_reporting] = E_ALL & ~E_DEPRECATED & ~E_STRICT");
+        let e = first(&c);
+        assert_eq!(e.text(), "E_ALL & ~E_DEPRECATED & ~E_STRICT");
+        assert!(e.is_expression());
+        assert!(!first(&roundtrip("a = \"x & y\"")).is_expression());
+        assert_eq!(text_of("env[X] = $X"), "$X");
+        assert_eq!(text_of("env[X] = ${X}/bin"), "${X}/bin");
+        assert_eq!(text_of("a = {}"), "{}");
         assert_eq!(
-            entry("listen = 127.0.0.1:9000 # port").text(),
+            text_of("listen = 127.0.0.1:9000 # port"),
             "127.0.0.1:9000 # port"
         );
     }
 
     #[test]
     fn keys_with_spaces() {
-        assert_eq!(entry("my key = 1").name(), "my key");
-        assert_eq!(entry("  pm = dynamic").at, LineCol { line: 1, column: 3 });
+        assert_eq!(first(&roundtrip("my key = 1")).name(), "my key");
+        let c = roundtrip("  pm = dynamic");
+        assert_eq!(
+            line_col(&c, first(&c).span()),
+            LineCol { line: 1, column: 3 }
+        );
     }
 
     #[test]
     fn line_endings_bom_unicode_and_odd_files() {
         let text = "\u{FEFF}[www]\r\nuser = nobody\r\n; café ☕\r\nlisten = /run/ü.sock";
         let c = roundtrip(text);
-        assert_eq!(c.bom, Some(Span::new(0, 3)));
+        assert_eq!(c.bom(), Some(Span::new(0, 3)));
         let e = c.entries().nth(1).unwrap().1;
         assert_eq!(e.text(), "/run/ü.sock");
-        assert_eq!(c.entries().next().unwrap().1.text(), "nobody");
-        assert_eq!(e.at, LineCol { line: 4, column: 1 });
+        assert_eq!(first(&c).text(), "nobody");
+        assert_eq!(line_col(&c, e.span()), LineCol { line: 4, column: 1 });
         let empty = roundtrip("");
-        assert!(empty.items.is_empty());
+        assert_eq!(empty.items().count(), 0);
+        assert_eq!(empty.bom(), None);
         assert_eq!(roundtrip("; only\n;comments").entries().count(), 0);
-        assert_eq!(roundtrip("\n\n  \n").items.len(), 1);
+        let blank = roundtrip("\n\n  \n");
+        assert_eq!(
+            (blank.items().count(), blank.leaves_and_blanks().len()),
+            (0, 1)
+        );
         // Old Mac line ends.
         assert_eq!(roundtrip("a = 1\rb = 2\r").entries().count(), 2);
     }
 
     #[test]
+    fn lossless_check_finds_a_tree_that_misses_text() {
+        let mut c = roundtrip("[www]\na = 1 ; c\n");
+        c.comments = Box::new([]);
+        assert!(c.check_lossless().unwrap_err().contains("byte 12"));
+    }
+
+    #[test]
     fn quoted_section_names() {
         let c = roundtrip("[\"my pool\"]\n");
-        assert_eq!(c.sections().next().unwrap().name, "my pool");
+        assert_eq!(c.sections().next().unwrap().name(), "my pool");
+        let c = roundtrip("[\"a\\\"b\" c]\n");
+        assert_eq!(c.sections().next().unwrap().name(), "a\"bc");
     }
 
     #[test]
@@ -830,7 +1298,7 @@ mod tests {
             }
         );
         assert!(e.message.contains("must be quoted"), "{e}");
-        assert_eq!(entry("env[A] = \"a=b\"").text(), "a=b");
+        assert_eq!(text_of("env[A] = \"a=b\""), "a=b");
         let e = err("a = ''\n");
         assert!(e.message.contains("empty single-quoted"), "{e}");
         let e = err("= 1\n");
@@ -843,7 +1311,10 @@ mod tests {
 
     #[test]
     fn ini_text_fast_path_and_mixtures() {
-        assert_eq!(ini_text("plain text"), "plain text");
+        assert!(matches!(
+            ini_text("plain text"),
+            Cow::Borrowed("plain text")
+        ));
         assert_eq!(ini_text("'a' \"b\" c"), "abc");
         assert_eq!(ini_text("x 'a b' y"), "x a b y");
     }
@@ -879,12 +1350,18 @@ mod tests {
         for text in cases {
             let reference = parse_reference(text);
             if let Some(fast) = fast::parse(text) {
-                assert_eq!(Ok(fast), reference, "{text:?}");
+                assert_eq!(Ok(fast.finish(text.into())), reference, "{text:?}");
             }
             assert_eq!(parse(text), reference, "{text:?}");
         }
         for text in &cases[..12] {
             assert!(fast::parse(text).is_some(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn an_entry_is_small() {
+        // The point of the flat layout: a pool file's 28 settings in under half a kilobyte.
+        assert_eq!(std::mem::size_of::<EntryRecord>(), 16);
     }
 }

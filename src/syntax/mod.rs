@@ -1,59 +1,15 @@
 //! Lossless syntax trees for both languages, built from the pest grammars in `grammar/`.
 //!
-//! Every node keeps its byte span and printing a tree gives the input back byte for byte. In
-//! php-fpm trees every byte belongs to exactly one leaf; nginx trees leave out the blanks
-//! between tokens (millions of them in a large tree), so there every byte is in one leaf or is
-//! a space, tab, CR or LF between leaves (`nginx::Config::check_lossless`).
+//! Every node keeps its byte span and printing a tree gives the input back byte for byte. Trees
+//! leave out the blanks between tokens (millions of them in a large tree), so every byte is in
+//! one leaf or is a space, tab, CR or LF between leaves (`check_lossless` in both languages).
+//! php-fpm trees are flat records of offsets into the file's shared text, read through handles
+//! (`fpm::Entry`, `fpm::Section`).
 
 pub mod fpm;
 pub mod nginx;
-mod small_text;
-
-pub use small_text::SmallText;
 
 use crate::source::{LineCol, Span};
-
-/// Line and column of offsets asked for in increasing order, as the hand-written parsers do:
-/// each line break is counted once, however many positions are asked for.
-pub(crate) struct LineCursor<'a> {
-    text: &'a str,
-    offset: usize,
-    line: u32,
-    line_start: usize,
-}
-
-impl<'a> LineCursor<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        LineCursor {
-            text,
-            offset: 0,
-            line: 0,
-            line_start: 0,
-        }
-    }
-
-    pub(crate) fn at(&mut self, offset: usize) -> LineCol {
-        debug_assert!(offset >= self.offset);
-        let b = self.text.as_bytes();
-        for (k, &c) in b[self.offset..offset].iter().enumerate() {
-            if c == b'\n' {
-                self.line += 1;
-                self.line_start = self.offset + k + 1;
-            }
-        }
-        self.offset = offset;
-        let line = &b[self.line_start..offset];
-        let column = if line.is_ascii() {
-            line.len()
-        } else {
-            self.text[self.line_start..offset].chars().count()
-        };
-        LineCol {
-            line: self.line + 1,
-            column: column as u32 + 1,
-        }
-    }
-}
 
 /// A syntax error at a position in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]

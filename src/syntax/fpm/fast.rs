@@ -1,5 +1,5 @@
-//! A hand-written parser for the common shapes of php-fpm files, producing exactly the tree
-//! the pest grammar (`grammar/php_fpm.pest`, the reference) produces.
+//! A hand-written parser for the common shapes of php-fpm files, finding exactly the tree the
+//! pest grammar (`grammar/php_fpm.pest`, the reference) finds.
 //!
 //! Why: pest spent about 1,450 instructions a byte on pool files. This handles blank lines,
 //! `;` comments, plain `[name]` headers and `key = value` / `key[offset] = value` entries
@@ -8,38 +8,32 @@
 //! runs pest, which builds the tree or words the error. The differential fuzz target and
 //! proptests check that a `Some` is always pest's tree.
 
-use super::{ini_text, Config, Entry, Item, Key, Section, Value};
-use crate::source::{LineCol, Span};
-use crate::syntax::{LineCursor, SmallText};
+use super::{is_hspace, EntryRecord, Records};
+use crate::source::Span;
 
-pub(super) fn parse(text: &str) -> Option<Config> {
+pub(super) fn parse(text: &str) -> Option<Records> {
+    let b = text.as_bytes();
     let mut p = Parser {
         text,
-        b: text.as_bytes(),
+        b,
         i: 0,
-        lines: LineCursor::new(text),
+        records: Records::new(cfg!(debug_assertions)),
     };
-    let bom = if text.starts_with('\u{FEFF}') {
+    if text.starts_with('\u{FEFF}') {
         p.i = 3;
-        Some(Span::new(0, 3))
-    } else {
-        None
-    };
+    }
     // `xml_config` is tried before anything else: blank space then "<?xml".
     let first = p.b[p.i..].iter().find(|&&c| !is_ws(c));
     if first == Some(&b'<') {
         return None;
     }
-    let mut items = Vec::with_capacity(text.len() / 16);
+    // Every entry has one "=" of its own: enough room without growing, rarely much more.
+    p.records.entries = Vec::with_capacity(b.iter().filter(|&&c| c == b'=').count());
     while let Some(c) = p.peek() {
-        let item = match c {
+        match c {
             c if is_ws(c) => {
-                let start = p.i;
                 while p.peek().is_some_and(is_ws) {
                     p.i += 1;
-                }
-                Item::Space {
-                    span: Span::new(start, p.i),
                 }
             }
             b';' => {
@@ -47,31 +41,19 @@ pub(super) fn parse(text: &str) -> Option<Config> {
                 while p.peek().is_some_and(|c| c != b'\r' && c != b'\n') {
                     p.i += 1;
                 }
-                Item::Comment {
-                    span: Span::new(start, p.i),
-                }
+                p.records.comment(Span::new(start, p.i));
             }
-            b'[' => Item::Section(Box::new(p.section()?)),
+            b'[' => p.section()?,
             b'#' => return None,
-            c if is_key_char(c) => Item::Entry(Box::new(p.entry()?)),
+            c if is_key_char(c) => p.entry()?,
             _ => return None,
-        };
-        items.push(item);
+        }
     }
-    items.shrink_to_fit();
-    Some(Config {
-        bom,
-        items,
-        len: text.len() as u32,
-    })
+    Some(p.records)
 }
 
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-fn is_hspace(c: u8) -> bool {
-    c == b' ' || c == b'\t'
 }
 
 /// The grammar's `key_char`, for one byte (non-ASCII bytes are all key characters).
@@ -111,7 +93,7 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
-    lines: LineCursor<'a>,
+    records: Records,
 }
 
 impl Parser<'_> {
@@ -119,11 +101,7 @@ impl Parser<'_> {
         self.b.get(self.i).copied()
     }
 
-    fn at(&mut self, offset: usize) -> LineCol {
-        self.lines.at(offset)
-    }
-
-    fn section(&mut self) -> Option<Section> {
+    fn section(&mut self) -> Option<()> {
         let start = self.i;
         let name_start = start + 1;
         let mut j = name_start;
@@ -138,17 +116,12 @@ impl Parser<'_> {
             return None;
         }
         self.i = j + 1;
-        Some(Section {
-            span: Span::new(start, self.i),
-            at: self.at(start),
-            name: ini_text(&self.text[name_start..j]),
-            name_span: Span::new(name_start, j),
-        })
+        self.records.section(self.text, Span::new(start, self.i));
+        Some(())
     }
 
-    fn entry(&mut self) -> Option<Entry> {
+    fn entry(&mut self) -> Option<()> {
         let start = self.i;
-        let at = self.at(start);
         // key_base = key_char+ ~ (" "+ ~ key_char+)*
         let b = self.b;
         let mut j = start;
@@ -169,7 +142,6 @@ impl Parser<'_> {
                 break;
             }
         }
-        let base_span = Span::new(start, j);
         // Optional `[offset]`, plain characters only.
         let mut k = j;
         while k < b.len() && b[k] == b' ' {
@@ -198,10 +170,7 @@ impl Parser<'_> {
             if b.get(o) != Some(&b']') {
                 return None;
             }
-            offset = Some((
-                ini_text(&self.text[o_start..o_end]),
-                Span::new(o_start, o_end),
-            ));
+            offset = Some(Span::new(o_start, o_end));
             key_end = o + 1;
         }
         // eq = hspace* "=" hspace*
@@ -212,12 +181,10 @@ impl Parser<'_> {
         if b.get(e) != Some(&b'=') {
             return None;
         }
-        let eq_start = key_end;
         e += 1;
         while e < b.len() && is_hspace(b[e]) {
             e += 1;
         }
-        let eq = Span::new(eq_start, e);
         // value = value_part ~ (hspace* ~ value_part)*
         let v_start = e;
         let mut v_end = e;
@@ -263,32 +230,16 @@ impl Parser<'_> {
             None | Some(b';' | b'\r' | b'\n') => {}
             _ => return None,
         }
-        let value = (v_end > v_start).then(|| {
-            let raw = &self.text[v_start..v_end];
-            Value {
-                span: Span::new(v_start, v_end),
-                raw: SmallText::new(raw),
-                text: ini_text(raw),
-                quoted: raw.contains(['"', '\'']),
-            }
-        });
-        let end = if value.is_some() {
-            v_end
-        } else {
-            eq.end as usize
-        };
+        let value = (v_end > v_start).then(|| Span::new(v_start, v_end));
+        let end = if value.is_some() { v_end } else { e };
         self.i = end;
-        Some(Entry {
-            span: Span::new(start, end),
-            at,
-            key: Key {
-                span: Span::new(start, key_end),
-                base: SmallText::new(&self.text[start..j]),
-                base_span,
-                offset,
-            },
-            eq,
-            value,
-        })
+        let entry = EntryRecord {
+            start: start as u32,
+            base_end: j as u32,
+            key_end: key_end as u32,
+            end: end as u32,
+        };
+        self.records.entry(self.text, entry, offset, value);
+        Some(())
     }
 }

@@ -1,6 +1,6 @@
 //! Reading php-fpm values the way php-fpm and PHP do.
 //!
-//! All functions take a value's text (quotes already removed, see [`super::Value::text`]) unless
+//! All functions take a value's text (quotes already removed, see [`super::Entry::text`]) unless
 //! said otherwise, and are pure: nothing here looks at the environment or the file system.
 
 use std::borrow::Cow;
@@ -30,7 +30,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// then accepts only "1" and "". So `daemonize = 0` or `php_flag[x] = 0` is refused
 /// ("invalid boolean value"), and a *quoted* `"yes"` is too (quotes stop the keyword rule).
 ///
-/// `quoted` says whether the value was written with quotes (see [`super::Value::quoted`]).
+/// `quoted` says whether the value was written with quotes (see [`super::Entry::is_quoted`]).
 pub fn parse_fpm_bool(text: &str, quoted: bool) -> Option<bool> {
     let t = if quoted {
         text
@@ -134,7 +134,7 @@ pub struct EnvRef<'a> {
 /// The environment references in a value. PHP expands them while reading the file, from
 /// php-fpm's own environment, so they cannot be resolved at lint time.
 ///
-/// Pass the *raw* value ([`super::Value::raw`]): references inside single quotes are not
+/// Pass the *raw* value ([`super::Entry::raw`]): references inside single quotes are not
 /// expanded by PHP and are skipped; a bare `$VAR` (no braces) is literal text to PHP and is
 /// not a reference.
 pub fn env_refs(raw: &str) -> Vec<EnvRef<'_>> {
