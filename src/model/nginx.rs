@@ -77,6 +77,15 @@ pub struct Upstream<'p> {
     pub servers: Vec<DirRef<'p>>,
 }
 
+impl<'p> Upstream<'p> {
+    /// The `server` lines not marked `down` (taken out of rotation on purpose).
+    pub fn live_servers(&self) -> impl Iterator<Item = &DirRef<'p>> {
+        self.servers
+            .iter()
+            .filter(|s| !s.directive.args().skip(1).iter().any(|a| a.is("down")))
+    }
+}
+
 /// A problem found while expanding includes.
 #[derive(Clone, Debug)]
 pub enum IncludeIssue {
@@ -731,15 +740,7 @@ impl<'p> NginxModel<'p> {
         match parse_target(word.value()) {
             Target::Upstream(name) => match self.upstream(site.root, &name) {
                 Some(u) => u
-                    .servers
-                    .iter()
-                    .filter(|s| {
-                        !s.directive
-                            .args()
-                            .iter()
-                            .skip(1)
-                            .any(|a| a.value() == "down")
-                    })
+                    .live_servers()
                     .filter_map(|s| {
                         let w = s.directive.args().first()?;
                         Some((*s, w, parse_target(w.value())))

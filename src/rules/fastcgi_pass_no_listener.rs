@@ -98,7 +98,7 @@ impl Rule for FastcgiPassNoListener {
                     let Some(upstream) = cx.nginx.upstream(site.root, &name) else {
                         continue;
                     };
-                    let live: Vec<_> = upstream.servers.iter().filter(|s| !is_down(s)).collect();
+                    let live: Vec<_> = upstream.live_servers().collect();
                     let dead: Vec<(&DirRef<'_>, Word<'_>, Target)> = live
                         .iter()
                         .filter_map(|s| {
@@ -217,16 +217,6 @@ struct DeadServer<'a, 'p> {
     upstream: String,
     users: Vec<(FileId, Word<'p>)>,
     all_dead: bool,
-}
-
-/// `server ... down;` is taken out of rotation on purpose.
-fn is_down(server: &DirRef<'_>) -> bool {
-    server
-        .directive
-        .args()
-        .iter()
-        .skip(1)
-        .any(|a| a.value() == "down")
 }
 
 fn reached(target: &Target, cx: &LintContext<'_, '_>) -> bool {

@@ -151,15 +151,7 @@ fn targets(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Vec<Target> {
             .nginx
             .upstream(site.root, &name)
             .map(|u| {
-                u.servers
-                    .iter()
-                    .filter(|s| {
-                        !s.directive
-                            .args()
-                            .iter()
-                            .skip(1)
-                            .any(|a| a.value() == "down")
-                    })
+                u.live_servers()
                     .filter_map(|s| s.arg(0).map(parse_target))
                     .filter(|t| !matches!(t, Target::Dynamic(_) | Target::Upstream(_)))
                     .collect()

@@ -482,64 +482,20 @@ impl Config {
 
     /// The leaves and the blanks between them, in order: together they cover the whole input.
     pub fn leaves_and_blanks(&self) -> Vec<Span> {
-        let mut out = Vec::new();
-        let mut at = 0;
-        for leaf in self.leaves() {
-            if leaf.start > at {
-                out.push(Span::new(at as usize, leaf.start as usize));
-            }
-            at = at.max(leaf.end);
-            out.push(leaf);
-        }
-        if self.text.len() > at as usize {
-            out.push(Span::new(at as usize, self.text.len()));
-        }
-        out
+        super::with_blanks(self.leaves(), self.text.len())
     }
 
     /// Check that the tree accounts for its text: leaves in order and never overlapping, and
     /// every byte outside them a blank (space, tab, CR, LF). With [`print`](Self::print) this
     /// is the round-trip guarantee the tests and fuzzers hold the parser to.
     pub fn check_lossless(&self) -> Result<(), String> {
-        let text = self.text.as_bytes();
-        let mut at = 0u32;
-        for leaf in self.leaves() {
-            if leaf.start < at {
-                return Err(format!("leaf {leaf:?} overlaps the one ending at {at}"));
-            }
-            if leaf.end as usize > text.len() {
-                return Err(format!("leaf {leaf:?} ends after the input"));
-            }
-            let gap = &text[at as usize..leaf.start as usize];
-            if let Some(k) = gap.iter().position(|&c| !is_ws(c)) {
-                return Err(format!(
-                    "byte {} is in no leaf and not a blank",
-                    at as usize + k
-                ));
-            }
-            at = leaf.end;
-        }
-        match text[at as usize..].iter().position(|&c| !is_ws(c)) {
-            Some(k) => Err(format!(
-                "byte {} is in no leaf and not a blank",
-                at as usize + k
-            )),
-            None => Ok(()),
-        }
+        super::check_leaves(&self.leaves(), self.text.as_bytes())
     }
 
     /// Print the tree back: the leaves and the blanks between them, read from the text.
     pub fn print(&self) -> String {
-        let mut out = String::with_capacity(self.text.len());
-        for s in self.leaves_and_blanks() {
-            out.push_str(&self.text[s.range()]);
-        }
-        out
+        super::print_spans(&self.leaves_and_blanks(), &self.text)
     }
-}
-
-fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// A file's records as a parser finds them, in file order.

@@ -530,19 +530,7 @@ impl Config {
 
     /// The leaves and the blanks between them, in order: together they cover the whole input.
     pub fn leaves_and_blanks(&self) -> Vec<Span> {
-        let mut out = Vec::new();
-        let mut at = 0;
-        for leaf in self.leaves() {
-            if leaf.start > at {
-                out.push(Span::new(at as usize, leaf.start as usize));
-            }
-            at = at.max(leaf.end);
-            out.push(leaf);
-        }
-        if self.text.len() as u32 > at {
-            out.push(Span::new(at as usize, self.text.len()));
-        }
-        out
+        super::with_blanks(self.leaves(), self.text.len())
     }
 
     /// Check that the tree accounts for `text`: leaves never overlap, and every byte outside
@@ -556,42 +544,13 @@ impl Config {
                 text.len()
             ));
         }
-        let mut at = 0u32;
-        for leaf in self.leaves() {
-            if leaf.start < at {
-                return Err(format!("leaf {leaf:?} overlaps the one ending at {at}"));
-            }
-            let gap = &text.as_bytes()[at as usize..leaf.start as usize];
-            if let Some(k) = gap.iter().position(|&c| !is_ws(c)) {
-                return Err(format!(
-                    "byte {} is in no leaf and not a blank",
-                    at as usize + k
-                ));
-            }
-            at = leaf.end;
-        }
-        let tail = &text.as_bytes()[at as usize..];
-        match tail.iter().position(|&c| !is_ws(c)) {
-            Some(k) => Err(format!(
-                "byte {} is in no leaf and not a blank",
-                at as usize + k
-            )),
-            None => Ok(()),
-        }
+        super::check_leaves(&self.leaves(), text.as_bytes())
     }
 
     /// Print the tree back: the leaves and the blanks between them, read from `text`.
     pub fn print(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        for s in self.leaves_and_blanks() {
-            out.push_str(&text[s.range()]);
-        }
-        out
+        super::print_spans(&self.leaves_and_blanks(), text)
     }
-}
-
-fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Builds a [`Config`]'s arrays in input order; both parsers drive it.
