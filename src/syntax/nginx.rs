@@ -240,15 +240,6 @@ impl<'c> Words<'c> {
     }
 }
 
-impl<'c> IntoIterator for Words<'c> {
-    type Item = Word<'c>;
-    type IntoIter = Box<dyn DoubleEndedIterator<Item = Word<'c>> + 'c>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 impl<'c> Directive<'c> {
     fn data(self) -> &'c DirectiveData {
         &self.config.directives[self.index as usize]
@@ -263,16 +254,6 @@ impl<'c> Directive<'c> {
         } else {
             EndKind::Block
         }
-    }
-
-    /// The tree this directive belongs to.
-    pub fn config(self) -> &'c Config {
-        self.config
-    }
-
-    /// The directive's position among its file's directives, in input order.
-    pub fn index(self) -> u32 {
-        self.index
     }
 
     /// From the name to the `;` or the closing `}`.
