@@ -1247,6 +1247,46 @@ mod tests {
     }
 
     #[test]
+    fn flat_layout_keeps_levels_words_and_comments_apart() {
+        let text = "a 1 # in a\n 2;\nb { # top of b\n  c x { d; } # after c\n  e y z;\n}\nf;\n";
+        let c = roundtrip(text);
+        let top: Vec<_> = c.directives().map(|d| d.name()).collect();
+        assert_eq!(top, ["a", "b", "f"]);
+        let a = c.directives().next().unwrap();
+        assert_eq!(
+            a.args().iter().map(Word::value).collect::<Vec<_>>(),
+            ["1", "2"]
+        );
+        assert_eq!(
+            a.comments().len(),
+            1,
+            "the comment between a's words is a's"
+        );
+        let b = c.directives().nth(1).unwrap();
+        // A block directive's words stop at its brace, though its children's words follow.
+        assert_eq!(b.words().len(), 1);
+        let block = b.block().unwrap();
+        let kinds: Vec<String> = block
+            .items()
+            .iter()
+            .map(|n| match n {
+                Node::Comment { span } => text[span.range()].to_string(),
+                Node::Directive(d) => d.name().to_string(),
+            })
+            .collect();
+        assert_eq!(kinds, ["# top of b", "c", "# after c", "e"]);
+        let inner: Vec<_> = b
+            .children()
+            .flat_map(|d| d.children())
+            .map(|d| d.name())
+            .collect();
+        assert_eq!(inner, ["d"]);
+        assert_eq!(b.children().nth(1).unwrap().arg(1), Some("z"));
+        assert!(matches!(b.end(), End::Block { .. }));
+        assert_eq!(c.all_directives().count(), 6);
+    }
+
+    #[test]
     fn quoting_and_escapes() {
         let c = roundtrip("add_header X \"a \\\"b\\\" c\" 'd\\'e' f\\ g;");
         let d = c.directives().next().unwrap();
