@@ -566,6 +566,10 @@ impl TreeBuilder {
 
     /// Give the vectors back for the thread's next file.
     pub(super) fn recycle(mut self: Box<Self>) {
+        // One unusually large file must not keep its vectors for the rest of the run.
+        if self.words.capacity() > 1 << 20 {
+            return;
+        }
         self.words.clear();
         self.directives.clear();
         self.comments.clear();
