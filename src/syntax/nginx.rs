@@ -165,29 +165,28 @@ impl<'c> Word<'c> {
     pub fn value(self) -> &'c str {
         // Hot: rules look directives up by name all the time. Bytes first, one slice at the end.
         let span = self.span();
-        let text = &*self.config.text;
-        let raw = &text.as_bytes()[span.range()];
-        let (start, end) = match raw.first() {
-            Some(b'"' | b'\'') => (span.start as usize + 1, span.end as usize - 1),
+        let (start, end) = match self.config.text.as_bytes()[span.start as usize] {
+            b'"' | b'\'' => (span.start as usize + 1, span.end as usize - 1),
             _ => (span.start as usize, span.end as usize),
         };
-        if raw.contains(&b'\\') {
-            let table = &self.config.unescaped;
+        // Only words whose escapes change them are in the table, which is nearly always empty.
+        let table = &self.config.unescaped;
+        if !table.is_empty() {
             if let Ok(k) = table.binary_search_by_key(&self.index, |(i, _)| *i) {
                 return &table[k].1;
             }
         }
-        &text[start..end]
+        &self.config.text[start..end]
     }
 
-    /// Whether the value is `s`; cheaper than comparing [`value`](Self::value) when it is not.
+    /// Whether the value is `s`; cheaper than comparing [`value`](Self::value).
     pub fn is(self, s: &str) -> bool {
-        let span = self.span();
-        let raw = &self.config.text.as_bytes()[span.range()];
+        let raw = &self.config.text.as_bytes()[self.span().range()];
         match raw.first() {
             Some(b'"' | b'\'') => self.value() == s,
-            _ if raw.contains(&b'\\') => self.value() == s,
-            _ => raw == s.as_bytes(),
+            // An unquoted word is its own value unless the table holds it.
+            _ if self.config.unescaped.is_empty() => raw == s.as_bytes(),
+            _ => self.value() == s,
         }
     }
 }
