@@ -288,14 +288,9 @@ fn memchr_nul(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == 0)
 }
 
-/// Read a file from disk as configuration text.
-pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    check_readable(path)?;
-    decode(std::fs::read(path).map_err(ReadError::Io)?)
-}
-
-/// [`read_text`] into the one shared allocation a project keeps. Each thread reads through the
-/// same buffer: a fresh buffer per file, freed once copied, left the allocator's pages
+/// Read a file from disk as configuration text (UTF-8, no NUL bytes, a regular file under
+/// 4 GiB), into the one shared allocation a project keeps. Each thread reads through the same
+/// buffer: a fresh buffer per file, freed once copied, left the allocator's pages
 /// scattered with holes between the texts a large run keeps.
 pub fn read_shared(path: &Path) -> Result<Arc<str>, ReadError> {
     use std::io::Read as _;

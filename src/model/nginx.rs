@@ -683,13 +683,6 @@ impl<'p> NginxModel<'p> {
         &site.levels
     }
 
-    /// The directives of a site's own level (includes expanded).
-    pub fn own_level(&self, site: &Site<'p>) -> Vec<DirRef<'p>> {
-        site.levels
-            .last()
-            .map_or_else(Vec::new, |&l| self.level(l).collect())
-    }
-
     pub fn upstream(&self, root: usize, name: &str) -> Option<&Upstream<'p>> {
         let candidates = self.upstream_index.get(name)?;
         candidates
