@@ -183,8 +183,9 @@ pub struct TreeArgs {
     #[arg(long = "map", value_name = "FROM=DIR", value_parser = parse_map)]
     pub maps: Vec<(String, PathBuf)>,
 
-    /// Platform whose packaged defaults apply (worker user, packaged include files)
-    /// [default: debian]
+    /// Platform whose packaged defaults apply (worker user and groups, packaged include
+    /// files): debian, rhel, alpine, freebsd, docker or upstream [default: detected from the
+    /// layout, else debian as an assumption]
     #[arg(long, value_parser = parse_platform)]
     pub platform: Option<Platform>,
 

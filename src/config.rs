@@ -35,10 +35,14 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # Lowest severity that makes the exit code 1: "error", "warning" or "info".
 # fail-on = "warning"
 
-# Platform whose packaged defaults apply: "debian", "rhel", "alpine" or "upstream".
+# Platform whose packaged defaults apply: "debian", "rhel", "alpine", "freebsd", "docker" or
+# "upstream". Unset: detected from the layout where it is evident, else assumed (findings that
+# rest on an assumed platform are warnings and say so).
 # platform = "debian"
 # nginx worker user when nginx.conf has no `user` directive (default: the platform's).
 # nginx-user = "www-data"
+# Groups the nginx worker user was added to (usermod -aG) beyond the platform's stock accounts.
+# nginx-groups = []
 # nginx prefix for relative includes (default: the directory holding each nginx.conf).
 # nginx-prefix = "etc/nginx"
 
@@ -75,6 +79,7 @@ struct Raw {
     fail_on: Option<SeverityName>,
     platform: Option<Spanned<String>>,
     nginx_user: Option<String>,
+    nginx_groups: Option<Vec<String>>,
     nginx_prefix: Option<PathBuf>,
     memory: Option<Spanned<Size>>,
     worker_memory: Option<Spanned<Size>>,
@@ -148,6 +153,7 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     pub platform: Option<Platform>,
     pub nginx_user: Option<String>,
+    pub nginx_groups: Option<Vec<String>>,
     pub nginx_prefix: Option<PathBuf>,
     pub path_maps: Vec<(String, PathBuf)>,
     pub memory: Option<u64>,
@@ -294,6 +300,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         ignore: rules_of(raw.ignore)?.unwrap_or_default(),
         fail_on: raw.fail_on.map(Severity::from),
         nginx_user: raw.nginx_user,
+        nginx_groups: raw.nginx_groups,
         nginx_prefix: raw.nginx_prefix.map(|p| dir.join(p)),
         memory: size(raw.memory)?,
         worker_memory: size(raw.worker_memory)?,

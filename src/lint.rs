@@ -90,6 +90,21 @@ pub fn lint_project_with(
     policy: &Policy<'_>,
 ) -> LintOutput {
     let select = policy.select;
+    // An undeclared platform is read from the layout before packaged files are looked up.
+    let detected;
+    let settings = match settings.platform_basis.is_declared() {
+        true => settings,
+        false => {
+            let mut s = settings.clone();
+            if let Some((platform, basis)) = crate::model::platform::detect(&project) {
+                s.platform = platform;
+                s.platform_basis = basis;
+                project.options.platform = platform;
+            }
+            detected = s;
+            &detected
+        }
+    };
     let nginx_includes = nginx::resolve_includes(&mut project);
     let fpm_includes = fpm::resolve_includes(&mut project);
     timings::mark("resolve includes");

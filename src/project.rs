@@ -347,6 +347,26 @@ impl Project {
         self.canonical.get(id.0 as usize)?.as_deref()
     }
 
+    /// The canonical directories being linted (empty for in-memory projects).
+    pub fn lint_roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Where a file sits, as its layout tells the platform (`/etc/php/8.2/fpm/php-fpm.conf`):
+    /// its canonical path (the lint root's own directories count: linting /etc/php/8.2/fpm
+    /// shows Debian), or the name of an in-memory file with a leading `/`. None for built-in
+    /// files.
+    pub fn tree_path(&self, id: FileId) -> Option<String> {
+        let source = self.sources.get(id);
+        if source.is_builtin() {
+            return None;
+        }
+        Some(match self.canonical_path(id) {
+            Some(path) => path.to_string_lossy().into_owned(),
+            None => format!("/{}", source.name.trim_start_matches('/')),
+        })
+    }
+
     fn disk_path(&self, id: FileId) -> Option<PathBuf> {
         self.canonical_path(id).map(Path::to_path_buf)
     }

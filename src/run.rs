@@ -18,6 +18,7 @@ use crate::fix::diff::unified_diff;
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
 use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
+use crate::model::platform::PlatformBasis;
 use crate::project::{Options, Project};
 use crate::report::{self, HumanOptions, Report};
 use crate::rules::{self, RULES};
@@ -164,10 +165,12 @@ pub fn options_and_settings_from(config: &Config) -> (Options, Settings) {
 
 fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings) {
     let canonical = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-    let platform = tree
-        .platform
-        .or(config.platform)
-        .unwrap_or(Options::default().platform);
+    let declared = tree.platform.or(config.platform);
+    let platform = declared.unwrap_or(Options::default().platform);
+    let platform_basis = match declared {
+        Some(_) => PlatformBasis::Declared,
+        None => PlatformBasis::default(),
+    };
     let mut path_maps: Vec<(String, PathBuf)> = tree
         .maps
         .iter()
@@ -195,6 +198,8 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
     #[allow(clippy::needless_update)]
     let settings = Settings {
         platform,
+        platform_basis,
+        nginx_groups: config.nginx_groups.clone().unwrap_or_default(),
         nginx_user: tree.nginx_user.clone().or(config.nginx_user.clone()),
         memory_budget: tree.memory.or(config.memory),
         worker_memory: tree

@@ -2,11 +2,17 @@
 //! rules read them, never the command line.
 
 use crate::model::builtin::Platform;
+use crate::model::platform::{Cited, PlatformBasis};
 
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Which distribution's packaged defaults apply (nginx user, packaged include files).
     pub platform: Platform,
+    /// Whether `platform` was declared, detected from the layout, or assumed.
+    pub platform_basis: PlatformBasis,
+    /// Groups the nginx worker user was added to beyond the platform's stock accounts
+    /// (`nginx-groups = ["www-data"]`).
+    pub nginx_groups: Vec<String>,
     /// The nginx worker user when the configs have no `user` directive; default: the platform's.
     pub nginx_user: Option<String>,
     /// Memory the PHP-FPM pools may use in all, in bytes (`--memory 2G`); None skips the check.
@@ -29,12 +35,19 @@ impl Settings {
             .as_deref()
             .unwrap_or(self.platform.default_nginx_user())
     }
+
+    /// The platform as findings cite it: which one, and whether declared, detected or assumed.
+    pub fn cited_platform(&self) -> Cited<'_> {
+        Cited(self.platform, &self.platform_basis)
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             platform: Platform::Debian,
+            platform_basis: PlatformBasis::default(),
+            nginx_groups: Vec::new(),
             nginx_user: None,
             memory_budget: None,
             worker_memory: 128 * 1024 * 1024,

@@ -12,6 +12,11 @@ pub enum Platform {
     Debian,
     Rhel,
     Alpine,
+    /// FreeBSD's ports: `/usr/local/etc/nginx`, worker user `www`.
+    Freebsd,
+    /// The official Docker php image (pool `www` on port 9000 as `www-data`) with the
+    /// official nginx image (worker user `nginx`).
+    Docker,
     Upstream,
 }
 
@@ -21,7 +26,21 @@ impl Platform {
             Platform::Debian => "debian",
             Platform::Rhel => "rhel",
             Platform::Alpine => "alpine",
+            Platform::Freebsd => "freebsd",
+            Platform::Docker => "docker",
             Platform::Upstream => "upstream",
+        }
+    }
+
+    /// As prose names it: "Debian", "RHEL".
+    pub fn display(self) -> &'static str {
+        match self {
+            Platform::Debian => "Debian",
+            Platform::Rhel => "RHEL",
+            Platform::Alpine => "Alpine",
+            Platform::Freebsd => "FreeBSD",
+            Platform::Docker => "the Docker images",
+            Platform::Upstream => "upstream nginx",
         }
     }
 
@@ -29,7 +48,9 @@ impl Platform {
     pub fn default_nginx_user(self) -> &'static str {
         match self {
             Platform::Debian => "www-data",
-            Platform::Rhel | Platform::Alpine => "nginx",
+            // The official nginx image's nginx.conf says `user nginx;`.
+            Platform::Rhel | Platform::Alpine | Platform::Docker => "nginx",
+            Platform::Freebsd => "www",
             Platform::Upstream => "nobody",
         }
     }
@@ -42,9 +63,12 @@ impl std::str::FromStr for Platform {
             "debian" | "ubuntu" => Ok(Platform::Debian),
             "rhel" | "fedora" | "centos" | "rocky" | "alma" => Ok(Platform::Rhel),
             "alpine" => Ok(Platform::Alpine),
+            "freebsd" => Ok(Platform::Freebsd),
+            "docker" => Ok(Platform::Docker),
             "upstream" | "nginx" => Ok(Platform::Upstream),
             other => Err(format!(
-                "unknown platform {other:?} (expected debian, rhel, alpine or upstream)"
+                "unknown platform {other:?} (expected {})",
+                PLATFORM_NAMES
             )),
         }
     }
@@ -69,10 +93,15 @@ impl Builtin {
     }
 }
 
+/// The names `--platform` and `platform =` accept.
+pub const PLATFORM_NAMES: &str = "debian, rhel, alpine, freebsd, docker or upstream";
+
 const ALL: &[Platform] = &[
     Platform::Debian,
     Platform::Rhel,
     Platform::Alpine,
+    Platform::Freebsd,
+    Platform::Docker,
     Platform::Upstream,
 ];
 

@@ -136,6 +136,10 @@ pub struct FpmModel<'p> {
     pub issues: Vec<FpmIssue>,
     /// Pools by what they listen on, so joining a site costs its candidates, not every pool.
     index: ListenIndex,
+    /// On Debian, the pool `/run/php/php-fpm.sock` leads to: the `www` pool of a
+    /// `pool.d/www.conf` listening on a unix socket (the highest PHP version's, as
+    /// update-alternatives picks). See [`crate::model::platform::DEBIAN_DEFAULT_SOCKET`].
+    debian_default_socket: Option<usize>,
 }
 
 #[derive(Default)]
@@ -280,6 +284,7 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         globals: Vec::new(),
         issues: includes.issues.clone(),
         index: ListenIndex::default(),
+        debian_default_socket: None,
     };
     for (i, instance) in includes.instances.iter().enumerate() {
         let mut globals = Vec::new();
@@ -320,7 +325,39 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         model.globals.push(globals);
     }
     model.index = ListenIndex::new(&model.pools);
+    if project.options.platform == crate::model::builtin::Platform::Debian {
+        model.debian_default_socket = debian_default_socket(project, &model);
+    }
     model
+}
+
+/// The pool Debian's `php-fpm-socket-helper` links `/run/php/php-fpm.sock` to: each
+/// `phpX.Y-fpm.service` runs `php-fpm-socket-helper install /run/php/php-fpm.sock
+/// /etc/php/X.Y/fpm/pool.d/www.conf XY` after start, which reads that file's `listen` and,
+/// when it is a socket, installs it as the `php-fpm.sock` alternative with priority XY.
+fn debian_default_socket(project: &Project, model: &FpmModel<'_>) -> Option<usize> {
+    use crate::model::platform::path_php_version;
+    model
+        .pools
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.name == "www")
+        .filter_map(|(i, p)| {
+            let (listen, setting) = p.listen()?;
+            if !matches!(listen, Listen::Unix(_)) {
+                return None;
+            }
+            // The helper reads the listen line of pool.d/www.conf itself.
+            let path = project.tree_path(setting.file)?;
+            if !path.ends_with("pool.d/www.conf") {
+                return None;
+            }
+            let version = path_php_version(&path).unwrap_or_default();
+            let key: Vec<u32> = version.split('.').filter_map(|x| x.parse().ok()).collect();
+            Some((key, i))
+        })
+        .max()
+        .map(|(_, i)| i)
 }
 
 impl<'p> FpmModel<'p> {
@@ -347,6 +384,18 @@ impl<'p> FpmModel<'p> {
     /// The pools nginx reaches connecting to `target` (`Reach::PortOnly` included), with
     /// each pool's index in `pools`.
     pub fn pools_reached(&self, target: &Target) -> Vec<(usize, &Pool<'p>, Listen, Reach)> {
+        if let (Target::Unix(path), Some(i)) = (target, self.debian_default_socket) {
+            let direct = self.index.unix.contains_key(normalize_socket_path(path));
+            if !direct
+                && normalize_socket_path(path) == crate::model::platform::DEBIAN_DEFAULT_SOCKET
+            {
+                return self.index.listens[i]
+                    .clone()
+                    .map(|listen| (i, &self.pools[i], listen, Reach::Yes))
+                    .into_iter()
+                    .collect();
+            }
+        }
         let candidates = match target {
             Target::Unix(path) => self.index.unix.get(normalize_socket_path(path)),
             Target::Tcp { port, .. } => self.index.tcp.get(port),
@@ -361,6 +410,11 @@ impl<'p> FpmModel<'p> {
                 (reach != Reach::No).then_some((i, &self.pools[i], listen, reach))
             })
             .collect()
+    }
+
+    /// The pool `/run/php/php-fpm.sock` leads to on Debian, if the tree shows one.
+    pub fn debian_default_socket_pool(&self) -> Option<&Pool<'p>> {
+        self.debian_default_socket.map(|i| &self.pools[i])
     }
 
     /// Whether any pool listens on a TCP port.

@@ -7,3 +7,4 @@ pub mod fpm;
 pub mod fpm_defaults;
 pub mod nginx;
 pub mod units;
+pub mod platform;

@@ -2,7 +2,7 @@
 //! locations that hand requests to FastCGI (or a proxy), upstreams and the worker user.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -121,6 +121,9 @@ pub struct NginxModel<'p> {
     /// Upstreams by name (indices into `upstreams`, in order): a lookup per site must not
     /// scan every upstream of a 10,000-site tree.
     upstream_index: HashMap<&'p str, Vec<usize>>,
+    /// Levels holding an include that names no file that could be read: what such a level
+    /// sets is not known, for the sites under it only.
+    levels_missing_include: HashSet<usize>,
     /// For levels with many directives (an http level holding every server of the tree):
     /// the directives, and their positions by name, so looking a name up does not scan them.
     big_levels: HashMap<usize, BigLevel<'p>>,
@@ -149,6 +152,8 @@ impl<'p> Run<'p> {
 struct Flat<'p> {
     directives: Vec<(DirRef<'p>, Rc<Chain>)>,
     runs: Vec<Run<'p>>,
+    /// An include at this level (or in a file it includes) names no file that could be read.
+    misses_include: bool,
 }
 
 struct BigLevel<'p> {
@@ -321,6 +326,21 @@ pub fn guess_context(c: &Config) -> Context {
     }
 }
 
+/// A directive that makes its level answer every request itself, so a `fastcgi_pass` or
+/// `proxy_pass` beside it never forwards one: an unconditional `return` (rewrite phase, before
+/// content), or a cache purge location (`fastcgi_cache_purge zone key`, ngx_cache_purge's
+/// separate-location form; the one-argument form `fastcgi_cache_purge on` / `PURGE from ...`
+/// purges only PURGE requests and forwards the rest).
+pub fn answers_itself(d: Directive<'_>) -> bool {
+    if d.is("return") {
+        return true;
+    }
+    let purge = ["fastcgi_cache_purge", "proxy_cache_purge"]
+        .iter()
+        .any(|n| d.is(n));
+    purge && d.args().len() == 2 && !matches!(d.arg(0), Some("on" | "off"))
+}
+
 /// Block directives whose bodies are data, not configuration levels.
 fn is_data_block(name: &str) -> bool {
     matches!(
@@ -372,6 +392,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             users: Vec::new(),
             include_issues: includes.issues.clone(),
             levels: Vec::new(),
+            levels_missing_include: HashSet::new(),
             big_levels: HashMap::new(),
             upstream_index: HashMap::new(),
         },
@@ -397,7 +418,10 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             match host_of(project, &includes.roots, i).and_then(|h| walker.http_levels.get(&h)) {
                 Some((http, levels)) if root.context == Context::Http => {
                     let (http, main_level, http_level) = (*http, levels[0], levels[1]);
-                    walker.joins_level = Some(walker.model.levels[http_level].clone());
+                    walker.joins_level = Some((
+                        walker.model.levels[http_level].clone(),
+                        walker.model.levels_missing_include.contains(&http_level),
+                    ));
                     (vec![http], vec![main_level])
                 }
                 _ => (Vec::new(), Vec::new()),
@@ -462,7 +486,7 @@ struct Walker<'p, 'i> {
     http_levels: HashMap<usize, (DirRef<'p>, Vec<usize>)>,
     /// Directives the next level starts with: a hosted site file's top level is the host's
     /// http level plus its own directives.
-    joins_level: Option<Vec<Run<'p>>>,
+    joins_level: Option<(Vec<Run<'p>>, bool)>,
 }
 
 impl<'p> Walker<'p, '_> {
@@ -478,18 +502,24 @@ impl<'p> Walker<'p, '_> {
         levels: &mut Vec<usize>,
         depth: usize,
     ) {
+        let (runs, misses_include) = self.joins_level.take().unwrap_or_default();
         let mut flat = Flat {
             directives: Vec::new(),
-            runs: self.joins_level.take().unwrap_or_default(),
+            runs,
+            misses_include,
         };
         self.flatten(root, file, items, chain, &mut flat, depth);
         let Flat {
             directives: flat,
             mut runs,
+            misses_include,
         } = flat;
         runs.shrink_to_fit();
         let level = self.model.levels.len();
         self.model.levels.push(runs);
+        if misses_include {
+            self.model.levels_missing_include.insert(level);
+        }
         levels.push(level);
         let (sites_before, http_levels_before) = (self.model.sites.len(), self.http_levels.len());
         if blocks.len() == 1
@@ -501,6 +531,8 @@ impl<'p> Walker<'p, '_> {
                 .or_insert((blocks[0], levels.clone()));
         }
 
+        // Whether every request this level handles is answered before it could be passed on.
+        let mut answered: Option<bool> = None;
         for (d, link) in &flat {
             match d.name() {
                 "user" if blocks.is_empty() => self.model.users.push((root, *d)),
@@ -510,6 +542,13 @@ impl<'p> Walker<'p, '_> {
                     } else {
                         PassKind::Proxy
                     };
+                    let answered = *answered.get_or_insert_with(|| {
+                        flat.iter().any(|(x, _)| answers_itself(x.directive))
+                            || self.server_answers_itself(blocks, levels)
+                    });
+                    if answered {
+                        continue;
+                    }
                     self.model.sites.push(Site {
                         root,
                         kind,
@@ -568,7 +607,26 @@ impl<'p> Walker<'p, '_> {
         // none under it (a redirect server, a static-files location) need not be kept.
         if self.model.sites.len() == sites_before && self.http_levels.len() == http_levels_before {
             self.model.levels.truncate(level);
+            self.model.levels_missing_include.retain(|&l| l < level);
         }
+    }
+
+    /// The enclosing server's own level holds an unconditional `return`: nginx runs it in the
+    /// server rewrite phase, before any location is chosen, for every request.
+    fn server_answers_itself(&self, blocks: &[DirRef<'p>], levels: &[usize]) -> bool {
+        let Some(pos) = blocks.iter().rposition(|b| b.name() == "server") else {
+            return false;
+        };
+        // The site's own level was checked already; levels[i + 1] is the block of blocks[i].
+        if pos + 2 == levels.len() {
+            return false;
+        }
+        levels.get(pos + 1).is_some_and(|&l| {
+            self.model.levels[l]
+                .iter()
+                .flat_map(|r| r.directives())
+                .any(|d| d.is("return"))
+        })
     }
 
     /// The directives of one level, with `include` replaced by the included files' directives.
@@ -602,9 +660,16 @@ impl<'p> Walker<'p, '_> {
             }
             open = None;
             let prefix = self.model.roots[root].prefix.clone();
-            let Some(targets) = self.includes.map.get(&(file, d.span().start, prefix)) else {
-                continue;
-            };
+            let targets = self
+                .includes
+                .map
+                .get(&(file, d.span().start, prefix))
+                .map_or(&[][..], Vec::as_slice);
+            // A glob that matches nothing is fine for nginx; a named file that is not there
+            // (or did not parse) leaves this level partly unknown.
+            if targets.is_empty() && !d.arg(0).is_some_and(crate::project::has_glob) {
+                out.misses_include = true;
+            }
             for &t in targets {
                 let span = d.args().first().map_or(d.span(), |a| a.span());
                 if chain.contains(t) {
@@ -676,6 +741,40 @@ impl<'p> NginxModel<'p> {
                 .map(|&p| big.directives[p]),
             None => self.level(level).filter(|d| d.is(name)).last(),
         }
+    }
+
+    /// Whether an include in one of the site's levels (its own block or any enclosing one)
+    /// names a file that could not be read: what that file sets is unknown here.
+    pub fn site_misses_include(&self, site: &Site<'p>) -> bool {
+        site.levels
+            .iter()
+            .any(|l| self.levels_missing_include.contains(l))
+    }
+
+    /// A FastCGI application that is not PHP-FPM: the address names another daemon
+    /// (fcgiwrap's `/run/fcgiwrap.socket`, mailman, munin, cgit, uwsgi, hhvm...), or the
+    /// location hands its backend a CGI script (`SCRIPT_FILENAME` naming a
+    /// `.cgi`/`.pl`/`.py` file or a `cgi-bin` path). Such a pass is never joined to pools.
+    pub fn passes_to_other_fastcgi_app(&self, site: &Site<'p>, target: &Target) -> bool {
+        const DAEMONS: &[&str] = &[
+            "fcgiwrap", "mailman", "munin", "cgit", "gitweb", "uwsgi", "hhvm", "smokeping",
+            "nagios", "icinga", "awstats", "mapserv", "spawn-fcgi", "fcgi-cgi",
+        ];
+        let named = match target {
+            Target::Unix(path) => path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase(),
+            Target::Tcp { host, .. } => format!("{host:?}").to_ascii_lowercase(),
+            Target::Upstream(name) | Target::Dynamic(name) => name.to_ascii_lowercase(),
+        };
+        if DAEMONS.iter().any(|d| named.contains(d)) {
+            return true;
+        }
+        self.effective(site, "fastcgi_param").iter().any(|d| {
+            d.arg(0) == Some("SCRIPT_FILENAME")
+                && d.arg(1).is_some_and(|v| {
+                    let v = v.to_ascii_lowercase();
+                    [".cgi", ".pl", ".py"].iter().any(|e| v.ends_with(e)) || v.contains("cgi-bin")
+                })
+        })
     }
 
     /// A site's level ids, outermost first (as `site_levels`, for `all_named`/`last_named`).

@@ -2,7 +2,9 @@ use crate::diagnostic::Label;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::address::{parse_target, similarity, Listen, Target, TargetHost};
 use crate::model::fpm::{Pool, Setting};
-use crate::model::nginx::DirRef;
+use crate::diagnostic::Severity;
+use crate::model::nginx::{DirRef, Site};
+use crate::rules::join_scope::JoinScope;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::source::{FileId, Language};
 use crate::syntax::nginx::{Quote, Word};
@@ -85,6 +87,12 @@ impl Rule for FastcgiPassNoListener {
             return Vec::new();
         }
         let listeners = cx.fpm.listeners();
+        let scope = JoinScope::of(cx);
+        // Not joined: another FastCGI application, or a PHP version whose configuration the
+        // tree does not hold (fastcgi-pass-unverifiable names it).
+        let not_joined = |site: &Site<'_>, t: &Target| {
+            cx.nginx.passes_to_other_fastcgi_app(site, t) || scope.missing_version(t).is_some()
+        };
         let mut out = Vec::new();
         // Each dead upstream server is reported once, however many locations pass to it.
         let mut dead_servers: Vec<DeadServer<'_, '_>> = Vec::new();
@@ -105,6 +113,7 @@ impl Rule for FastcgiPassNoListener {
                             let w = s.directive.args().first()?;
                             let t = parse_target(w.value());
                             (!matches!(t, Target::Dynamic(_) | Target::Upstream(_))
+                                && !not_joined(site, &t)
                                 && !reached(&t, cx))
                             .then_some((*s, w, t))
                         })
@@ -117,6 +126,7 @@ impl Rule for FastcgiPassNoListener {
                         {
                             Some(entry) => entry.users.push((site.pass.file, word)),
                             None => dead_servers.push(DeadServer {
+                                half_held: scope.holds_half(&t),
                                 server,
                                 word: w,
                                 target: t,
@@ -128,12 +138,13 @@ impl Rule for FastcgiPassNoListener {
                     }
                 }
                 t if is_other_host_without_tcp_pools(&t, cx) => {}
+                t if not_joined(site, &t) => {}
                 t => {
                     if !reached(&t, cx) {
                         let mut f = dead_target(site.pass.file, word, &t, &listeners, &[]);
                         f.message =
                             format!("`fastcgi_pass {}` reaches no PHP-FPM pool", word.value());
-                        out.push(f);
+                        out.push(partial_half(f, &scope, &t));
                     }
                 }
             }
@@ -146,9 +157,13 @@ impl Rule for FastcgiPassNoListener {
             upstream: name,
             users,
             all_dead,
+            half_held,
         } in dead_servers
         {
             let mut f = dead_target(server.file, w, &t, &listeners, &taken);
+            if !half_held {
+                f = partial_half(f, &scope, &t);
+            }
             if let Some(edit) = f.fix.as_ref().and_then(|fix| fix.edits.first()) {
                 if let Some((_, l, _)) = listeners
                     .iter()
@@ -217,6 +232,24 @@ struct DeadServer<'a, 'p> {
     upstream: String,
     users: Vec<(FileId, Word<'p>)>,
     all_dead: bool,
+    half_held: bool,
+}
+
+/// Where the tree lacks the half that would hold a pool on `target` (no php-fpm.conf, and
+/// no pool of that version or in that place), the finding is a warning that says so, and
+/// its fix a guess.
+fn partial_half(mut f: Finding, scope: &JoinScope, target: &Target) -> Finding {
+    if scope.holds_half(target) {
+        return f;
+    }
+    f.severity = Some(Severity::Warning);
+    f.help = f.help.map(|h| {
+        format!("{h} The tree holds pool files but no php-fpm.conf, and none of its pools listens in that place: a pool it does not hold may listen there. Lint the php-fpm.conf with the pools to settle it.").into()
+    });
+    if let Some(fix) = &mut f.fix {
+        fix.applicability = Applicability::Unsafe;
+    }
+    f
 }
 
 fn reached(target: &Target, cx: &LintContext<'_, '_>) -> bool {

@@ -1,5 +1,7 @@
 use crate::diagnostic::Label;
 use crate::model::address::{parse_target, Target};
+use crate::model::nginx::Site;
+use crate::rules::join_scope::JoinScope;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -45,13 +47,27 @@ impl Rule for FastcgiPassUnverifiable {
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let env_pool = cx.fpm.unknown_listeners().next();
         let unparsed = super::fastcgi_pass_no_listener::unparsed_fpm_file(cx);
+        let scope = JoinScope::of(cx);
         let mut out = Vec::new();
         for site in cx.nginx.fastcgi_sites() {
             let Some(word) = site.pass.directive.args().first() else {
                 continue;
             };
             let label = |msg: &str| Label::primary(site.pass.file, word.span(), msg);
-            let why = match parse_target(word.value()) {
+            let target = parse_target(word.value());
+            // fcgiwrap and other FastCGI applications are not PHP-FPM: nothing to join.
+            if cx.nginx.passes_to_other_fastcgi_app(site, &target) {
+                continue;
+            }
+            if !cx.fpm.is_empty() {
+                if let Some(f) = missing_versions(cx, &scope, site, word.value()) {
+                    out.push(f.label(label("not checked")).help(
+                        "lint that version's PHP-FPM configuration (/etc/php/X.Y/fpm/) together with the nginx files",
+                    ));
+                    continue;
+                }
+            }
+            let why = match target {
                 Target::Dynamic(_) => Some((
                     format!("`fastcgi_pass {}` is built from variables at request time; not checked against PHP-FPM", word.value()),
                     "resolved per request",
@@ -109,4 +125,39 @@ impl Rule for FastcgiPassUnverifiable {
         }
         out
     }
+}
+
+/// A Debian-style versioned socket (`/run/php/php7.4-fpm.sock`), directly or as an upstream
+/// server, for a PHP version whose configuration the tree does not hold: the message, with
+/// the primary label left to the caller.
+fn missing_versions(
+    cx: &LintContext<'_, '_>,
+    scope: &JoinScope,
+    site: &Site<'_>,
+    address: &str,
+) -> Option<Finding> {
+    let mut missing: Vec<(String, String)> = Vec::new();
+    for (_, w, t) in cx.nginx.pass_targets(site) {
+        if let Some(v) = scope.missing_version(&t) {
+            if cx.fpm.pools_reached(&t).is_empty() && !missing.iter().any(|(m, _)| m == v) {
+                missing.push((v.to_owned(), w.value().to_owned()));
+            }
+        }
+    }
+    let (version, socket) = missing.first()?;
+    let via = if socket.as_str() == address {
+        String::new()
+    } else {
+        format!(" (upstream server `{socket}`)")
+    };
+    let f = Finding {
+        message: format!(
+            "`fastcgi_pass {address}`{via} names PHP {version}'s socket, and the tree holds no PHP {version} FPM configuration (/etc/php/{version}/fpm/pool.d/ or a pool listening there); not checked"
+        ),
+        labels: Vec::new(),
+        help: None,
+        fix: None,
+        severity: None,
+    };
+    Some(f)
 }

@@ -1,7 +1,8 @@
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
+use crate::model::platform::SETTLE_HINT;
 use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::nginx::{DirRef, IncludeIssue, Site};
+use crate::model::nginx::{DirRef, Site};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::syntax::nginx::Directive;
 
@@ -120,28 +121,11 @@ fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
             .any(|(_, _, t)| !cx.fpm.pools_reached(t).is_empty())
 }
 
-/// An include that could not be read sits in one of the site's blocks: it may set the
-/// parameter, so the site is not judged.
+/// An include that could not be read sits in one of the site's levels: it may set the
+/// parameter, so the site is not judged. A missing include elsewhere in the tree says
+/// nothing about this site.
 fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
-    cx.nginx.include_issues.iter().any(|issue| {
-        let IncludeIssue::NotFound {
-            file,
-            span,
-            pattern,
-            ..
-        } = issue
-        else {
-            return false;
-        };
-        let p = pattern.to_ascii_lowercase();
-        p.contains("fastcgi")
-            || p.contains("php")
-            || site.chain.iter().any(|b| {
-                b.file == *file
-                    && b.directive.span().start <= span.start
-                    && span.end <= b.directive.span().end
-            })
-    })
+    cx.nginx.site_misses_include(site)
 }
 
 fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> Finding {
@@ -174,11 +158,7 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
             "`fastcgi_pass {}` gets no SCRIPT_FILENAME: this level sets its own fastcgi_param lines, so the outer `fastcgi_param SCRIPT_FILENAME` is not inherited",
             word.value()
         ),
-        (None, Some(b), _) => format!(
-            "`fastcgi_pass {}` gets no SCRIPT_FILENAME: the packaged `{}` does not set it (fastcgi.conf does)",
-            word.value(),
-            cx.project.sources.get(b.file).name
-        ),
+        (None, Some(b), _) => packaged_message(cx, word.value(), b),
         (None, None, true) => format!(
             "`fastcgi_pass {}` gets no fastcgi_param at all, SCRIPT_FILENAME included",
             word.value()
@@ -211,13 +191,47 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
             ));
         }
     }
+    // What the packaged file holds is an assumption unless the platform was declared: a
+    // warning, and a fix that could override the real file's SCRIPT_FILENAME is unsafe.
+    let assumed = from_builtin.is_some() && !cx.settings.platform_basis.is_declared();
+    if assumed {
+        f = f.severity(Severity::Warning);
+        f.help = f.help.map(|h| {
+            format!(
+                "{h} The tree does not contain the included file, so its packaged content was assumed ({}): add the file as deployed to the tree, or {}.",
+                cx.settings.cited_platform(),
+                SETTLE_HINT
+            )
+            .into()
+        });
+    }
+    let applicability = if assumed {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
     f.fix(fix(cx, site, depth).map(|e| {
         Fix::new(
             "add fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name",
-            Applicability::Safe,
+            applicability,
             vec![e],
         )
     }))
+}
+
+/// The message when the parameters in effect come from a packaged file the tree lacks.
+fn packaged_message(cx: &LintContext<'_, '_>, address: &str, packaged: &DirRef<'_>) -> String {
+    let shown = &cx.project.sources.get(packaged.file).name;
+    // `<debian package>/etc/nginx/fastcgi_params` -> `fastcgi_params`.
+    let name = shown
+        .split_once("/etc/nginx/")
+        .map_or(shown.as_str(), |(_, rel)| rel);
+    let platform = cx.settings.platform.display();
+    if cx.settings.platform_basis.is_declared() {
+        format!("`fastcgi_pass {address}` gets no SCRIPT_FILENAME: the packaged `{name}` of {platform} does not set it (fastcgi.conf does)")
+    } else {
+        format!("`fastcgi_pass {address}` gets no SCRIPT_FILENAME, assuming the packaged `{name}` of current {platform}, which has no SCRIPT_FILENAME (fastcgi.conf has it)")
+    }
 }
 
 /// Where the line goes: at the level whose parameters are in effect, after its

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
+use crate::model::platform::{stock_groups, SETTLE_HINT};
 use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::address::{Reach, Target};
@@ -120,10 +121,10 @@ impl Rule for FpmSocketPermission {
                     let Some(socket) = Socket::of(pool) else {
                         continue;
                     };
-                    let Some(why) = socket.denies(&worker) else {
+                    let Some(denial) = socket.denies(&worker, &membership(cx, &worker)) else {
                         continue;
                     };
-                    out.push(finding(cx, pool, &socket, &worker, why, pass, word.value()));
+                    out.push(finding(cx, pool, &socket, &worker, denial, pass, word.value()));
                 }
             }
         }
@@ -159,6 +160,71 @@ fn worker<'p>(cx: &LintContext<'_, 'p>, root: usize) -> Worker<'p> {
             }
         }
     }
+}
+
+/// What is known of the worker user's groups besides its primary one.
+enum Membership {
+    /// A stock account of a known platform, plus `nginx-groups`: every group it is in.
+    Known { groups: Vec<String>, why: String },
+    /// Only `nginx-groups` is known; the user may be in others.
+    Unknown { listed: Vec<String>, why: String },
+}
+
+impl Membership {
+    fn includes(&self, group: &str) -> bool {
+        match self {
+            Membership::Known { groups, .. } => groups.iter().any(|g| g == group),
+            Membership::Unknown { listed, .. } => listed.iter().any(|g| g == group),
+        }
+    }
+}
+
+fn membership(cx: &LintContext<'_, '_>, w: &Worker<'_>) -> Membership {
+    let settings = cx.settings;
+    let listed = settings.nginx_groups.clone();
+    let cited = settings.cited_platform();
+    match stock_groups(settings.platform, &w.user) {
+        Some(stock) if settings.platform_basis.is_known() => {
+            let mut groups: Vec<String> = stock.iter().map(|g| g.to_string()).collect();
+            groups.extend(listed);
+            Membership::Known {
+                why: format!(
+                    "`{}` is a stock account of {cited}, in group{} {}{}",
+                    w.user,
+                    if groups.len() == 1 { "" } else { "s" },
+                    groups.join(", "),
+                    if settings.nginx_groups.is_empty() {
+                        " only"
+                    } else {
+                        " (with nginx-groups)"
+                    }
+                ),
+                groups,
+            }
+        }
+        Some(_) => Membership::Unknown {
+            listed,
+            why: format!(
+                "`{}`'s groups are those of a stock account only if the platform is the one assumed: {cited}",
+                w.user
+            ),
+        },
+        None => Membership::Unknown {
+            listed,
+            why: format!(
+                "`{}` is not a stock account of {cited}, so its groups cannot be known from the files",
+                w.user
+            ),
+        },
+    }
+}
+
+/// Why the worker cannot connect, and how sure that is.
+struct Denial {
+    why: String,
+    severity: Severity,
+    /// Says which groups were assumed, and how to declare more.
+    membership_note: Option<String>,
 }
 
 /// The socket php-fpm creates for a pool.
@@ -244,8 +310,13 @@ impl<'p> Socket<'p> {
         format!("{}:{} mode {:04o}", self.owner, self.group, self.mode)
     }
 
-    /// Why the worker cannot connect, or None when it can (or might).
-    fn denies(&self, w: &Worker<'_>) -> Option<String> {
+    /// Why the worker cannot connect, or None when it can.
+    fn denies(&self, w: &Worker<'_>, m: &Membership) -> Option<Denial> {
+        let sure = |why: String| Denial {
+            why,
+            severity: Severity::Error,
+            membership_note: None,
+        };
         if self.mode & 0o002 != 0 {
             return None;
         }
@@ -255,29 +326,40 @@ impl<'p> Socket<'p> {
             if users.contains(&w.user) || self.acl_groups.is_some() {
                 return None;
             }
-            return Some(format!(
+            return Some(sure(format!(
                 "`listen.acl_users = {}` does not list `{}`, and the ACL replaces listen.owner/listen.group",
                 users.join(","),
                 w.user
-            ));
+            )));
         }
         if w.user == self.owner {
             if self.mode & 0o200 != 0 {
                 return None;
             }
-            return Some(format!(
+            return Some(sure(format!(
                 "the socket is {}: its owner `{}` has no write permission",
                 self.describe(),
                 self.owner
-            ));
+            )));
         }
+        let mut membership_note = None;
+        let mut severity = Severity::Error;
         if self.mode & 0o020 != 0 {
-            if self.group == w.group || self.group == w.user {
+            if self.group == w.group || self.group == w.user || m.includes(&self.group) {
                 return None;
             }
-            // Another group might list the worker as a member: unknowable here.
+            // root and wheel hold no service account on any platform.
             if !matches!(self.group.as_str(), "root" | "wheel" | "0") {
-                return None;
+                match m {
+                    Membership::Known { why, .. } => membership_note = Some(why.clone()),
+                    Membership::Unknown { why, .. } => {
+                        severity = Severity::Warning;
+                        membership_note = Some(format!(
+                            "{why}; unless `{}` was added to group `{}`",
+                            w.user, self.group
+                        ));
+                    }
+                }
             }
         }
         let origin = if self.owner_set.is_none() && self.group_set.is_none() {
@@ -285,11 +367,15 @@ impl<'p> Socket<'p> {
         } else {
             ""
         };
-        Some(format!(
-            "the socket is {}{origin}, and `{}` is neither its owner nor in a group that may write to it",
-            self.describe(),
-            w.user
-        ))
+        Some(Denial {
+            why: format!(
+                "the socket is {}{origin}, and `{}` is neither its owner nor in a group that may write to it",
+                self.describe(),
+                w.user
+            ),
+            severity,
+            membership_note,
+        })
     }
 }
 
@@ -298,10 +384,11 @@ fn finding(
     pool: &Pool<'_>,
     socket: &Socket<'_>,
     w: &Worker<'_>,
-    why: String,
+    denial: Denial,
     pass: DirRef<'_>,
     address: &str,
 ) -> Finding {
+    let why = denial.why;
     let (listen, listen_setting) = pool.listen().expect("pools_reached only returns listeners");
     let message = format!(
         "nginx workers run as `{}` but cannot open pool [{}]'s socket {listen}: {why}",
@@ -327,16 +414,30 @@ fn finding(
             let span = d.directive.args().first().map_or(d.directive.span(), |a| a.span());
             f = f.label(Label::secondary(d.file, span, "worker user"))
         }
+        None if cx.settings.nginx_user.is_some() => {}
         None => {
             f.help = f.help.map(|h| {
                 format!(
-                    "{h} (no `user` directive: assumed the {} default `{}`; see --platform/--nginx-user)",
-                    cx.settings.platform.as_str(),
-                    w.user
+                    "{h} (no `user` directive: assumed the default worker user `{}` of {}; see --nginx-user, and {})",
+                    w.user,
+                    cx.settings.cited_platform(),
+                    SETTLE_HINT
                 )
                 .into()
-            })
+            });
+            // The worker user itself is a platform fact.
+            if !cx.settings.platform_basis.is_known() {
+                f = f.severity(Severity::Warning);
+            }
         }
+    }
+    if let Some(note) = denial.membership_note {
+        f.help = f.help.map(|h| {
+            format!("{h} Groups: {note}. Declare groups the worker user was added to with `nginx-groups = [\"...\"]` in .nginx-fpm-lint.toml.").into()
+        });
+    }
+    if denial.severity == Severity::Warning {
+        f = f.severity(Severity::Warning);
     }
     for (s, what) in [
         (socket.owner_set, "listen.owner"),

@@ -29,6 +29,7 @@ mod fpm_pool_exhaustion;
 mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
+mod join_scope;
 mod php_location_executes_uploads;
 mod proxy_header_buffer_small;
 mod unused_suppression;
