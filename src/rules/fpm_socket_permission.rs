@@ -425,6 +425,11 @@ fn finding(
                 )
                 .into()
             });
+            f.message = format!(
+                "{} (no `user` directive: the default of {})",
+                f.message,
+                cx.settings.cited_platform()
+            );
             // The worker user itself is a platform fact.
             if !cx.settings.platform_basis.is_known() {
                 f = f.severity(Severity::Warning);
@@ -432,8 +437,9 @@ fn finding(
         }
     }
     if let Some(note) = denial.membership_note {
+        f.message = format!("{} ({note})", f.message);
         f.help = f.help.map(|h| {
-            format!("{h} Groups: {note}. Declare groups the worker user was added to with `nginx-groups = [\"...\"]` in .nginx-fpm-lint.toml.").into()
+            format!("{h} Declare groups the worker user was added to with `nginx-groups = [\"...\"]` in .nginx-fpm-lint.toml.").into()
         });
     }
     if denial.severity == Severity::Warning {
