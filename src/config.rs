@@ -383,6 +383,8 @@ mod tests {
             let name = field.0.trim();
             let key = match name {
                 "memory_budget" => "memory".to_owned(),
+                // Declared when `platform` is set; otherwise detected or assumed.
+                "platform_basis" => "platform".to_owned(),
                 other => other.replace('_', "-"),
             };
             assert!(

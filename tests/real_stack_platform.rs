@@ -44,7 +44,10 @@ fn lint_rule(root: &Path, code: &str, settings: &Settings) -> LintOutput {
 fn apply_fixes(out: &LintOutput, diagnostics: &[&Diagnostic]) {
     let mut by_file: BTreeMap<PathBuf, (Vec<Edit>, u32)> = BTreeMap::new();
     for d in diagnostics {
-        let fix = d.fix.as_ref().unwrap_or_else(|| panic!("no fix: {}", d.message));
+        let fix = d
+            .fix
+            .as_ref()
+            .unwrap_or_else(|| panic!("no fix: {}", d.message));
         for e in &fix.edits {
             let path = out.project.canonical_path(e.file).unwrap().to_path_buf();
             let entry = by_file.entry(path).or_insert((Vec::new(), e.file.0));
@@ -52,7 +55,11 @@ fn apply_fixes(out: &LintOutput, diagnostics: &[&Diagnostic]) {
         }
     }
     for (path, (edits, id)) in by_file {
-        let text = &out.project.sources.get(nginx_fpm_lint::source::FileId(id)).text;
+        let text = &out
+            .project
+            .sources
+            .get(nginx_fpm_lint::source::FileId(id))
+            .text;
         let applied = apply_edits(text, &edits);
         assert!(applied.skipped.is_empty(), "edits skipped in {path:?}");
         std::fs::write(&path, applied.text).unwrap();
@@ -101,14 +108,26 @@ fn nobody_against_packaged_www_data_socket_502_13_then_fixed_200() {
     assert!(found, "nginx error log lacks {line:?}:\n{log}");
 
     // Declared Debian: nobody is known to be in nogroup only, so it is an error.
-    let out = lint_rule(stack.root(), "NFL102", &debian(PlatformBasis::Declared, &[]));
+    let out = lint_rule(
+        stack.root(),
+        "NFL102",
+        &debian(PlatformBasis::Declared, &[]),
+    );
     let found: Vec<&Diagnostic> = out.diagnostics.iter().collect();
     assert_eq!(found.len(), 1, "{:?}", out.diagnostics);
     assert_eq!(found[0].severity, Severity::Error, "{}", found[0].message);
-    assert!(found[0].message.contains("in group nogroup only"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("in group nogroup only"),
+        "{}",
+        found[0].message
+    );
 
     // Platform not known: the same socket is a warning (nobody might have been added).
-    let assumed = lint_rule(stack.root(), "NFL102", &debian(PlatformBasis::default(), &[]));
+    let assumed = lint_rule(
+        stack.root(),
+        "NFL102",
+        &debian(PlatformBasis::default(), &[]),
+    );
     assert_eq!(assumed.diagnostics.len(), 1);
     assert_eq!(assumed.diagnostics[0].severity, Severity::Warning);
 
@@ -130,6 +149,10 @@ fn nobody_against_packaged_www_data_socket_502_13_then_fixed_200() {
     let (status, body) = stack.get("/index.php");
     assert_eq!(status, 200, "body: {body}\n{}", stack.logs());
     assert_eq!(body, "hello from php-fpm 8.2\n");
-    let after = lint_rule(stack.root(), "NFL102", &debian(PlatformBasis::Declared, &[]));
+    let after = lint_rule(
+        stack.root(),
+        "NFL102",
+        &debian(PlatformBasis::Declared, &[]),
+    );
     assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
 }

@@ -6,5 +6,5 @@ pub mod builtin;
 pub mod fpm;
 pub mod fpm_defaults;
 pub mod nginx;
-pub mod units;
 pub mod platform;
+pub mod units;

@@ -757,8 +757,20 @@ impl<'p> NginxModel<'p> {
     /// `.cgi`/`.pl`/`.py` file or a `cgi-bin` path). Such a pass is never joined to pools.
     pub fn passes_to_other_fastcgi_app(&self, site: &Site<'p>, target: &Target) -> bool {
         const DAEMONS: &[&str] = &[
-            "fcgiwrap", "mailman", "munin", "cgit", "gitweb", "uwsgi", "hhvm", "smokeping",
-            "nagios", "icinga", "awstats", "mapserv", "spawn-fcgi", "fcgi-cgi",
+            "fcgiwrap",
+            "mailman",
+            "munin",
+            "cgit",
+            "gitweb",
+            "uwsgi",
+            "hhvm",
+            "smokeping",
+            "nagios",
+            "icinga",
+            "awstats",
+            "mapserv",
+            "spawn-fcgi",
+            "fcgi-cgi",
         ];
         let named = match target {
             Target::Unix(path) => path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase(),

@@ -247,7 +247,10 @@ mod tests {
         let cases = [
             ("/etc/php/8.2/fpm/pool.d/www.conf", Some(Platform::Debian)),
             ("/etc/nginx/sites-enabled/default", Some(Platform::Debian)),
-            ("/etc/nginx/snippets/fastcgi-php.conf", Some(Platform::Debian)),
+            (
+                "/etc/nginx/snippets/fastcgi-php.conf",
+                Some(Platform::Debian),
+            ),
             ("/etc/php-fpm.d/www.conf", Some(Platform::Rhel)),
             ("/etc/php82/php-fpm.d/www.conf", Some(Platform::Alpine)),
             ("/usr/local/etc/nginx/nginx.conf", Some(Platform::Freebsd)),
@@ -268,7 +271,10 @@ mod tests {
         assert_eq!(socket_php_version("/run/php/php-fpm.sock"), None);
         assert_eq!(socket_php_version("/run/php-fpm/www.sock"), None);
         assert_eq!(socket_php_version("/tmp/t/run/php8.1-fpm.sock"), None);
-        assert_eq!(socket_php_version("/var/run/php/php8.1-fpm.sock"), Some("8.1"));
+        assert_eq!(
+            socket_php_version("/var/run/php/php8.1-fpm.sock"),
+            Some("8.1")
+        );
         assert_eq!(
             path_php_version("/etc/php/8.2/fpm/pool.d/www.conf").as_deref(),
             Some("8.2")

@@ -1,8 +1,8 @@
 use crate::diagnostic::Label;
+use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::address::{parse_target, similarity, Listen, Target, TargetHost};
 use crate::model::fpm::{Pool, Setting};
-use crate::diagnostic::Severity;
 use crate::model::nginx::{DirRef, Site};
 use crate::rules::join_scope::JoinScope;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
@@ -26,6 +26,27 @@ declare_rule! {
     /// binds only `::1` (the resolver's first answer on Debian), so nginx's `127.0.0.1:9000`
     /// is refused; a docker service name (`app:9000`) is matched on its port.
     ///
+    /// The tree may be partial, so "no listener" is an error only where the tree holds the
+    /// PHP-FPM half that would hold such a pool: a php-fpm.conf (its `include=` says where every
+    /// pool is), or pools of that PHP version or listening in that place (the socket's
+    /// directory; TCP for a TCP address). Otherwise the finding is a warning and its fix a
+    /// guess. Not joined at all:
+    /// - a Debian-style versioned socket (`/run/php/php7.4-fpm.sock`) for a PHP version whose
+    ///   configuration the tree does not hold, when the tree does not hold `/etc/php/` itself
+    ///   (fastcgi-pass-unverifiable names what is missing);
+    /// - a FastCGI application that is not PHP-FPM: a socket named for another daemon
+    ///   (fcgiwrap's `/run/fcgiwrap.socket`, mailman, munin, cgit, uwsgi, hhvm...), or a
+    ///   location whose `SCRIPT_FILENAME` names a `.cgi`, `.pl` or `.py` script or `cgi-bin`;
+    /// - a pass that never forwards a request: its location answers every request itself
+    ///   (an unconditional `return`, `fastcgi_cache_purge zone key`), or its server does
+    ///   (a `return` at server level runs before any location is chosen).
+    ///
+    /// On Debian and Ubuntu, `/run/php/php-fpm.sock` reaches the `www` pool of a
+    /// `pool.d/www.conf` that listens on a unix socket: `phpX.Y-fpm.service` runs
+    /// `php-fpm-socket-helper install /run/php/php-fpm.sock /etc/php/X.Y/fpm/pool.d/www.conf XY`
+    /// after start, which installs that socket as the `php-fpm.sock` alternative (the highest
+    /// version wins).
+    ///
     /// ## Example
     /// ```nginx
     /// server {
@@ -36,7 +57,7 @@ declare_rule! {
     /// }
     /// ```
     /// ```ini
-    /// ; /etc/php/8.2/fpm/pool.d/www.conf
+    /// ; file: etc/php/8.2/fpm/pool.d/www.conf
     /// [www]
     /// listen = /run/php/php8.2-fpm.sock
     /// ```

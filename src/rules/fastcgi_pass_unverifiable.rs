@@ -10,7 +10,9 @@ declare_rule! {
     /// the linted paths hold no PHP-FPM pool configuration; the address is built from variables
     /// at request time; it names an `upstream` that is not in the linted files; or a pool takes
     /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`); or a PHP-FPM file failed
-    /// to parse (it might hold the listener).
+    /// to parse (it might hold the listener); or it is a Debian-style versioned socket
+    /// (`/run/php/php7.4-fpm.sock`) for a PHP version whose configuration the tree does not
+    /// hold. FastCGI applications that are not PHP-FPM (fcgiwrap...) are not mentioned.
     ///
     /// ## Why it matters
     /// Silence would read as "checked and fine". A mismatched address answers 502 Bad Gateway

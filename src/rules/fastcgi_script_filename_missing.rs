@@ -1,8 +1,8 @@
 use crate::diagnostic::{Label, Severity};
-use crate::model::platform::SETTLE_HINT;
 use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::nginx::{DirRef, Site};
+use crate::model::platform::SETTLE_HINT;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::syntax::nginx::Directive;
 
@@ -25,7 +25,15 @@ declare_rule! {
     /// names `.php`. Other FastCGI applications may not need the parameter, nor do php-fpm's
     /// own status and ping pages (locations naming `status` or `ping`). A
     /// `PATH_TRANSLATED` parameter also counts: php-fpm falls back to it. A location whose
-    /// includes could not be read is not judged.
+    /// includes could not be read is not judged (a missing include elsewhere in the tree
+    /// says nothing about it).
+    ///
+    /// A packaged file the tree does not contain (`include fastcgi_params;` with no
+    /// `fastcgi_params` in the tree) is read as the platform ships it, and that is an
+    /// assumption: the finding says "assuming the packaged `fastcgi_params` of current
+    /// Debian", is a warning, and its fix is unsafe, unless the platform was declared
+    /// (`platform = "debian"` in .nginx-fpm-lint.toml, or `--platform`). A tree that ships its
+    /// own copy is read as shipped.
     ///
     /// ## Why it matters
     /// php-fpm cannot tell which script to run: every PHP request answers 404 with the body
@@ -54,7 +62,9 @@ declare_rule! {
     /// The fix adds `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` at the
     /// level whose `fastcgi_param` lines are in effect (after its `include fastcgi_params;`
     /// when there is one), so no inherited parameter is lost. It is safe: without the
-    /// parameter php-fpm runs nothing.
+    /// parameter php-fpm runs nothing. When the finding rests on an assumed packaged file
+    /// it is unsafe: the real file may set `SCRIPT_FILENAME` otherwise, and the added line
+    /// would override it.
     ///
     /// ## References
     /// - nginx: `fastcgi_param` (ngx_http_fastcgi_module; "inherited from the previous

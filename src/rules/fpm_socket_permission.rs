@@ -1,12 +1,12 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Label, Severity};
-use crate::model::platform::{stock_groups, SETTLE_HINT};
 use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::address::{Reach, Target};
 use crate::model::fpm::{Pool, Setting};
 use crate::model::nginx::DirRef;
+use crate::model::platform::{stock_groups, SETTLE_HINT};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::syntax::fpm::values;
 
@@ -30,11 +30,19 @@ declare_rule! {
     ///   groups instead; `listen.owner`/`listen.group` are then ignored (php-fpm warns
     ///   `ACL set, listen.owner = '...' is ignored`).
     ///
-    /// Connecting needs write permission on the socket. Group membership cannot be known
-    /// from configuration files, so the rule stays quiet whenever the worker could be in
-    /// the socket's group: it flags only when the worker user is not the owner and the group
-    /// is `root`/`wheel` or has no write bit (or an ACL lists neither the user nor any group).
-    /// A mode with the "other" write bit (`0666`) opens the socket to everyone.
+    /// Connecting needs write permission on the socket. The worker's groups are its `user`
+    /// directive's group (or the group named like the user), the groups listed in
+    /// `nginx-groups` (.nginx-fpm-lint.toml), and, for a stock account of a known platform
+    /// (declared or detected), the groups the distribution puts it in: Debian's `nobody` is
+    /// in `nogroup` only and `www-data` in `www-data`; RHEL's `nginx`, `apache` and `nobody`
+    /// each in their own group; Alpine's `nginx` in `nginx` and `www-data`; FreeBSD's `www`
+    /// in `www`. When the socket's group is none of these, the finding is an error; when the
+    /// worker is not a stock account (or the platform is assumed), its other groups are
+    /// unknowable and the finding is a warning. A group `root`/`wheel`, a group without the
+    /// write bit, or an ACL listing neither the user nor any group is an error. A mode with
+    /// the "other" write bit (`0666`) opens the socket to everyone. With no `user` directive
+    /// the worker user is the platform's default, and with an assumed platform that makes
+    /// the finding a warning.
     ///
     /// ## Why it matters
     /// Every request to that location answers 502 Bad Gateway. nginx logs, at `[crit]`,
@@ -124,7 +132,15 @@ impl Rule for FpmSocketPermission {
                     let Some(denial) = socket.denies(&worker, &membership(cx, &worker)) else {
                         continue;
                     };
-                    out.push(finding(cx, pool, &socket, &worker, denial, pass, word.value()));
+                    out.push(finding(
+                        cx,
+                        pool,
+                        &socket,
+                        &worker,
+                        denial,
+                        pass,
+                        word.value(),
+                    ));
                 }
             }
         }
@@ -411,7 +427,11 @@ fn finding(
         ));
     match w.directive {
         Some(d) => {
-            let span = d.directive.args().first().map_or(d.directive.span(), |a| a.span());
+            let span = d
+                .directive
+                .args()
+                .first()
+                .map_or(d.directive.span(), |a| a.span());
             f = f.label(Label::secondary(d.file, span, "worker user"))
         }
         None if cx.settings.nginx_user.is_some() => {}

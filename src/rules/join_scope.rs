@@ -38,8 +38,8 @@ impl JoinScope {
                 if let Some(at) = path.find("/php/") {
                     let php_dir = Path::new(&path[..at + 4]);
                     let debian = path_php_version(&path[at..]).is_some();
-                    php_dir_held |=
-                        debian && (roots.is_empty() || roots.iter().any(|r| php_dir.starts_with(r)));
+                    php_dir_held |= debian
+                        && (roots.is_empty() || roots.iter().any(|r| php_dir.starts_with(r)));
                 }
             }
         }
