@@ -302,3 +302,31 @@ fn deployments_with_their_own_config_are_never_joined() {
         r.stdout
     );
 }
+
+/// `platform` declares the platform (else it is detected or assumed); `nginx-groups` lists the
+/// worker's added groups; the new platforms parse.
+#[test]
+fn platform_declared_and_nginx_groups_reach_settings() {
+    use nginx_fpm_lint::model::builtin::Platform;
+    use nginx_fpm_lint::model::platform::PlatformBasis;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".nginx-fpm-lint.toml");
+    std::fs::write(
+        &path,
+        "platform = \"freebsd\"\nnginx-groups = [\"www-data\", \"php\"]\n",
+    )
+    .unwrap();
+    let config = nginx_fpm_lint::config::load(&path).unwrap();
+    let (options, settings) = nginx_fpm_lint::run::options_and_settings_from(&config);
+    assert_eq!(options.platform, Platform::Freebsd);
+    assert_eq!(settings.platform, Platform::Freebsd);
+    assert_eq!(settings.platform_basis, PlatformBasis::Declared);
+    assert_eq!(settings.nginx_groups, ["www-data", "php"]);
+    assert_eq!(settings.nginx_user_or_default(), "www");
+
+    let (_, undeclared) =
+        nginx_fpm_lint::run::options_and_settings_from(&nginx_fpm_lint::config::Config::default());
+    assert!(!undeclared.platform_basis.is_known());
+    assert!(undeclared.nginx_groups.is_empty());
+    assert_eq!("docker".parse::<Platform>(), Ok(Platform::Docker));
+}
