@@ -12,7 +12,9 @@ declare_rule! {
     /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`); or a PHP-FPM file failed
     /// to parse (it might hold the listener); or it is a Debian-style versioned socket
     /// (`/run/php/php7.4-fpm.sock`) for a PHP version whose configuration the tree does not
-    /// hold. FastCGI applications that are not PHP-FPM (fcgiwrap...) are not mentioned.
+    /// hold. FastCGI applications that are not PHP-FPM (fcgiwrap...) are not mentioned. On
+    /// the `docker` platform, a TCP address whose pool is not in the tree is compared with
+    /// the official php image's own pool (`[www]`, port 9000, as `www-data`), as an assumption.
     ///
     /// ## Why it matters
     /// Silence would read as "checked and fine". A mismatched address answers 502 Bad Gateway
@@ -102,7 +104,10 @@ impl Rule for FastcgiPassUnverifiable {
                     )
                 }),
             };
-            if let Some((message, short)) = why {
+            if let Some((mut message, short)) = why {
+                if let Some(note) = docker_image_note(cx, &parse_target(word.value())) {
+                    message.push_str(&note);
+                }
                 out.push(Finding::new(message, label(short)).help(
                     "lint the PHP-FPM pool files together with the nginx files so the addresses can be joined",
                 ));
@@ -162,4 +167,21 @@ fn missing_versions(
         severity: None,
     };
     Some(f)
+}
+
+/// On the docker platform a pool the tree does not hold is most likely the official php
+/// image's own: pool `www`, `listen = 9000` (its zz-docker.conf), run as `www-data`. Said as
+/// the assumption it is.
+fn docker_image_note(cx: &LintContext<'_, '_>, target: &Target) -> Option<String> {
+    if cx.settings.platform != crate::model::builtin::Platform::Docker {
+        return None;
+    }
+    let Target::Tcp { port, .. } = target else {
+        return None;
+    };
+    Some(if *port == 9000 {
+        format!(" (on {} the official php image's pool [www] listens on 9000 as www-data, which matches)", cx.settings.cited_platform())
+    } else {
+        format!(" (on {} the official php image's pool [www] listens on 9000, not {port}, unless the image's zz-docker.conf is overridden)", cx.settings.cited_platform())
+    })
 }
