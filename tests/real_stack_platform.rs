@@ -156,3 +156,91 @@ fn nobody_against_packaged_www_data_socket_502_13_then_fixed_200() {
     );
     assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
 }
+
+/// Debian's packaging, read from this machine: `php8.2-fpm.service` installs
+/// `/run/php/php-fpm.sock` as an alternative for pool.d/www.conf's socket after start. With
+/// the packaged php-fpm.conf and www.conf in a tree, a site passing to that path joins the
+/// www pool; with www.conf moved to TCP, the helper installs nothing, and it is dead.
+#[test]
+fn debian_packaging_links_php_fpm_sock_to_the_www_pool() {
+    let unit = Path::new("/lib/systemd/system/php8.2-fpm.service");
+    let helper = Path::new("/usr/lib/php/php-fpm-socket-helper");
+    let fpm_dir = Path::new("/etc/php/8.2/fpm");
+    if !unit.exists() || !helper.exists() || !fpm_dir.join("pool.d/www.conf").exists() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("under CI=true php8.2-fpm (Debian's package) must be installed");
+        }
+        eprintln!("SKIPPED: Debian's php8.2-fpm package is not installed");
+        return;
+    }
+    let unit_text = std::fs::read_to_string(unit).unwrap();
+    let post = unit_text
+        .lines()
+        .find(|l| l.starts_with("ExecStartPost="))
+        .expect("the unit runs a command after start");
+    let socket = nginx_fpm_lint::model::platform::DEBIAN_DEFAULT_SOCKET;
+    assert!(
+        post.contains(&format!(
+            "php-fpm-socket-helper install {socket} /etc/php/8.2/fpm/pool.d/www.conf 82"
+        )),
+        "{post}"
+    );
+    let helper_text = std::fs::read_to_string(helper).unwrap();
+    // It reads www.conf's listen, needs it to be a socket, and installs the alternative.
+    assert!(helper_text.contains("^listen"), "{helper_text}");
+    assert!(
+        helper_text.contains("[ -S \"${SOCKET}\" ]"),
+        "{helper_text}"
+    );
+    assert!(
+        helper_text.contains("update-alternatives --quiet --install \"${DEFAULT_SOCKET}\" php-fpm.sock \"${SOCKET}\""),
+        "{helper_text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    let copy = |from: &Path, to: &str| {
+        let dest = tree.join(to);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(from, dest).unwrap();
+    };
+    copy(
+        &fpm_dir.join("php-fpm.conf"),
+        "etc/php/8.2/fpm/php-fpm.conf",
+    );
+    copy(
+        &fpm_dir.join("pool.d/www.conf"),
+        "etc/php/8.2/fpm/pool.d/www.conf",
+    );
+    let site = tree.join("etc/nginx/sites-enabled/default");
+    std::fs::create_dir_all(site.parent().unwrap()).unwrap();
+    std::fs::write(
+        &site,
+        format!(
+            "server {{\n    listen 80;\n    root /var/www/html;\n    location ~ \\.php$ {{\n        include fastcgi.conf;\n        fastcgi_pass unix:{socket};\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let settings = Settings::default();
+    let joined = lint_rule(tree, "NFL101", &settings);
+    assert!(joined.diagnostics.is_empty(), "{:?}", joined.diagnostics);
+
+    let www = tree.join("etc/php/8.2/fpm/pool.d/www.conf");
+    let text = std::fs::read_to_string(&www).unwrap();
+    let tcp: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("listen =") {
+                "listen = 127.0.0.1:9000".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(tcp, text, "the packaged www.conf has a `listen =` line");
+    std::fs::write(&www, tcp).unwrap();
+    let dead = lint_rule(tree, "NFL101", &settings);
+    assert_eq!(dead.diagnostics.len(), 1, "{:?}", dead.diagnostics);
+    assert_eq!(dead.diagnostics[0].severity, Severity::Error);
+}

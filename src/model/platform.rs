@@ -187,17 +187,16 @@ fn is_version(s: &str) -> bool {
 /// own account files: Debian base-passwd (`nobody` 65534 in `nogroup`, `www-data` 33 in
 /// `www-data`, neither listed in any other group), RHEL's setup package and the nginx and
 /// httpd packages (`nginx`, `apache`, `nobody` each in their own group), Alpine's nginx
-/// package (`nginx` in `nginx`, and added to `www-data`), FreeBSD (`www` in `www`), the
+/// package (its pre-install script: `nginx` in `nginx` only), FreeBSD (`www` in `www`), the
 /// official nginx image (`nginx` in `nginx`). None for an account the platform does not ship.
 pub fn stock_groups(platform: Platform, user: &str) -> Option<&'static [&'static str]> {
     Some(match (platform, user) {
         (Platform::Debian | Platform::Docker, "www-data") => &["www-data"],
         (Platform::Debian | Platform::Docker, "nobody") => &["nogroup"],
-        (Platform::Docker, "nginx") => &["nginx"],
-        (Platform::Rhel, "nginx") => &["nginx"],
+        (Platform::Docker | Platform::Rhel, "nginx") => &["nginx"],
         (Platform::Rhel, "apache") => &["apache"],
         (Platform::Rhel | Platform::Alpine | Platform::Freebsd, "nobody") => &["nobody"],
-        (Platform::Alpine, "nginx") => &["nginx", "www-data"],
+        (Platform::Alpine, "nginx") => &["nginx"],
         (Platform::Freebsd, "www") => &["www"],
         _ => return None,
     })

@@ -35,7 +35,7 @@ declare_rule! {
     /// `nginx-groups` (.nginx-fpm-lint.toml), and, for a stock account of a known platform
     /// (declared or detected), the groups the distribution puts it in: Debian's `nobody` is
     /// in `nogroup` only and `www-data` in `www-data`; RHEL's `nginx`, `apache` and `nobody`
-    /// each in their own group; Alpine's `nginx` in `nginx` and `www-data`; FreeBSD's `www`
+    /// each in their own group; Alpine's `nginx` in `nginx`; FreeBSD's `www`
     /// in `www`. When the socket's group is none of these, the finding is an error; when the
     /// worker is not a stock account (or the platform is assumed), its other groups are
     /// unknowable and the finding is a warning. A group `root`/`wheel`, a group without the
