@@ -185,6 +185,23 @@ impl Rule for FastcgiPassNoListener {
             if !half_held {
                 f = partial_half(f, &scope, &t);
             }
+            // An upstream from a packaged file the tree lacks (RHEL's conf.d/php-fpm.conf) is
+            // an assumption unless the platform was declared.
+            let packaged = cx.project.sources.get(server.file).is_builtin();
+            let assumed = packaged && !cx.settings.platform_basis.is_declared();
+            if assumed {
+                f.severity = Some(Severity::Warning);
+                f.help = f.help.map(|h| {
+                    format!(
+                        "{h} The upstream comes from a packaged file the tree does not contain, assumed as {} ships it: add the file as deployed, or {}.",
+                        cx.settings.cited_platform(),
+                        crate::model::platform::SETTLE_HINT
+                    )
+                    .into()
+                });
+                // Nothing to edit: the file is not in the tree.
+                f.fix = None;
+            }
             if let Some(edit) = f.fix.as_ref().and_then(|fix| fix.edits.first()) {
                 if let Some((_, l, _)) = listeners
                     .iter()
@@ -200,6 +217,18 @@ impl Rule for FastcgiPassNoListener {
             if all_dead {
                 f.message.push_str(&format!(
                     "; every server of `{name}` is dead, so nginx logs `no live upstreams`"
+                ));
+            }
+            if assumed {
+                f.message.push_str(&format!(
+                    " (assuming the packaged `{}` of current {})",
+                    cx.project
+                        .sources
+                        .get(server.file)
+                        .name
+                        .split_once("/etc/nginx/")
+                        .map_or("", |(_, rel)| rel),
+                    cx.settings.platform.display()
                 ));
             }
             let (file, first) = users[0];
