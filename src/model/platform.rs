@@ -265,6 +265,39 @@ mod tests {
     }
 
     #[test]
+    fn one_platform_is_detected_several_are_a_conflict() {
+        use crate::project::{Options, Project};
+        let site = "server { location ~ \\.php$ { fastcgi_pass unix:/run/php/x.sock; } }\n";
+        let pool = "[www]\nlisten = /run/php/x.sock\n";
+        let debian = Project::from_memory(
+            &[
+                ("etc/nginx/sites-enabled/app", site),
+                ("etc/php/8.2/fpm/pool.d/www.conf", pool),
+            ],
+            Options::default(),
+        );
+        let (p, basis) = detect(&debian).unwrap();
+        assert_eq!(p, Platform::Debian);
+        assert!(basis.is_known() && !basis.is_declared());
+        let mixed = Project::from_memory(
+            &[
+                ("etc/nginx/sites-enabled/app", site),
+                ("etc/php-fpm.d/www.conf", pool),
+            ],
+            Options::default(),
+        );
+        let (_, basis) = detect(&mixed).unwrap();
+        assert!(!basis.is_known());
+        let cited = Cited(Platform::Debian, &basis).to_string();
+        assert!(
+            cited.contains("several") && cited.contains("rhel"),
+            "{cited}"
+        );
+        let bare = Project::from_memory(&[("site.conf", site)], Options::default());
+        assert!(detect(&bare).is_none());
+    }
+
+    #[test]
     fn versions_of_sockets_and_paths() {
         assert_eq!(socket_php_version("/run/php/php7.4-fpm.sock"), Some("7.4"));
         assert_eq!(socket_php_version("/run/php/php-fpm.sock"), None);

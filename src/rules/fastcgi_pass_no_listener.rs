@@ -30,7 +30,9 @@ declare_rule! {
     /// PHP-FPM half that would hold such a pool: a php-fpm.conf (its `include=` says where every
     /// pool is), or pools of that PHP version or listening in that place (the socket's
     /// directory; TCP for a TCP address). Otherwise the finding is a warning and its fix a
-    /// guess. Not joined at all:
+    /// guess. An upstream that comes from a packaged file the tree does not contain (RHEL's
+    /// `conf.d/php-fpm.conf`) is an assumption too: a warning, unless the platform was
+    /// declared. Not joined at all:
     /// - a Debian-style versioned socket (`/run/php/php7.4-fpm.sock`) for a PHP version whose
     ///   configuration the tree does not hold, when the tree does not hold `/etc/php/` itself
     ///   (fastcgi-pass-unverifiable names what is missing);
