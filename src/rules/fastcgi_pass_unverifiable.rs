@@ -64,8 +64,8 @@ impl Rule for FastcgiPassUnverifiable {
                 continue;
             }
             if !cx.fpm.is_empty() {
-                if let Some(f) = missing_versions(cx, &scope, site, word.value()) {
-                    out.push(f.label(label("not checked")).help(
+                if let Some(message) = missing_versions(cx, &scope, site, word.value()) {
+                    out.push(Finding::new(message, label("not checked")).help(
                         "lint that version's PHP-FPM configuration (/etc/php/X.Y/fpm/) together with the nginx files",
                     ));
                     continue;
@@ -135,38 +135,32 @@ impl Rule for FastcgiPassUnverifiable {
 }
 
 /// A Debian-style versioned socket (`/run/php/php7.4-fpm.sock`), directly or as an upstream
-/// server, for a PHP version whose configuration the tree does not hold: the message, with
-/// the primary label left to the caller.
+/// server, for a PHP version whose configuration the tree does not hold: what to say.
 fn missing_versions(
     cx: &LintContext<'_, '_>,
     scope: &JoinScope,
     site: &Site<'_>,
     address: &str,
-) -> Option<Finding> {
-    let mut missing: Vec<(String, String)> = Vec::new();
-    for (_, w, t) in cx.nginx.pass_targets(site) {
-        if let Some(v) = scope.missing_version(&t) {
-            if cx.fpm.pools_reached(&t).is_empty() && !missing.iter().any(|(m, _)| m == v) {
-                missing.push((v.to_owned(), w.value().to_owned()));
-            }
-        }
-    }
-    let (version, socket) = missing.first()?;
-    let via = if socket.as_str() == address {
+) -> Option<String> {
+    let (version, socket) = cx
+        .nginx
+        .pass_targets(site)
+        .into_iter()
+        .find_map(|(_, w, t)| {
+            let v = scope.missing_version(&t)?;
+            cx.fpm
+                .pools_reached(&t)
+                .is_empty()
+                .then(|| (v.to_owned(), w.value().to_owned()))
+        })?;
+    let via = if socket == address {
         String::new()
     } else {
         format!(" (upstream server `{socket}`)")
     };
-    let f = Finding {
-        message: format!(
-            "`fastcgi_pass {address}`{via} names PHP {version}'s socket, and the tree holds no PHP {version} FPM configuration (/etc/php/{version}/fpm/pool.d/ or a pool listening there); not checked"
-        ),
-        labels: Vec::new(),
-        help: None,
-        fix: None,
-        severity: None,
-    };
-    Some(f)
+    Some(format!(
+        "`fastcgi_pass {address}`{via} names PHP {version}'s socket, and the tree holds no PHP {version} FPM configuration (/etc/php/{version}/fpm/pool.d/ or a pool listening there); not checked"
+    ))
 }
 
 /// On the docker platform a pool the tree does not hold is most likely the official php
