@@ -607,7 +607,8 @@ impl<'p> Walker<'p, '_> {
         // none under it (a redirect server, a static-files location) need not be kept.
         if self.model.sites.len() == sites_before && self.http_levels.len() == http_levels_before {
             self.model.levels.truncate(level);
-            self.model.levels_missing_include.retain(|&l| l < level);
+            // Its sub-levels had no sites either, so they were dropped (and unmarked) already.
+            self.model.levels_missing_include.remove(&level);
         }
     }
 
