@@ -15,7 +15,7 @@ manifest=$here/MANIFEST.tsv
 dest=${NGINX_FPM_LINT_EXTRA_CORPUS:-$(dirname "$top")/corpus-extra}
 mirrors=${NFL_MIRROR_DIR:-/work/.mirror}
 
-case "$(cd "$(dirname "$dest")" 2>/dev/null && pwd)/" in
+case "$(realpath -m "$dest")/" in
   "$top"/*) echo "fetch.sh: refusing to write into the repository ($dest)" >&2; exit 2 ;;
 esac
 mkdir -p "$dest"
@@ -29,6 +29,19 @@ mirror_gitdir() {
     fi
   done
   return 1
+}
+
+# Percent-encode every byte of a repository path except the unreserved characters and '/'.
+urlencode() {
+  local LC_ALL=C s=$1 i c h out=
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case $c in
+      [A-Za-z0-9._~/-]) out+=$c ;;
+      *) printf -v h '%%%02X' "'$c"; out+=$h ;;
+    esac
+  done
+  printf '%s' "$out"
 }
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -45,12 +58,9 @@ while IFS=$'\t' read -r dest_rel repo commit src_path transform sha256; do
     git --git-dir="$gd" show "$commit:$src_path" >"$tmp" && ok=yes
   fi
   if [ $ok = no ]; then
-    # Paths are URL-encoded byte by byte except for the safe characters.
-    enc=$(printf '%s' "$src_path" | od -An -tx1 -v | tr -s ' \n' ' ' | awk '{
-      for (i = 1; i <= NF; i++) { c = sprintf("%c", strtonum("0x" $i));
-        if (c ~ /[A-Za-z0-9._~\/-]/) printf "%s", c; else printf "%%%s", toupper($i) } }')
+    enc=$(urlencode "$src_path")
     curl -fsSL --retry 2 --max-time 60 -o "$tmp" \
-      "https://raw.githubusercontent.com/$repo/$commit/$enc" && ok=yes
+      "https://raw.githubusercontent.com/$repo/$commit/$enc" 2>/dev/null && ok=yes
   fi
   # The only transform used is a rename (`*.template` -> served name); bytes are kept as committed.
   case "$transform" in none|rename-template) ;; *) ok=no ;; esac
