@@ -192,6 +192,10 @@ def comment_out(path, line_no):
             i -= 1
         if i < 0:
             return False
+    else:
+        # nginx names the line where a directive ends (its ";"): go back to where it starts.
+        while i > 0 and not re.search(r"[;{}]", re.sub(r"#.*", "", lines[i - 1])):
+            i -= 1
     depth, j = 0, i
     while j < len(lines):
         s = re.sub(r"#.*", "", lines[j])
@@ -207,6 +211,8 @@ def comment_out(path, line_no):
 def stock_include(path, line_no, missing):
     """Point a missing include at the host's stock nginx file of the same name, if any."""
     base = os.path.basename(missing)
+    if base == "nginx.conf":
+        return False
     for cand in (f"/etc/nginx/{base}", f"/etc/nginx/snippets/{base}"):
         if os.path.isfile(cand):
             lines = open(path, "rb").read().decode("latin-1").split("\n")
@@ -485,7 +491,26 @@ def check_fpm(path, scratch):
         if r is None:
             return "ok"
         r = r.replace(work + "/", "").replace("\t", " ")
-        return ("SYNTAX: " + r) if re.search(r"syntax error|unexpected", r) else r
+        if re.search(r"syntax error|unexpected|value is NULL for a ZEND_INI_PARSER_ENTRY", r):
+            return "SYNTAX: " + r
+        # A pool spread over several files (docker's zz-docker.conf, a php-fpm.conf whose pools
+        # are included): the piece alone lacks what the other files set.
+        if re.search(r"No pool defined|no listen address have been defined|process manager is "
+                     r"missing", r):
+            return "FRAGMENT: " + r
+        text = open(conf, "rb").read().decode("latin-1")
+        # Pool keys with no [section] header: a piece php-fpm reads through a pool's include=.
+        if not re.search(r"^\s*\[[^\]]+\]", text, re.M) and \
+                re.search(r"unknown entry|not allowed in the global section", r):
+            return "FRAGMENT: " + r
+        m = re.match(r"\[[^\]:]+:(\d+)\]", r)
+        if m:
+            lines = text.split("\n")
+            # ${VAR} is expanded by php-fpm from its environment; a bare $VAR is an envsubst
+            # placeholder the image renders at start: both are set outside the file.
+            if int(m.group(1)) <= len(lines) and "$" in lines[int(m.group(1)) - 1]:
+                return "ENV: " + r
+        return r
 
     return show(first), show(res), ",".join(sorted(set(fixups)))
 
@@ -509,17 +534,21 @@ def main():
                         try:
                             if kind == "nginx":
                                 ctx, asis, final, in_file, fx = check_nginx(sdir, rel, scratch)
-                                rows.append((dest, ctx, asis, final, in_file, fx))
+                                verdict = "refuses" if final.startswith("SYNTAX") else "accepts"
+                                rows.append((dest, ctx, asis, final, in_file, fx, verdict))
                             else:
                                 asis, final, fx = check_fpm(p, scratch)
+                                verdict = "accepts" if final == "ok" or final.startswith(
+                                    ("FRAGMENT", "ENV")) else "refuses"
                                 rows.append((dest, "fpm", asis, final,
-                                             "yes" if final != "ok" else "", fx))
+                                             "yes" if final != "ok" else "", fx, verdict))
                         except subprocess.TimeoutExpired:
-                            rows.append((dest, "?", "timeout", "timeout", "", ""))
+                            rows.append((dest, "?", "timeout", "timeout", "", "", "unknown"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     with open(out, "w") as o:
-        o.write("path\tcontext\treal_asis\treal_after_env_fixups\tfinal_error_in_file\tfixups\n")
+        o.write("path\tcontext\treal_asis\treal_after_env_fixups\tfinal_error_in_file\tfixups\t"
+                "verdict\n")
         for r in rows:
             o.write("\t".join(x.replace("\t", " ").replace("\n", " ") for x in r) + "\n")
 
