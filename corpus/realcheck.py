@@ -500,7 +500,8 @@ def check_fpm(path, scratch):
             return "FRAGMENT: " + r
         text = open(conf, "rb").read().decode("latin-1")
         # Pool keys with no [section] header: a piece php-fpm reads through a pool's include=.
-        if not re.search(r"^\s*\[[^\]]+\]", text, re.M) and \
+        if not text.lstrip().startswith("<?xml") and \
+                not re.search(r"^\s*\[[^\]]+\]", text, re.M) and \
                 re.search(r"unknown entry|not allowed in the global section", r):
             return "FRAGMENT: " + r
         m = re.match(r"\[[^\]:]+:(\d+)\]", r)
@@ -534,7 +535,10 @@ def main():
                         try:
                             if kind == "nginx":
                                 ctx, asis, final, in_file, fx = check_nginx(sdir, rel, scratch)
-                                verdict = "refuses" if final.startswith("SYNTAX") else "accepts"
+                                # A syntax error in another file the file includes is that
+                                # file's refusal, not this one's.
+                                verdict = "accepts" if not final.startswith("SYNTAX") else \
+                                    "refuses" if in_file == "yes" else "refuses-included-file"
                                 rows.append((dest, ctx, asis, final, in_file, fx, verdict))
                             else:
                                 asis, final, fx = check_fpm(p, scratch)
