@@ -92,6 +92,7 @@ pub fn lint_project_with(
     let select = policy.select;
     let nginx_includes = nginx::resolve_includes(&mut project);
     let fpm_includes = fpm::resolve_includes(&mut project);
+    project.expand_fpm_env(&settings.env);
     timings::mark("resolve includes");
     let diagnostics = {
         let nginx_model = nginx::build(&project, &nginx_includes);

@@ -177,6 +177,14 @@ fn fix_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, pm: &PoolPm<'_>) -> Optio
     }
     let plan = PmPlan::clamp(pm, None)?;
     edits.extend(plan.edits(cx.project, pool, pm));
+    // `${VAR}`: the container's environment sets it, so the file is not where to fix it.
+    if edits.iter().any(|e| {
+        pool.entries
+            .iter()
+            .any(|s| s.uses_env() && e.span == s.value_span() && e.file == s.file)
+    }) {
+        return None;
+    }
     if edits.is_empty() {
         return None;
     }
@@ -211,6 +219,9 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
             uses_default,
         };
     let style = match pm.pm {
+        // `pm = ${FPM_PM}`: php-fpm reads it from its environment; the checks that need it
+        // wait for a value (`--env`, `--env-file`, `[env]`).
+        Some((None, s)) if s.is_from_env() => return None,
         None => {
             return Some(p(
                 "no `pm` is set, and php-fpm has no default process manager".into(),
@@ -222,8 +233,9 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
         Some((None, s)) => {
             return Some(p(
                 format!(
-                    "`pm = {}` is not a process manager (static, dynamic or ondemand)",
-                    s.text()
+                    "`pm = {}`{} is not a process manager (static, dynamic or ondemand)",
+                    s.written(),
+                    s.env_note()
                 ),
                 "ERROR: [...] unable to parse value for entry 'pm': invalid process manager (static, dynamic or ondemand)".into(),
                 Some(s),

@@ -23,6 +23,7 @@ mod fastcgi_script_filename_missing;
 mod fastcgi_timeout_mismatch;
 mod fpm_allowed_clients_excludes_nginx;
 mod fpm_listen_conflict;
+mod fpm_listen_invalid;
 mod fpm_memory_overcommit;
 mod fpm_pm_invalid;
 mod fpm_pool_exhaustion;
@@ -178,6 +179,7 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL301", &fpm_pm_invalid::FpmPmInvalid),
     ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
     ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
+    ("NFL304", &fpm_listen_invalid::FpmListenInvalid),
 ];
 
 /// A rule by code or kebab-case name.
