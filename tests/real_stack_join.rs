@@ -269,3 +269,59 @@ fn script_filename_missing_cli_diff_applies() {
     stack.restart_nginx();
     assert_php_ok(&stack);
 }
+
+/// NFL107: nginx dials the pool by a service name (`app`) that resolves to another address
+/// than the loopback one the pool binds. In a mount namespace of its own, nginx reads an
+/// /etc/hosts where `app` is 127.0.0.2: a faithful stand-in for the php container's address
+/// (a socket bound to 127.0.0.1 refuses a connection to any other address of the host).
+/// The host's /etc/hosts is never touched.
+#[test]
+fn loopback_pool_by_name_502_111_then_fixed_200() {
+    let Some(bins) = require_stack() else { return };
+    if !is_root() {
+        let why = "fastcgi-pass-loopback-pool's real-stack test needs root (a private mount namespace for nginx's /etc/hosts)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let tree = Tree::materialise(&TreeConfig::fixture("join-loopback-pool"));
+    let hosts = tree.root().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 app\n").unwrap();
+    let wrapper = tree.root().join("nginx-with-hosts");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --bind \"$0\" /etc/hosts && exec \"$@\"' {} {} \"$@\"\n",
+            hosts.display(),
+            bins.nginx.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bins = Bins {
+        nginx: wrapper,
+        ..bins
+    };
+    let mut stack = start(&bins, tree);
+
+    let (status, body) = stack.get("/index.php");
+    assert_eq!(status, 502, "body: {body}\n{}", stack.logs());
+    let line = "connect() failed (111: Connection refused) while connecting to upstream";
+    let (found, log) = stack.wait_nginx_log(line, Duration::from_secs(2));
+    assert!(found, "nginx error log lacks {line:?}:\n{log}");
+    assert!(
+        log.contains("127.0.0.2:"),
+        "nginx did not dial app = 127.0.0.2:\n{log}"
+    );
+
+    let messages = apply_rule_fixes(stack.root(), "NFL107");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("app:"), "{}", messages[0]);
+    let pool = std::fs::read_to_string(stack.root().join("php-fpm/pool.d/www.conf")).unwrap();
+    let port = stack.port("FPM_PORT");
+    assert!(pool.contains(&format!("\nlisten = {port}\n")), "{pool}");
+    assert_configs_pass(&stack);
+    stack.restart_fpm();
+    assert_php_ok(&stack);
+}

@@ -318,6 +318,21 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
             .unwrap_or_default();
         by_dir.entry(dir).or_default().push(id);
     }
+    // A file with a `[global]` section that another master includes (docker's docker.conf
+    // and zz-docker.conf, under php-fpm.conf's `include=etc/php-fpm.d/*.conf`) is part of
+    // that master, not a master of its own.
+    let files_of: Vec<(FileId, BTreeSet<FileId>)> = out
+        .instances
+        .iter()
+        .filter_map(|i| Some((i.main?, i.files.iter().skip(1).copied().collect())))
+        .collect();
+    let part_of_another = |m: FileId| {
+        files_of.iter().any(|(other, files)| {
+            *other != m && files.contains(&m) && !files_of_main(&files_of, m).contains(other)
+        })
+    };
+    out.instances
+        .retain(|i| i.main.is_none_or(|m| !part_of_another(m)));
     for (_, mut files) in by_dir {
         files.sort_by(|a, b| {
             project
@@ -329,6 +344,14 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
         out.instances.push(Instance { main: None, files });
     }
     out
+}
+
+fn files_of_main(files_of: &[(FileId, BTreeSet<FileId>)], main: FileId) -> BTreeSet<FileId> {
+    files_of
+        .iter()
+        .find(|(m, _)| *m == main)
+        .map(|(_, f)| f.clone())
+        .unwrap_or_default()
 }
 
 /// Depth-first, as php-fpm reads: a file's entries, with each include's files read in place.

@@ -17,6 +17,7 @@ use crate::settings::Settings;
 mod buffers;
 mod fastcgi_buffers_invalid;
 mod fastcgi_header_buffer_small;
+mod fastcgi_pass_loopback_pool;
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
 mod fastcgi_script_filename_missing;
@@ -162,6 +163,10 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         &fastcgi_pass_unverifiable::FastcgiPassUnverifiable,
     ),
     ("NFL106", &fastcgi_timeout_mismatch::FastcgiTimeoutMismatch),
+    (
+        "NFL107",
+        &fastcgi_pass_loopback_pool::FastcgiPassLoopbackPool,
+    ),
     (
         "NFL201",
         &fastcgi_header_buffer_small::FastcgiHeaderBufferSmall,
