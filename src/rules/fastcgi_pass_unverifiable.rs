@@ -8,7 +8,8 @@ declare_rule! {
     /// the linted paths hold no PHP-FPM pool configuration; the address is built from variables
     /// at request time; it names an `upstream` that is not in the linted files; or a pool takes
     /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`); or a PHP-FPM file failed
-    /// to parse (it might hold the listener).
+    /// to parse and no pool could be read (when some pools parsed, they are joined as usual
+    /// and `fastcgi-pass-no-listener` warns where the broken file might hold the listener).
     ///
     /// ## Why it matters
     /// Silence would read as "checked and fine". A mismatched address answers 502 Bad Gateway
@@ -77,6 +78,9 @@ impl Rule for FastcgiPassUnverifiable {
                     ),
                     "not checked",
                 )),
+                // With pools that parsed, the join goes on (fastcgi-pass-no-listener warns
+                // where the broken file might hold the listener).
+                _ if !cx.fpm.is_empty() => None,
                 _ => unparsed.map(|path| {
                     (
                         format!("PHP-FPM file {path} could not be parsed and may hold the listener; `fastcgi_pass {}` was not checked", word.value()),
