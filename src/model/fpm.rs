@@ -291,10 +291,27 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
     let mut out = FpmIncludes::default();
     let discovered: Vec<FileId> = project.files_of(Language::PhpFpm).collect();
     let mut reached = BTreeSet::new();
+    let dir_of = |id: FileId| {
+        Path::new(&project.sources.get(id).name)
+            .parent()
+            .map(Path::to_path_buf)
+    };
+    // A file with `[global]` but no `include=` among other pool files (docker's docker.conf
+    // and zz-docker.conf in php-fpm.d/) is one of the files a master reads from that
+    // directory, in name order, not a master of its own.
     let mains: Vec<FileId> = discovered
         .iter()
         .copied()
-        .filter(|&id| project.fpm(id).is_some_and(is_main_config))
+        .filter(|&id| {
+            let Some(c) = project.fpm(id) else {
+                return false;
+            };
+            is_main_config(c)
+                && (!include_entries(c).is_empty()
+                    || !discovered
+                        .iter()
+                        .any(|&o| o != id && project.fpm(o).is_some() && dir_of(o) == dir_of(id)))
+        })
         .collect();
     for &main in &mains {
         let mut order = Vec::new();
