@@ -206,6 +206,20 @@ pub fn docs_text(meta: &RuleMeta) -> String {
         .join("\n")
 }
 
+/// Whether a fix rewrites a PHP-FPM value written with `${VAR}`: the container's environment
+/// sets that value, so the file is not where to change it (and the reference would be lost).
+fn rewrites_env_value(cx: &LintContext<'_, '_>, fix: &Fix) -> bool {
+    fix.edits.iter().any(|e| {
+        let source = cx.project.sources.get(e.file);
+        source.language == crate::source::Language::PhpFpm
+            && !e.span.is_empty()
+            && source
+                .text
+                .get(e.span.range())
+                .is_some_and(|t| !crate::syntax::fpm::values::env_refs(t).is_empty())
+    })
+}
+
 /// Run the enabled rules and return their diagnostics, sorted and deduplicated (a file
 /// included from several places is checked in each, but a finding is reported once).
 pub fn run(
@@ -222,7 +236,13 @@ pub fn run(
     let mut out = Vec::new();
     for (&(code, rule, severity), found) in active.iter().zip(findings) {
         let meta = rule.meta();
-        for f in found {
+        for mut f in found {
+            if f.fix
+                .as_ref()
+                .is_some_and(|fix| rewrites_env_value(cx, fix))
+            {
+                f.fix = None;
+            }
             out.push(Diagnostic {
                 code,
                 name: meta.name,
