@@ -53,7 +53,7 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
 
-# php-fpm's environment, for `${VAR}` in pool files (`pm = ${FPM_PM}`, `[${POOL_NAME}]`).
+# php-fpm's environment, for ${VAR} in pool files (a pm, listen or [pool] name from it).
 # A value built from a variable not given here (or by --env / --env-file) is not checked.
 # [env]
 # FPM_PM = "dynamic"

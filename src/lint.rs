@@ -91,6 +91,8 @@ pub fn lint_project_with(
 ) -> LintOutput {
     let select = policy.select;
     let nginx_includes = nginx::resolve_includes(&mut project);
+    // Before includes (`include = ${CONF_DIR}/*.conf`), and again for the files they load.
+    project.expand_fpm_env(&settings.env);
     let fpm_includes = fpm::resolve_includes(&mut project);
     project.expand_fpm_env(&settings.env);
     timings::mark("resolve includes");

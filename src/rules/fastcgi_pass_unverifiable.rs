@@ -1,6 +1,7 @@
 use crate::diagnostic::Label;
 use crate::model::address::{parse_target, Target};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::fpm::values;
 
 declare_rule! {
     /// ## What it does
@@ -106,7 +107,13 @@ impl Rule for FastcgiPassUnverifiable {
                             ),
                             label("not checked"),
                         )
-                        .label(Label::secondary(setting.file, setting.value_span(), "known only at start-up")),
+                        .label(Label::secondary(setting.file, setting.value_span(), "known only at start-up"))
+                        .help(format!(
+                            "give the value php-fpm's environment will hold to check the join: --env {}=... (repeatable), --env-file FILE, or [env] in .nginx-fpm-lint.toml",
+                            values::env_refs(setting.entry().raw())
+                                .first()
+                                .map_or("VAR", |r| r.name)
+                        )),
                     );
                 }
             }
