@@ -204,6 +204,16 @@ pub struct TreeArgs {
     /// Smallest fastcgi_buffer_size / proxy_buffer_size not flagged [default: 32k]
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub min_header_buffer: Option<u64>,
+
+    /// A variable of php-fpm's environment, for `${VAR}` in pool files, e.g.
+    /// --env FPM_PM=dynamic (repeatable; overrides --env-file and the config's [env])
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+
+    /// Read php-fpm's environment from a docker-style .env file: KEY=VALUE lines, `#`
+    /// comments, optional quotes (repeatable)
+    #[arg(long = "env-file", value_name = "FILE", value_parser = parse_env_file)]
+    pub env_files: Vec<Vec<(String, String)>>,
 }
 
 fn parse_bytes(s: &str) -> Result<u64, String> {
@@ -217,6 +227,19 @@ fn parse_map(s: &str) -> Result<(String, PathBuf), String> {
         return Err(format!("FROM must be an absolute path, got {from:?}"));
     }
     Ok((from.trim_end_matches('/').to_owned(), PathBuf::from(to)))
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    let (key, value) = s.split_once('=').ok_or("expected KEY=VALUE")?;
+    if key.is_empty() {
+        return Err("the variable name is empty".to_owned());
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+fn parse_env_file(s: &str) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(s).map_err(|e| format!("cannot read {s}: {e}"))?;
+    crate::config::parse_env_file(&text).map_err(|(line, why)| format!("{s}:{line}: {why}"))
 }
 
 fn parse_platform(s: &str) -> Result<Platform, String> {

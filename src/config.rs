@@ -57,6 +57,11 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
 
+# php-fpm's environment, for ${VAR} in pool files (a pm, listen or [pool] name from it).
+# A value built from a variable not given here (or by --env / --env-file) is not checked.
+# [env]
+# FPM_PM = "dynamic"
+
 # Severity per rule, by code or name: "error", "warning" or "info".
 # [severity]
 # fastcgi-pass-unverifiable = "warning"
@@ -89,6 +94,7 @@ struct Raw {
     severity: Option<BTreeMap<Spanned<String>, SeverityName>>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     path_maps: Option<BTreeMap<Spanned<String>, PathBuf>>,
+    env: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -161,6 +167,8 @@ pub struct Config {
     pub min_header_buffer: Option<u64>,
     pub min_max_children: Option<u32>,
     pub min_listen_backlog: Option<u32>,
+    /// `[env]`: php-fpm's environment.
+    pub env: BTreeMap<String, String>,
 }
 
 /// A config file that could not be used, with the position of the offending text.
@@ -248,6 +256,62 @@ pub fn resolve_selector(sel: &str) -> Option<Vec<&'static str>> {
 }
 
 /// Read and validate a config file.
+/// Variables from a docker-style `.env` file (`docker run --env-file`, compose's `env_file`):
+/// `KEY=VALUE` lines; blank lines and `#` comments; a value in double quotes (with `\n`,
+/// `\"` and `\\` escapes) or single quotes (literal); an unquoted value ends before a ` #`
+/// comment and is trimmed. A bare `KEY` (docker takes it from the host's environment) gives
+/// no value here, so `${KEY}` stays unknown. Errors carry the 1-based line.
+pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err((i + 1, format!("{key:?} is not a variable name")));
+        }
+        let value = value.trim_start();
+        let value = if let Some(rest) = value.strip_prefix('"') {
+            let mut v = String::new();
+            let mut chars = rest.chars();
+            let mut closed = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => {
+                        closed = true;
+                        break;
+                    }
+                    '\\' => match chars.next() {
+                        Some('n') => v.push('\n'),
+                        Some(c) => v.push(c),
+                        None => v.push('\\'),
+                    },
+                    c => v.push(c),
+                }
+            }
+            if !closed {
+                return Err((i + 1, "unterminated double quote".to_owned()));
+            }
+            v
+        } else if let Some(rest) = value.strip_prefix('\'') {
+            match rest.split_once('\'') {
+                Some((v, _)) => v.to_owned(),
+                None => return Err((i + 1, "unterminated single quote".to_owned())),
+            }
+        } else {
+            let end = value.find(" #").unwrap_or(value.len());
+            value[..end].trim_end().to_owned()
+        };
+        out.push((key.to_owned(), value));
+    }
+    Ok(out)
+}
+
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(path, "", None, format!("cannot read: {e}")))?;
@@ -307,6 +371,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         min_header_buffer: size(raw.min_header_buffer)?,
         min_max_children: raw.min_max_children,
         min_listen_backlog: raw.min_listen_backlog,
+        env: raw.env.unwrap_or_default(),
         ..Config::default()
     };
     if let Some(p) = raw.platform {
@@ -385,6 +450,11 @@ mod tests {
                 "memory_budget" => "memory".to_owned(),
                 // Declared when `platform` is set; otherwise detected or assumed.
                 "platform_basis" => "platform".to_owned(),
+                // A table: its header is the key.
+                "env" => {
+                    assert!(TEMPLATE.contains("# [env]"), "no [env] table in TEMPLATE");
+                    continue;
+                }
                 other => other.replace('_', "-"),
             };
             assert!(
@@ -393,6 +463,23 @@ mod tests {
                  config::Raw, config::TEMPLATE and run::options_and_settings"
             );
         }
+    }
+
+    #[test]
+    fn env_files_read_like_docker() {
+        let text = "# comment\n\nFPM_PM=static\nA = \"x y\\\"z\" \nB='$lit ${X}'\nC=plain # note\nHOST_ONLY\nE=\n";
+        let env = parse_env_file(text).unwrap();
+        let want = [
+            ("FPM_PM", "static"),
+            ("A", "x y\"z"),
+            ("B", "$lit ${X}"),
+            ("C", "plain"),
+            ("E", ""),
+        ];
+        let got: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, want);
+        assert_eq!(parse_env_file("A=\"open\n").unwrap_err().0, 1);
+        assert_eq!(parse_env_file("ok=1\nbad key=1\n").unwrap_err().0, 2);
     }
 
     #[test]

@@ -106,7 +106,10 @@ pub fn lint_project_with(
         }
     };
     let nginx_includes = nginx::resolve_includes(&mut project);
+    // Before includes (`include = ${CONF_DIR}/*.conf`), and again for the files they load.
+    project.expand_fpm_env(&settings.env);
     let fpm_includes = fpm::resolve_includes(&mut project);
+    project.expand_fpm_env(&settings.env);
     timings::mark("resolve includes");
     let diagnostics = {
         let nginx_model = nginx::build(&project, &nginx_includes);

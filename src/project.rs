@@ -335,6 +335,18 @@ impl Project {
         }
     }
 
+    /// Expand `${VAR}` in every PHP-FPM file with the values given for php-fpm's environment.
+    pub fn expand_fpm_env(&mut self, env: &std::collections::BTreeMap<String, String>) {
+        if env.is_empty() {
+            return;
+        }
+        for parsed in self.parsed.iter_mut() {
+            if let Some(Parsed::Fpm(c)) = parsed {
+                c.expand_env(env);
+            }
+        }
+    }
+
     pub fn files_of(&self, lang: Language) -> impl Iterator<Item = FileId> + '_ {
         self.discovered
             .iter()

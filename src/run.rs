@@ -214,6 +214,13 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
         min_listen_backlog: config
             .min_listen_backlog
             .unwrap_or(defaults.min_listen_backlog),
+        env: {
+            // The config file's table, then --env-file, then --env: the later one wins.
+            let mut env = config.env.clone();
+            env.extend(tree.env_files.iter().flatten().cloned());
+            env.extend(tree.env.iter().cloned());
+            env
+        },
         ..defaults
     };
     (options, settings)

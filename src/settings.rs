@@ -27,6 +27,9 @@ pub struct Settings {
     pub min_max_children: u32,
     /// `listen.backlog` below this is flagged (unix sockets overflow with EAGAIN -> 502).
     pub min_listen_backlog: u32,
+    /// php-fpm's environment, for expanding `${VAR}` in pool files (`--env`, `--env-file`,
+    /// `[env]`). A reference to a variable not given here is unknown at lint time.
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -54,6 +57,7 @@ impl Default for Settings {
             min_header_buffer: 32 * 1024,
             min_max_children: 5,
             min_listen_backlog: 64,
+            env: std::collections::BTreeMap::new(),
         }
     }
 }

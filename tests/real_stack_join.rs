@@ -269,3 +269,148 @@ fn script_filename_missing_cli_diff_applies() {
     stack.restart_nginx();
     assert_php_ok(&stack);
 }
+
+/// NFL107: nginx dials the pool by a service name (`app`) that resolves to another address
+/// than the loopback one the pool binds. In a mount namespace of its own, nginx reads an
+/// /etc/hosts where `app` is 127.0.0.2: a faithful stand-in for the php container's address
+/// (a socket bound to 127.0.0.1 refuses a connection to any other address of the host).
+/// The host's /etc/hosts is never touched.
+#[test]
+fn loopback_pool_by_name_502_111_then_fixed_200() {
+    let Some(bins) = require_stack() else { return };
+    if !is_root() {
+        let why = "fastcgi-pass-loopback-pool's real-stack test needs root (a private mount namespace for nginx's /etc/hosts)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    // (extra pool file, the file the fix must edit): a www.conf copied without
+    // zz-docker.conf; and a later file that sets listen back to loopback after a
+    // zz-docker.conf-style `listen = PORT` (the fix goes where the winning listen is).
+    let shapes = [
+        (None, "php-fpm/pool.d/www.conf"),
+        (
+            Some((
+                "php-fpm/pool.d/zzz-app.conf",
+                "; read after www.conf: its listen wins\n[www]\nlisten = 127.0.0.1:@FPM_PORT@\n",
+            )),
+            "php-fpm/pool.d/zzz-app.conf",
+        ),
+    ];
+    for (extra, fixed_file) in shapes {
+        let mut config = TreeConfig::fixture("join-loopback-pool");
+        if let Some((path, text)) = extra {
+            config = config
+                .file(
+                    "php-fpm/pool.d/www.conf",
+                    "[www]\nlisten = @FPM_PORT@\npm = static\npm.max_children = 1\n",
+                )
+                .file(path, text);
+        }
+        loopback_case(&bins, &config, fixed_file);
+    }
+}
+
+fn loopback_case(bins: &Bins, config: &TreeConfig, fixed_file: &str) {
+    let tree = Tree::materialise(config);
+    let hosts = tree.root().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 app\n").unwrap();
+    let wrapper = tree.root().join("nginx-with-hosts");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --bind \"$0\" /etc/hosts && exec \"$@\"' {} {} \"$@\"\n",
+            hosts.display(),
+            bins.nginx.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bins = Bins {
+        nginx: wrapper,
+        ..bins.clone()
+    };
+    let mut stack = start(&bins, tree);
+
+    let (status, body) = stack.get("/index.php");
+    assert_eq!(status, 502, "body: {body}\n{}", stack.logs());
+    let line = "connect() failed (111: Connection refused) while connecting to upstream";
+    let (found, log) = stack.wait_nginx_log(line, Duration::from_secs(2));
+    assert!(found, "nginx error log lacks {line:?}:\n{log}");
+    assert!(
+        log.contains("127.0.0.2:"),
+        "nginx did not dial app = 127.0.0.2:\n{log}"
+    );
+
+    let before: BTreeMap<PathBuf, String> = ["php-fpm/pool.d/www.conf", fixed_file]
+        .iter()
+        .map(|f| {
+            let p = stack.root().join(f);
+            (p.clone(), std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    let messages = apply_rule_fixes(stack.root(), "NFL107");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("app:"), "{}", messages[0]);
+    let port = stack.port("FPM_PORT");
+    for (path, old) in &before {
+        let now = std::fs::read_to_string(path).unwrap();
+        if path.ends_with(fixed_file) {
+            assert!(now.contains(&format!("\nlisten = {port}\n")), "{now}");
+        } else {
+            assert_eq!(&now, old, "the fix edited {}", path.display());
+        }
+    }
+    assert_configs_pass(&stack);
+    stack.restart_fpm();
+    assert_php_ok(&stack);
+}
+
+/// One pool spread over docker's php-fpm.d files (`docker.conf`, `www.conf`, `zz-docker.conf`,
+/// the first and last with a `[global]` section): the fix of fpm-pool-exhaustion adds
+/// `request_terminate_timeout` once, in the file that wins (zz-docker.conf, the last that
+/// sets the pool's keys), php-fpm accepts it, and the site serves the same page.
+#[test]
+fn pool_over_docker_files_fixed_once_serves_the_same() {
+    let Some(bins) = require_stack() else { return };
+    let config = TreeConfig::fixture("join-allowed-clients")
+        .file(
+            "php-fpm/pool.d/docker.conf",
+            "[global]\nlog_limit = 8192\n\n[www]\nclear_env = no\ncatch_workers_output = yes\n",
+        )
+        .file(
+            "php-fpm/pool.d/www.conf",
+            "[www]\nlisten = 127.0.0.1:9\npm = static\npm.max_children = 10\n",
+        )
+        .file(
+            "php-fpm/pool.d/zz-docker.conf",
+            "[global]\ndaemonize = no\n\n[www]\nlisten = 127.0.0.1:@FPM_PORT@\n",
+        );
+    let tree = Tree::materialise(&config);
+    let mut stack = start(&bins, tree);
+    let served = stack.get("/index.php");
+    assert_eq!(served.0, 200, "{}", stack.logs());
+    let files = ["docker.conf", "www.conf", "zz-docker.conf"]
+        .map(|f| stack.root().join("php-fpm/pool.d").join(f));
+    let before = files.clone().map(|p| std::fs::read_to_string(p).unwrap());
+
+    let messages = apply_rule_fixes(stack.root(), "NFL302");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("request_terminate_timeout"),
+        "{}",
+        messages[0]
+    );
+    let after = files.clone().map(|p| std::fs::read_to_string(p).unwrap());
+    assert_eq!(after[0], before[0]);
+    assert_eq!(after[1], before[1]);
+    assert_eq!(
+        after[2],
+        format!("{}request_terminate_timeout = 60s\n", before[2]),
+        "added once, in zz-docker.conf"
+    );
+    assert_configs_pass(&stack);
+    stack.restart_fpm();
+    assert_eq!(stack.get("/index.php"), served, "{}", stack.logs());
+}

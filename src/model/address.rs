@@ -139,7 +139,25 @@ pub enum Reach {
     Yes,
     /// A name on either side: only the port agrees; the host could not be checked.
     PortOnly,
+    /// nginx dials a name that is not loopback (docker's `app`) and php-fpm binds a loopback
+    /// address only (`127.0.0.1:9000`): the port agrees, but such a pool accepts connections
+    /// from its own host (its own container) alone. From another container: 502 (111).
+    LoopbackOnly,
     No,
+}
+
+/// A host name that resolves to a loopback address everywhere (`/etc/hosts` of Debian,
+/// RHEL, Alpine and docker images).
+fn is_loopback_name(name: &str) -> bool {
+    [
+        "localhost",
+        "ip6-localhost",
+        "ip6-loopback",
+        "localhost.localdomain",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+        || name.to_ascii_lowercase().ends_with(".localhost")
 }
 
 /// Does nginx, connecting to `target`, reach php-fpm listening on `listen`?
@@ -172,6 +190,8 @@ fn tcp_hosts_meet(target: &TargetHost, listen: &ListenHost) -> Reach {
     use ListenHost as L;
     use TargetHost as T;
     match (target, listen) {
+        (T::Name(n), L::Ip(ip)) if ip.is_loopback() && !is_loopback_name(n) => Reach::LoopbackOnly,
+        (T::Name(n), L::Localhost) if !is_loopback_name(n) => Reach::LoopbackOnly,
         (T::Name(_), _) | (_, L::Name(_)) => Reach::PortOnly,
         (_, L::AnyDual) => Reach::Yes,
         (T::Ip(IpAddr::V4(_)) | T::Localhost, L::AnyV4) => Reach::Yes,
@@ -378,6 +398,12 @@ mod tests {
         assert_eq!(r("[::1]:9000", "localhost:9000"), Reach::Yes);
         assert_eq!(r("localhost:9000", "127.0.0.1:9000"), Reach::Yes);
         assert_eq!(r("app:9000", "9000"), Reach::PortOnly);
+        assert_eq!(r("app:9000", "0.0.0.0:9000"), Reach::PortOnly);
+        // Bound to loopback, dialled by a service name: only the pool's own host connects.
+        assert_eq!(r("app:9000", "127.0.0.1:9000"), Reach::LoopbackOnly);
+        assert_eq!(r("app:9000", "[::1]:9000"), Reach::LoopbackOnly);
+        assert_eq!(r("app:9000", "localhost:9000"), Reach::LoopbackOnly);
+        assert_eq!(r("ip6-localhost:9000", "[::1]:9000"), Reach::PortOnly);
         assert_eq!(r("app:9000", "127.0.0.1:9001"), Reach::No);
     }
 

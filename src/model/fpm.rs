@@ -60,6 +60,53 @@ impl<'p> Setting<'p> {
     pub fn key(&self) -> &'p str {
         self.entry().name()
     }
+
+    /// The value is written with `${VAR}` references (supplied or not): a fix must not
+    /// replace it, or the container's environment would stop counting.
+    pub fn uses_env(&self) -> bool {
+        !values::env_refs(self.entry().raw()).is_empty()
+    }
+
+    /// The value for a message: as written when it uses `${VAR}`, else as php-fpm reads it.
+    pub fn written(&self) -> &'p str {
+        let entry = self.entry();
+        if self.uses_env() {
+            entry.raw()
+        } else {
+            entry.text()
+        }
+    }
+
+    /// For a message, after [`Setting::written`]: what the supplied environment makes of
+    /// a `${VAR}` value (` (`dynamik` from the environment)`), else nothing.
+    pub fn env_note(&self) -> String {
+        if self.uses_env() && !self.is_from_env() {
+            format!(" (`{}` from the environment)", self.entry().text())
+        } else {
+            String::new()
+        }
+    }
+
+    /// The value holds a `${VAR}` reference whose value was not supplied: php-fpm reads it
+    /// from its environment at start-up, so it is unknown at lint time.
+    pub fn is_from_env(&self) -> bool {
+        let entry = self.entry();
+        entry.text().contains("${") && !values::env_refs(entry.raw()).is_empty()
+    }
+}
+
+/// A pool's `listen`, as far as it is known at lint time.
+#[derive(Clone, Debug)]
+pub enum ListenValue<'p> {
+    /// No file sets `listen` (a fragment of a pool, or php-fpm refuses it: see `Invalid`).
+    Unset,
+    /// Built from `${VAR}`s whose values were not supplied.
+    FromEnv(Setting<'p>),
+    /// Empty or not an address php-fpm can bind: php-fpm refuses the pool.
+    Invalid(Setting<'p>, String),
+    /// Accepted by php-fpm but not understood here: it might listen anywhere.
+    Unreadable(Setting<'p>),
+    Known(Listen, Setting<'p>),
 }
 
 #[derive(Clone, Debug)]
@@ -104,13 +151,65 @@ impl<'p> Pool<'p> {
 
     /// What the pool listens on, if `listen` is set and readable at lint time.
     pub fn listen(&self) -> Option<(Listen, Setting<'p>)> {
-        let setting = self.get("listen")?;
-        let text = values::expand_pool(setting.text(), &self.name);
-        if !values::env_refs(setting.text()).is_empty() {
-            return None;
+        match self.listen_value() {
+            ListenValue::Known(l, s) => Some((l, s)),
+            _ => None,
         }
-        parse_listen(&text).map(|l| (l, setting))
     }
+
+    /// The pool's `listen` as php-fpm would read it.
+    pub fn listen_value(&self) -> ListenValue<'p> {
+        let Some(setting) = self.get("listen") else {
+            return ListenValue::Unset;
+        };
+        if setting.is_from_env() {
+            return ListenValue::FromEnv(setting);
+        }
+        let text = values::expand_pool(setting.text(), &self.name);
+        if let Some(why) = listen_refused(&text) {
+            return ListenValue::Invalid(setting, why);
+        }
+        let parsed = parse_listen(&text).or_else(|| {
+            // `::1:9000`: php-fpm takes the host before the last colon, brackets or not.
+            let (host, port) = text.trim().rsplit_once(':')?;
+            parse_listen(&format!("[{host}]:{port}"))
+        });
+        match parsed {
+            Some(l) => ListenValue::Known(l, setting),
+            None => ListenValue::Unreadable(setting),
+        }
+    }
+}
+
+/// Why php-fpm 8.2 refuses a `listen` value, as it reports it (`fpm_conf.c`,
+/// `fpm_sockets.c`); None when it is an address (a unix socket path is any other text).
+pub fn listen_refused(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(
+            "the value is empty; php-fpm logs `no listen address have been defined!`".to_owned(),
+        );
+    }
+    if t.starts_with('/') {
+        return None;
+    }
+    let port_refused = |port: &str| {
+        let valid = port
+            .parse::<u32>()
+            .is_ok_and(|p| (1..=65535).contains(&p) && port.bytes().all(|b| b.is_ascii_digit()));
+        (!valid).then(|| {
+            format!("`{port}` is not a port number (1 to 65535); php-fpm logs `invalid port value '{port}'`")
+        })
+    };
+    // php-fpm splits `host:port` at the last colon (so `::1:9000` works, brackets or not);
+    // a value with a colon is never a socket path. The host is resolved at start-up.
+    if let Some((_, port)) = t.rsplit_once(':') {
+        return port_refused(port);
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return port_refused(t);
+    }
+    None
 }
 
 #[derive(Clone, Debug)]
@@ -196,10 +295,27 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
     let mut out = FpmIncludes::default();
     let discovered: Vec<FileId> = project.files_of(Language::PhpFpm).collect();
     let mut reached = BTreeSet::new();
+    let dir_of = |id: FileId| {
+        Path::new(&project.sources.get(id).name)
+            .parent()
+            .map(Path::to_path_buf)
+    };
+    // A file with `[global]` but no `include=` among other pool files (docker's docker.conf
+    // and zz-docker.conf in php-fpm.d/) is one of the files a master reads from that
+    // directory, in name order, not a master of its own.
     let mains: Vec<FileId> = discovered
         .iter()
         .copied()
-        .filter(|&id| project.fpm(id).is_some_and(is_main_config))
+        .filter(|&id| {
+            let Some(c) = project.fpm(id) else {
+                return false;
+            };
+            is_main_config(c)
+                && (!include_entries(c).is_empty()
+                    || !discovered
+                        .iter()
+                        .any(|&o| o != id && project.fpm(o).is_some() && dir_of(o) == dir_of(id)))
+        })
         .collect();
     for &main in &mains {
         let mut order = Vec::new();
@@ -223,6 +339,21 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
             .unwrap_or_default();
         by_dir.entry(dir).or_default().push(id);
     }
+    // A file with a `[global]` section that another master includes (docker's docker.conf
+    // and zz-docker.conf, under php-fpm.conf's `include=etc/php-fpm.d/*.conf`) is part of
+    // that master, not a master of its own.
+    let files_of: Vec<(FileId, BTreeSet<FileId>)> = out
+        .instances
+        .iter()
+        .filter_map(|i| Some((i.main?, i.files.iter().skip(1).copied().collect())))
+        .collect();
+    let part_of_another = |m: FileId| {
+        files_of.iter().any(|(other, files)| {
+            *other != m && files.contains(&m) && !files_of_main(&files_of, m).contains(other)
+        })
+    };
+    out.instances
+        .retain(|i| i.main.is_none_or(|m| !part_of_another(m)));
     for (_, mut files) in by_dir {
         files.sort_by(|a, b| {
             project
@@ -234,6 +365,14 @@ pub fn resolve_includes(project: &mut Project) -> FpmIncludes {
         out.instances.push(Instance { main: None, files });
     }
     out
+}
+
+fn files_of_main(files_of: &[(FileId, BTreeSet<FileId>)], main: FileId) -> BTreeSet<FileId> {
+    files_of
+        .iter()
+        .find(|(m, _)| *m == main)
+        .map(|(_, f)| f.clone())
+        .unwrap_or_default()
 }
 
 /// Depth-first, as php-fpm reads: a file's entries, with each include's files read in place.
@@ -287,42 +426,24 @@ pub fn build<'p>(project: &'p Project, includes: &FpmIncludes) -> FpmModel<'p> {
         debian_default_socket: None,
     };
     for (i, instance) in includes.instances.iter().enumerate() {
-        let mut globals = Vec::new();
-        let mut pool_index: HashMap<String, usize> = HashMap::new();
-        // php-fpm keeps the current section across included files.
-        let mut current: Option<usize> = None;
-        for &file in &instance.files {
-            let Some(config) = project.fpm(file) else {
-                continue;
-            };
-            for item in config.items() {
-                match item {
-                    Item::Section(s) if s.is_global() => current = None,
-                    Item::Section(s) => {
-                        let idx = *pool_index.entry(s.name().to_string()).or_insert_with(|| {
-                            model.pools.push(Pool {
-                                instance: i,
-                                name: s.name().to_string(),
-                                headers: Vec::new(),
-                                entries: Vec::new(),
-                            });
-                            model.pools.len() - 1
-                        });
-                        model.pools[idx].headers.push((file, s.span()));
-                        current = Some(idx);
-                    }
-                    Item::Entry(entry) => {
-                        let setting = Setting::new(file, entry);
-                        match current {
-                            Some(p) => model.pools[p].entries.push(setting),
-                            None => globals.push(setting),
-                        }
-                    }
-                    Item::Comment(_) => {}
+        let mut state = Evaluation {
+            instance: i,
+            globals: Vec::new(),
+            pool_index: HashMap::new(),
+            current: None,
+        };
+        match instance.main {
+            // php-fpm reads an included file in place of its `include=` line, and keeps the
+            // current section across the boundary both ways: an include inside `[www]`
+            // continues `[www]`, and a section the included file opens goes on after it.
+            Some(main) => evaluate_file(project, includes, &mut model, &mut state, main),
+            None => {
+                for &file in &instance.files {
+                    evaluate_file(project, includes, &mut model, &mut state, file);
                 }
             }
         }
-        model.globals.push(globals);
+        model.globals.push(state.globals);
     }
     model.index = ListenIndex::new(&model.pools);
     if project.options.platform == crate::model::builtin::Platform::Debian {
@@ -360,6 +481,61 @@ fn debian_default_socket(project: &Project, model: &FpmModel<'_>) -> Option<usiz
         .map(|(_, i)| i)
 }
 
+/// Where evaluating one master's files has got to.
+struct Evaluation<'p> {
+    instance: usize,
+    globals: Vec<Setting<'p>>,
+    pool_index: HashMap<String, usize>,
+    current: Option<usize>,
+}
+
+fn evaluate_file<'p>(
+    project: &'p Project,
+    includes: &FpmIncludes,
+    model: &mut FpmModel<'p>,
+    state: &mut Evaluation<'p>,
+    file: FileId,
+) {
+    let Some(config) = project.fpm(file) else {
+        return;
+    };
+    for item in config.items() {
+        match item {
+            Item::Section(s) if s.is_global() => state.current = None,
+            Item::Section(s) => {
+                let idx = *state
+                    .pool_index
+                    .entry(s.name().to_string())
+                    .or_insert_with(|| {
+                        model.pools.push(Pool {
+                            instance: state.instance,
+                            name: s.name().to_string(),
+                            headers: Vec::new(),
+                            entries: Vec::new(),
+                        });
+                        model.pools.len() - 1
+                    });
+                model.pools[idx].headers.push((file, s.span()));
+                state.current = Some(idx);
+            }
+            Item::Entry(entry) if entry.name() == "include" && !entry.is_array() => {
+                let included = includes.map.get(&(file, entry.span().start));
+                for &f in included.into_iter().flatten() {
+                    evaluate_file(project, includes, model, state, f);
+                }
+            }
+            Item::Entry(entry) => {
+                let setting = Setting::new(file, entry);
+                match state.current {
+                    Some(p) => model.pools[p].entries.push(setting),
+                    None => state.globals.push(setting),
+                }
+            }
+            Item::Comment(_) => {}
+        }
+    }
+}
+
 impl<'p> FpmModel<'p> {
     pub fn is_empty(&self) -> bool {
         self.pools.is_empty()
@@ -373,12 +549,16 @@ impl<'p> FpmModel<'p> {
             .collect()
     }
 
-    /// Pools whose `listen` is set but not known at lint time (`${PHP_FPM_LISTEN}`): they
-    /// might listen anywhere. A pool with no `listen` at all (a fragment) listens nowhere.
+    /// Pools whose `listen` comes from the environment (`${PHP_FPM_LISTEN}`): they might
+    /// listen anywhere. A pool with no `listen` at all (a fragment) listens nowhere, and one
+    /// whose `listen` php-fpm refuses does not start (fpm-listen-invalid).
     pub fn unknown_listeners(&self) -> impl Iterator<Item = &Pool<'p>> {
-        self.pools
-            .iter()
-            .filter(|p| p.get("listen").is_some() && p.listen().is_none())
+        self.pools.iter().filter(|p| {
+            matches!(
+                p.listen_value(),
+                ListenValue::FromEnv(_) | ListenValue::Unreadable(_)
+            )
+        })
     }
 
     /// The pools nginx reaches connecting to `target` (`Reach::PortOnly` included), with
@@ -427,6 +607,60 @@ impl<'p> FpmModel<'p> {
 mod tests {
     use super::*;
     use crate::project::Options;
+
+    fn listen_of(value: &str) -> String {
+        let text = format!("[www]\nlisten = {value}\n");
+        let mut p = Project::from_memory(&[("pool.d/www.conf", &text)], Options::default());
+        let inc = resolve_includes(&mut p);
+        let m = build(&p, &inc);
+        match m.pools[0].listen_value() {
+            ListenValue::Unset => "unset".into(),
+            ListenValue::FromEnv(_) => "env".into(),
+            ListenValue::Invalid(..) => "invalid".into(),
+            ListenValue::Unreadable(_) => "unreadable".into(),
+            ListenValue::Known(l, _) => l.to_string(),
+        }
+    }
+
+    /// What php-fpm 8.2 does with each value (started with `-F`, see fpm-listen-invalid):
+    /// `invalid port value ''`, `'0'`, `'70000'`, `'99999'`; `::1:9000` binds ::1.
+    #[test]
+    fn listen_values_php_fpm_refuses() {
+        for v in ["", "::zz::", "0", "127.0.0.1:0", "70000", "127.0.0.1:99999"] {
+            assert_eq!(listen_of(v), "invalid", "{v:?}");
+        }
+        assert_eq!(listen_of("::1:9000"), "[::1]:9000");
+        assert_eq!(listen_of("[::1]:9000"), "[::1]:9000");
+        assert_eq!(listen_of("9000"), "port 9000 on all addresses");
+        assert_eq!(listen_of("/run/php/$pool.sock"), "unix:/run/php/www.sock");
+        assert_eq!(listen_of("${FPM_LISTEN}"), "env");
+        assert_eq!(listen_of("'${FPM_LISTEN}'"), "unix:${FPM_LISTEN}");
+    }
+
+    /// As php-fpm 8.2 reads it (checked with `php-fpm8.2 -t`): an `include=` inside `[www]`
+    /// continues `[www]` in place, so a later line of the including file overrides the
+    /// included one, and a section the included file opens goes on after the include.
+    #[test]
+    fn pool_level_include_is_read_in_place() {
+        let files = [
+            ("fpm/php-fpm.conf", "[global]\ninclude = pool.d/*.conf\n"),
+            (
+                "fpm/pool.d/www.conf",
+                "[www]\nlisten = 9000\ninclude = ../common/pm.conf\npm.max_children = 7\n",
+            ),
+            (
+                "fpm/common/pm.conf",
+                "pm = static\npm.max_children = 3\n[other]\nlisten = 9001\n",
+            ),
+        ];
+        let mut p = Project::from_memory(&files, Options::default());
+        let inc = resolve_includes(&mut p);
+        let m = build(&p, &inc);
+        let pool = |n: &str| m.pools.iter().find(|p| p.name == n).unwrap();
+        assert_eq!(pool("www").value("pm").as_deref(), Some("static"));
+        assert_eq!(pool("www").value("pm.max_children").as_deref(), Some("3"));
+        assert_eq!(pool("other").value("pm.max_children").as_deref(), Some("7"));
+    }
 
     #[test]
     fn a_setting_is_two_words() {

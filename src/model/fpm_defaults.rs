@@ -9,7 +9,6 @@ use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::Edit;
 use crate::model::fpm::{FpmModel, Pool, Setting};
 use crate::project::Project;
-use crate::syntax::fpm::values;
 
 /// `pm = ...`
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +61,7 @@ impl<'p> IntValue<'p> {
         let Some(s) = pool.get(key) else {
             return IntValue::Unset;
         };
-        if !values::env_refs(s.entry().raw()).is_empty() {
+        if s.is_from_env() {
             return IntValue::Unknown(s);
         }
         match parse_fpm_int(s.text()) {
@@ -167,8 +166,22 @@ impl PmPlan {
     /// possible. `max_children` overrides the pool's own value (memory-overcommit lowers it).
     /// None when a value is not known at lint time.
     pub fn clamp(pm: &PoolPm<'_>, max_children: Option<i64>) -> Option<PmPlan> {
+        // A value from the container's environment is the deployment's to change, not the
+        // file's: no plan rewrites it.
+        let settings = [
+            pm.pm.map(|(_, s)| s),
+            pm.max_children.setting(),
+            pm.min_spare.setting(),
+            pm.max_spare.setting(),
+            pm.start_servers.setting(),
+        ];
+        if settings.iter().flatten().any(|s| s.uses_env()) {
+            return None;
+        }
         let style = match pm.pm {
             Some((Some(s), _)) => s,
+            // Read from php-fpm's environment at start-up: not known here.
+            Some((None, s)) if s.is_from_env() => return None,
             // A misspelling: the style it starts like (`statc`, `ondemnad`).
             Some((None, s)) => match s.text().trim().to_ascii_lowercase().chars().next() {
                 Some('s') => PmStyle::Static,

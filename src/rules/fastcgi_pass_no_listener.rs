@@ -78,6 +78,10 @@ declare_rule! {
     /// listen = /run/php/php8.2-fpm.sock
     /// ```
     ///
+    /// When a PHP-FPM file could not be parsed, the pools of the files that did parse are
+    /// joined as usual; a pass none of them serves is then a warning, since the broken file
+    /// might define its listener (the syntax error is reported on its own, exit code 2).
+    ///
     /// ## Fix safety
     /// The fix rewrites the address to the pool's listener. It is safe when the tree has
     /// exactly one listener it could mean, and unsafe (a guess: the closest one) when it has
@@ -100,15 +104,37 @@ impl Rule for FastcgiPassNoListener {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        // With no pools, a pool whose address only the environment knows, or a PHP-FPM file
-        // that failed to parse (it may hold the listener), nothing can be called dead:
-        // fastcgi-pass-unverifiable says so instead.
-        if cx.fpm.is_empty()
-            || cx.fpm.unknown_listeners().next().is_some()
-            || unparsed_fpm_file(cx).is_some()
-        {
+        // With no pools, or a pool whose address only the environment knows, nothing can be
+        // called dead: fastcgi-pass-unverifiable says so instead.
+        if cx.fpm.is_empty() || cx.fpm.unknown_listeners().next().is_some() {
             return Vec::new();
         }
+        let out = self.check_joined(cx);
+        // A PHP-FPM file that failed to parse may hold the listener: the pools that parsed
+        // are joined as usual, and a pass none of them serves is only a warning.
+        match unparsed_fpm_file(cx) {
+            Some(path) => out
+                .into_iter()
+                .map(|f| broken_file_may_hold_it(f, path))
+                .collect(),
+            None => out,
+        }
+    }
+}
+
+/// Downgrade a dead-pass finding when a PHP-FPM file could not be read.
+fn broken_file_may_hold_it(mut f: Finding, path: &str) -> Finding {
+    f.message.push_str(&format!(
+        "; PHP-FPM file {path} could not be parsed and might define that listener"
+    ));
+    if let Some(fix) = f.fix.as_mut() {
+        fix.applicability = Applicability::Unsafe;
+    }
+    f.severity(crate::diagnostic::Severity::Warning)
+}
+
+impl FastcgiPassNoListener {
+    fn check_joined(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
         let listeners = cx.fpm.listeners();
         let scope = JoinScope::of(cx);
         // Not joined: another FastCGI application, or a PHP version whose configuration the

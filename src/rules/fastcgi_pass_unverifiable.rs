@@ -3,6 +3,7 @@ use crate::model::address::{parse_target, Target};
 use crate::model::nginx::Site;
 use crate::rules::join_scope::JoinScope;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::syntax::fpm::values;
 
 declare_rule! {
     /// ## What it does
@@ -10,11 +11,13 @@ declare_rule! {
     /// the linted paths hold no PHP-FPM pool configuration; the address is built from variables
     /// at request time; it names an `upstream` that is not in the linted files; or a pool takes
     /// its `listen` address from the environment (`${PHP_FPM_LISTEN}`); or a PHP-FPM file failed
-    /// to parse (it might hold the listener); or it is a Debian-style versioned socket
-    /// (`/run/php/php7.4-fpm.sock`) for a PHP version whose configuration the tree does not
-    /// hold. FastCGI applications that are not PHP-FPM (fcgiwrap...) are not mentioned. On
-    /// the `docker` platform, a TCP address whose pool is not in the tree is compared with
-    /// the official php image's own pool (`[www]`, port 9000, as `www-data`), as an assumption.
+    /// to parse and no pool could be read (when some pools parsed, they are joined as usual
+    /// and `fastcgi-pass-no-listener` warns where the broken file might hold the listener); or
+    /// it is a Debian-style versioned socket (`/run/php/php7.4-fpm.sock`) for a PHP version
+    /// whose configuration the tree does not hold. FastCGI applications that are not PHP-FPM
+    /// (fcgiwrap...) are not mentioned. On the `docker` platform, a TCP address whose pool is
+    /// not in the tree is compared with the official php image's own pool (`[www]`, port 9000,
+    /// as `www-data`), as an assumption.
     ///
     /// ## Why it matters
     /// Silence would read as "checked and fine". A mismatched address answers 502 Bad Gateway
@@ -97,6 +100,9 @@ impl Rule for FastcgiPassUnverifiable {
                     ),
                     "not checked",
                 )),
+                // With pools that parsed, the join goes on (fastcgi-pass-no-listener warns
+                // where the broken file might hold the listener).
+                _ if !cx.fpm.is_empty() => None,
                 _ => unparsed.map(|path| {
                     (
                         format!("PHP-FPM file {path} could not be parsed and may hold the listener; `fastcgi_pass {}` was not checked", word.value()),
@@ -125,7 +131,13 @@ impl Rule for FastcgiPassUnverifiable {
                             ),
                             label("not checked"),
                         )
-                        .label(Label::secondary(setting.file, setting.value_span(), "known only at start-up")),
+                        .label(Label::secondary(setting.file, setting.value_span(), "known only at start-up"))
+                        .help(format!(
+                            "give the value php-fpm's environment will hold to check the join: --env {}=... (repeatable), --env-file FILE, or [env] in .nginx-fpm-lint.toml",
+                            values::env_refs(setting.entry().raw())
+                                .first()
+                                .map_or("VAR", |r| r.name)
+                        )),
                     );
                 }
             }

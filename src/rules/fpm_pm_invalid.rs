@@ -22,6 +22,10 @@ declare_rule! {
     /// The pool is judged as php-fpm merges it: every file of the master, in load order, the
     /// last value winning, and php-fpm's own defaults for what no file sets
     /// (`pm.start_servers` unset or 0 becomes `min_spare + (max_spare - min_spare) / 2`).
+    /// `pm` itself is checked as php-fpm reads each line: a refused value counts even when a
+    /// later line or file sets `pm` again. A value built from `${VAR}` is read from php-fpm's
+    /// environment: it is judged only with the variable's value given (`--env`,
+    /// `--env-file`, `[env]`), and no fix rewrites it.
     ///
     /// ## Why it matters
     /// php-fpm exits at start-up (and `php-fpm -t` fails), so every request nginx sends to
@@ -210,7 +214,22 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
             others: Vec::new(),
             uses_default,
         };
-    let style = match pm.pm {
+    // php-fpm checks `pm` as it reads each line, so a refused value counts even when a
+    // later line (or file) sets it again (checked with php-fpm8.2 -t).
+    let refused_earlier = pool.entries.iter().find(|s| {
+        s.key() == "pm"
+            && !s.entry().is_array()
+            && !s.is_from_env()
+            && PmStyle::parse(s.text()).is_none()
+    });
+    let pm_in_effect = match (refused_earlier, pm.pm) {
+        (Some(s), _) => Some((None, *s)),
+        (None, current) => current,
+    };
+    let style = match pm_in_effect {
+        // `pm = ${FPM_PM}`: php-fpm reads it from its environment; the checks that need it
+        // wait for a value (`--env`, `--env-file`, `[env]`).
+        Some((None, s)) if s.is_from_env() => return None,
         None => {
             return Some(p(
                 "no `pm` is set, and php-fpm has no default process manager".into(),
@@ -222,8 +241,9 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
         Some((None, s)) => {
             return Some(p(
                 format!(
-                    "`pm = {}` is not a process manager (static, dynamic or ondemand)",
-                    s.text()
+                    "`pm = {}`{} is not a process manager (static, dynamic or ondemand)",
+                    s.written(),
+                    s.env_note()
                 ),
                 "ERROR: [...] unable to parse value for entry 'pm': invalid process manager (static, dynamic or ondemand)".into(),
                 Some(s),

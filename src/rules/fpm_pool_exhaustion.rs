@@ -1,14 +1,15 @@
 use std::collections::HashMap;
 
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
 use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::model::address::Listen;
+use crate::model::address::{Listen, Target};
 use crate::model::fpm::Pool;
 use crate::model::fpm_defaults::{parse_fpm_int, PmStyle, PoolPm, PACKAGED_MAX_CHILDREN};
 use crate::model::nginx::{DirRef, Site};
 use crate::model::units;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::source::Language;
 use crate::syntax::fpm::values;
 
 declare_rule! {
@@ -22,8 +23,11 @@ declare_rule! {
     ///   `php_admin_value[max_execution_time]` (or `php_value`) in the pool.
     ///
     /// A pool counts as used when a `fastcgi_pass` (directly or through an `upstream`
-    /// server) reaches its `listen`. When the tree has no nginx location that passes to
-    /// FastCGI, every pool is checked, and the finding says so.
+    /// server) reaches its `listen`. A pool no site routes to gets one info saying so
+    /// (a stock `apt-get install nginx php8.2-fpm` has no PHP site yet). When the linted
+    /// paths hold no nginx configuration at all, or some `fastcgi_pass` could not be
+    /// joined (variables, an upstream not in the tree, an address from the environment),
+    /// every pool is checked, and the finding says so.
     ///
     /// ## Why it matters
     /// - **max_children**: the sixth concurrent PHP request waits in the socket's queue;
@@ -35,11 +39,12 @@ declare_rule! {
     /// - **listen.backlog**: once that many connections wait, the kernel refuses the next at
     ///   once and the request answers 502; nginx logs
     ///   `connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream`.
-    /// - **request_terminate_timeout**: a script stuck on a remote call or a lock keeps its
-    ///   worker for ever; the client got a 504 long ago, but the worker stays busy, and a
-    ///   few such requests exhaust the pool. A pool that sets `max_execution_time` is taken
-    ///   to have chosen its bound, though on Linux that limit counts CPU time, not time spent
-    ///   waiting on the network or a lock.
+    /// - **request_terminate_timeout**: php.ini's `max_execution_time` (30s by default)
+    ///   still stops a script that burns CPU, but on Linux it counts CPU time only: time spent
+    ///   waiting on the network, a database, a lock or `sleep()` is not bounded. A script
+    ///   stuck there keeps its worker until the wait ends; the client got a 504 long ago,
+    ///   but the worker stays busy, and a few such requests exhaust the pool. A pool that
+    ///   sets `max_execution_time` itself is taken to have chosen its bound.
     ///
     /// ## Example
     /// ```ini
@@ -91,19 +96,34 @@ impl Rule for FpmPoolExhaustion {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        let no_nginx = cx.nginx.fastcgi_sites().next().is_none();
-        let routing = routing_sites(cx);
+        // Without the nginx half the pool may be reached from anywhere: check it. With it,
+        // only the pools nginx routes to carry load (unless some pass could not be joined).
+        let no_nginx = cx.project.files_of(Language::Nginx).next().is_none();
+        let (routing, unjoined) = routing_sites(cx);
         let mut out = Vec::new();
         for (i, pool) in cx.fpm.pools.iter().enumerate() {
             let listen = pool.listen();
             let sites: &[&Site<'_>] = routing.get(&i).map_or(&[], Vec::as_slice);
-            if sites.is_empty() && !no_nginx {
-                continue;
-            }
-            let note = if no_nginx {
-                " No nginx location in the linted files passes to FastCGI, so this pool was checked as if it served requests."
-            } else {
+            let note = if !sites.is_empty() {
                 ""
+            } else if no_nginx {
+                " The linted paths hold no nginx configuration, so this pool was checked as if it served requests."
+            } else if unjoined {
+                " Some fastcgi_pass could not be joined to a pool (variables, an upstream not in the linted files, an address from the environment), so this pool was checked as if it served requests."
+            } else {
+                let (file, span) = pool.header();
+                out.push(
+                    Finding::new(
+                        format!(
+                            "no site routes to pool [{}]: its load checks (pm.max_children, listen.backlog, request_terminate_timeout) were skipped",
+                            pool.name
+                        ),
+                        Label::primary(file, span, "no site routes here"),
+                    )
+                    .severity(Severity::Info)
+                    .help("no fastcgi_pass in the linted nginx configuration reaches this pool's listen address. If another host or a configuration not linted sends it requests, lint that too (or drop the pool)."),
+                );
+                continue;
             };
             let read_timeout_s = sites
                 .iter()
@@ -123,12 +143,17 @@ impl Rule for FpmPoolExhaustion {
 
 /// The FastCGI locations whose `fastcgi_pass` (or upstream) reaches each pool, by pool index:
 /// one indexed lookup per site rather than every site per pool.
-fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>) -> HashMap<usize, Vec<&'a Site<'p>>> {
+/// Also whether some pass could not be joined at all (a variable, an upstream not in the
+/// linted files, a pool whose address only the environment knows).
+fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>) -> (HashMap<usize, Vec<&'a Site<'p>>>, bool) {
     let mut by_pool: HashMap<usize, Vec<&'a Site<'p>>> = HashMap::new();
+    let mut unjoined = cx.fpm.unknown_listeners().next().is_some();
     for site in cx.nginx.fastcgi_sites() {
-        let mut pools: Vec<usize> = cx
-            .nginx
-            .pass_targets(site)
+        let targets = cx.nginx.pass_targets(site);
+        unjoined |= targets
+            .iter()
+            .any(|(_, _, t)| matches!(t, Target::Dynamic(_) | Target::Upstream(_)));
+        let mut pools: Vec<usize> = targets
             .iter()
             .flat_map(|(_, _, t)| cx.fpm.pools_reached(t))
             .map(|(i, _, _, _)| i)
@@ -139,7 +164,7 @@ fn routing_sites<'a, 'p>(cx: &'a LintContext<'a, 'p>) -> HashMap<usize, Vec<&'a 
             by_pool.entry(i).or_default().push(site);
         }
     }
-    by_pool
+    (by_pool, unjoined)
 }
 
 fn read_timeout_ms(cx: &LintContext<'_, '_>, site: &Site<'_>) -> u64 {
@@ -274,14 +299,14 @@ fn terminate_timeout(
     Some(
         Finding::new(
             format!(
-                "pool [{}] never stops a request: request_terminate_timeout is {} and max_execution_time is not set in the pool",
+                "pool [{}] puts no wall-clock limit on a request: request_terminate_timeout is {} and the pool sets no max_execution_time",
                 pool.name,
                 if current.is_some() { "0" } else { "unset" }
             ),
             label,
         )
         .help(format!(
-            "a script stuck on a remote call or a lock holds its worker for ever; nginx answers 504 after fastcgi_read_timeout ({read_timeout_s}s) but the worker stays busy, and a few such requests exhaust the pool. Set request_terminate_timeout.{note}"
+            "php.ini's max_execution_time (30s unless php.ini changes it) still stops a script that uses that much CPU time, but on Linux it does not count time spent waiting on the network, a database, a lock or sleep(): a script stuck there holds its worker until the wait ends. nginx answers 504 after fastcgi_read_timeout ({read_timeout_s}s), the worker stays busy, and a few such requests exhaust the pool. Set request_terminate_timeout to bound the wall-clock time.{note}"
         ))
         .fix(edit.map(|e| {
             Fix::new(

@@ -17,12 +17,14 @@ use crate::settings::Settings;
 mod buffers;
 mod fastcgi_buffers_invalid;
 mod fastcgi_header_buffer_small;
+mod fastcgi_pass_loopback_pool;
 mod fastcgi_pass_no_listener;
 mod fastcgi_pass_unverifiable;
 mod fastcgi_script_filename_missing;
 mod fastcgi_timeout_mismatch;
 mod fpm_allowed_clients_excludes_nginx;
 mod fpm_listen_conflict;
+mod fpm_listen_invalid;
 mod fpm_memory_overcommit;
 mod fpm_pm_invalid;
 mod fpm_pool_exhaustion;
@@ -163,6 +165,10 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ),
     ("NFL106", &fastcgi_timeout_mismatch::FastcgiTimeoutMismatch),
     (
+        "NFL107",
+        &fastcgi_pass_loopback_pool::FastcgiPassLoopbackPool,
+    ),
+    (
         "NFL201",
         &fastcgi_header_buffer_small::FastcgiHeaderBufferSmall,
     ),
@@ -179,6 +185,7 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL301", &fpm_pm_invalid::FpmPmInvalid),
     ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
     ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
+    ("NFL304", &fpm_listen_invalid::FpmListenInvalid),
 ];
 
 /// A rule by code or kebab-case name.
@@ -200,6 +207,20 @@ pub fn docs_text(meta: &RuleMeta) -> String {
         .join("\n")
 }
 
+/// Whether a fix rewrites a PHP-FPM value written with `${VAR}`: the container's environment
+/// sets that value, so the file is not where to change it (and the reference would be lost).
+fn rewrites_env_value(cx: &LintContext<'_, '_>, fix: &Fix) -> bool {
+    fix.edits.iter().any(|e| {
+        let source = cx.project.sources.get(e.file);
+        source.language == crate::source::Language::PhpFpm
+            && !e.span.is_empty()
+            && source
+                .text
+                .get(e.span.range())
+                .is_some_and(|t| !crate::syntax::fpm::values::env_refs(t).is_empty())
+    })
+}
+
 /// Run the enabled rules and return their diagnostics, sorted and deduplicated (a file
 /// included from several places is checked in each, but a finding is reported once).
 pub fn run(
@@ -216,7 +237,13 @@ pub fn run(
     let mut out = Vec::new();
     for (&(code, rule, severity), found) in active.iter().zip(findings) {
         let meta = rule.meta();
-        for f in found {
+        for mut f in found {
+            if f.fix
+                .as_ref()
+                .is_some_and(|fix| rewrites_env_value(cx, fix))
+            {
+                f.fix = None;
+            }
             out.push(Diagnostic {
                 code,
                 name: meta.name,

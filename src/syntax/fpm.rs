@@ -409,6 +409,46 @@ impl Config {
         }
     }
 
+    /// Expand `${VAR}` references in values and section names with the values php-fpm's
+    /// environment will hold (`--env`, `--env-file`, `[env]`), as PHP's ini scanner does
+    /// while reading the file. A piece whose references are not all supplied stays as
+    /// written: it is unknown at lint time. Spans are unchanged (they still point at the
+    /// `${VAR}` text). Returns how many pieces were expanded.
+    pub fn expand_env(&mut self, env: &std::collections::BTreeMap<String, String>) -> usize {
+        if env.is_empty() || !self.text.contains("${") {
+            return 0;
+        }
+        let mut pieces: Vec<Span> = self
+            .sections
+            .iter()
+            .map(|s| Span::new(s.start as usize + 1, s.end as usize - 1))
+            .collect();
+        pieces.extend((0..self.entries.len()).map(|i| self.entry(i).value_span()));
+        let mut changed: Vec<(u32, Box<str>)> = Vec::new();
+        for span in pieces {
+            let raw = &self.text[span.range()];
+            let refs = values::env_refs(raw);
+            if refs.is_empty() || refs.iter().any(|r| !env.contains_key(r.name)) {
+                continue;
+            }
+            let mut meant = self.piece(span).to_owned();
+            for r in &refs {
+                meant = meant.replace(&raw[r.range.clone()], &env[r.name]);
+            }
+            changed.push((span.start, meant.into()));
+        }
+        if changed.is_empty() {
+            return 0;
+        }
+        let n = changed.len();
+        let mut computed: Vec<(u32, Box<str>)> = std::mem::take(&mut self.computed).into_vec();
+        computed.retain(|(at, _)| !changed.iter().any(|(c, _)| c == at));
+        computed.extend(changed);
+        computed.sort_by_key(|&(at, _)| at);
+        self.computed = computed.into_boxed_slice();
+        n
+    }
+
     pub fn items(&self) -> Items<'_> {
         Items {
             config: self,
