@@ -22,7 +22,11 @@ fn assert_no_fix_applied(dir: &Path, args: &[&str], files: &[&str]) {
         c.arg("--diff").args(args);
         c
     });
-    assert_eq!(r.stdout, "", "--diff {args:?} printed a patch; {}", r.stderr);
+    assert_eq!(
+        r.stdout, "",
+        "--diff {args:?} printed a patch; {}",
+        r.stderr
+    );
     let r = run({
         let mut c = lint_cmd(dir);
         c.arg("--fix").args(args);
@@ -49,7 +53,8 @@ fn the_fix_applies_when_the_finding_is_reported() {
         c
     });
     assert!(
-        r.stdout.contains("+        fastcgi_pass unix:/run/php/php8.2-fpm.sock;"),
+        r.stdout
+            .contains("+        fastcgi_pass unix:/run/php/php8.2-fpm.sock;"),
         "{}{}",
         r.stdout,
         r.stderr
@@ -67,7 +72,11 @@ fn no_fix_for_a_rule_not_selected() {
     let dir = stack(SITE_BROKEN);
     assert_no_fix_applied(dir.path(), &["--select=NFL001", "."], &[SITE, POOL_PATH]);
     // Deselected with --ignore, and in the config file.
-    assert_no_fix_applied(dir.path(), &["--select=NFL1", "--ignore=NFL101", "."], &[SITE]);
+    assert_no_fix_applied(
+        dir.path(),
+        &["--select=NFL1", "--ignore=NFL101", "."],
+        &[SITE],
+    );
     write(
         dir.path(),
         ".nginx-fpm-lint.toml",
@@ -164,7 +173,11 @@ fn a_precommit_run_given_only_the_site_leaves_the_pool_alone() {
         c.args(["--select=NFL104", SITE]);
         c
     });
-    assert!(r.stdout.contains("NFL104"), "reported from the site: {}", r.stdout);
+    assert!(
+        r.stdout.contains("NFL104"),
+        "reported from the site: {}",
+        r.stdout
+    );
     assert_no_fix_applied(dir.path(), &["--select=NFL104", SITE], &[SITE, POOL_PATH]);
     // Given the pool, it is.
     run({
