@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use http::Response;
+pub use http::{get_within, Response};
 pub use tree::{Tree, TreeConfig};
 
 use proc::Proc;
@@ -160,6 +160,31 @@ impl Stack {
     pub fn try_start(config: StackConfig) -> Result<Stack, String> {
         let tree = Tree::materialise(&config.tree);
         Self::try_start_on(config.bins, tree, &config.http_port)
+    }
+
+    /// nginx alone on a materialised tree (for a php-fpm that refuses the config: nginx then
+    /// answers 502). Stopped by PID, its workers by process group, like a full stack.
+    pub fn try_start_nginx_only(bins: Bins, tree: Tree, http_port: &str) -> Result<Stack, String> {
+        let http_port = tree.port(http_port);
+        let mut stack = Stack {
+            nginx: None,
+            fpm: None,
+            bins,
+            http_port,
+            tree,
+        };
+        stack.start_nginx()?;
+        Ok(stack)
+    }
+
+    /// Stop everything and hand the tree back (to edit it and start again).
+    pub fn into_tree(self) -> Tree {
+        let Stack {
+            nginx, fpm, tree, ..
+        } = self;
+        drop(nginx);
+        drop(fpm);
+        tree
     }
 
     /// Start on an already materialised (and possibly edited) tree.
