@@ -21,7 +21,7 @@ use nginx_fpm_lint::lint::lint_paths;
 use nginx_fpm_lint::project::Options;
 use nginx_fpm_lint::rules::RuleMeta;
 use nginx_fpm_lint::settings::Settings;
-use support::{is_root, require_stack, Bins, Stack, Tree, TreeConfig};
+use support::{require_root, require_stack, Bins, Stack, Tree, TreeConfig};
 
 /// Lint `root` with only the rule `code` on, apply every fix it offers (safe and unsafe)
 /// to the files on disk, and return the messages of its findings.
@@ -85,10 +85,9 @@ fn start(bins: &Bins, tree: Tree) -> Stack {
 #[test]
 fn socket_permission_502_13_then_fixed_200() {
     let Some(bins) = require_stack() else { return };
-    if !is_root() {
-        // Unprivileged, php-fpm cannot chown its socket and nginx cannot drop to `nobody`:
-        // both run as the test user, who owns the socket, so nothing is denied.
-        eprintln!("SKIPPED: fpm-socket-permission needs root to run workers as nobody");
+    // Unprivileged, php-fpm cannot chown its socket and nginx cannot drop to `nobody`: both
+    // run as the test user, who owns the socket, so nothing is denied.
+    if !require_root("fpm-socket-permission needs root to run nginx's workers as nobody") {
         return;
     }
     let tree = Tree::materialise(&TreeConfig::fixture("join-socket-permission"));

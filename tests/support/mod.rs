@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use http::{get_within, Response};
+pub use http::Response;
 pub use tree::{Tree, TreeConfig};
 
 use proc::Proc;
@@ -87,6 +87,19 @@ fn find_bins() -> Result<Bins, String> {
         nginx: pick("NFL_NGINX", &["nginx"])?,
         php_fpm: pick("NFL_PHP_FPM", &["php-fpm8.2", "php-fpm"])?,
     })
+}
+
+/// Whether the test runs as root, which `why` needs; if not, `SKIPPED: why` and false, or a
+/// panic under `CI=true` (`.ci/run` runs as root: CI never passes by skipping).
+pub fn require_root(why: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("not root under CI=true: {why}");
+    }
+    eprintln!("SKIPPED: not root: {why}");
+    false
 }
 
 /// Whether we run as root: nginx then needs a `user` for its workers and
@@ -358,6 +371,12 @@ impl Stack {
         self.nginx = Some(p);
         Ok(())
     }
+}
+
+/// GET `path` from 127.0.0.1:`port`, waiting up to `read_timeout` for the answer (a request
+/// queued in php-fpm); connect and write stay under [`IO_TIMEOUT`].
+pub fn get_within(port: u16, path: &str, read_timeout: Duration) -> std::io::Result<Response> {
+    http::get_within(port, path, read_timeout)
 }
 
 /// Poll `f` every 20 ms until it returns `Some`, or `None` at the deadline.
