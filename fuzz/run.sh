@@ -15,8 +15,11 @@ export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do
   echo "== $t for ${secs}s (log: fuzz/logs/$t.log)"
   # -timeout: one input taking over 10 s is a hang (or an exponential parse) and a failure.
-  nice -n 19 cargo fuzz run -O "$t" "corpus/$t" -- \
-    -max_total_time="$secs" -timeout=10 -max_len=8192 -print_final_stats=1 \
+  # -a: debug assertions, hence overflow checks, in the optimised build.
+  dict=()
+  [ -f "$t.dict" ] && dict=(-dict="$t.dict")
+  nice -n 19 cargo fuzz run -O -a "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -timeout=10 -max_len=8192 -print_final_stats=1 "${dict[@]}" \
     > "logs/$t.log" 2>&1 || { echo "$t FAILED: see fuzz/logs/$t.log and fuzz/artifacts/$t/"; exit 1; }
   tail -n 12 "logs/$t.log" | grep -E "stat::|Done" || true
 done

@@ -44,4 +44,34 @@ while IFS= read -r dir; do
   done
 done < <(cd "$repo" && find fixtures/*/* examples/* -mindepth 0 -maxdepth 0 -type d | sort | sed "s|^|$repo/|")
 
+# A tree whose values sit at the edges of the rules' arithmetic (C int, i64, u64; zero).
+printf '%s\0\0%s\0%s' \
+  'events {}
+http {
+    fastcgi_buffers 4611686018427387905 4;
+    server {
+        location ~ \.php$ {
+            fastcgi_buffer_size 9223372036854775807;
+            fastcgi_busy_buffers_size 0;
+            fastcgi_read_timeout 9223372036854775807ms;
+            include fastcgi_params;
+            fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+        }
+    }
+}
+' '[global]
+process.max = 2147483648
+include=/etc/php/8.2/fpm/pool.d/*.conf
+' '[www]
+listen = /run/php/php8.2-fpm.sock
+pm = dynamic
+pm.max_children = 4294967301
+pm.min_spare_servers = 0
+pm.max_spare_servers = 99999999999999999999
+listen.backlog = 2147483648
+php_admin_value[memory_limit] = 4294967296G
+request_terminate_timeout = 4294967297s
+php_admin_value[max_execution_time] = 18446744073709551615
+' > "$out/lint_fix/edges"
+
 echo "seeds: $(ls "$out/nginx_parse" | wc -l) nginx, $(ls "$out/fpm_parse" | wc -l) fpm, $(ls "$out/lint_fix" | wc -l) trees"

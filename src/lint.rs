@@ -136,13 +136,23 @@ pub fn lint_project_with(
     }
     let mut diagnostics = crate::suppress::apply(&project, diagnostics, select);
     if let Some(only) = policy.only_files {
-        diagnostics.retain(|d| {
-            d.labels.iter().any(|l| {
-                project
-                    .canonical_path(l.file)
-                    .is_some_and(|p| only.contains(p))
-            })
-        });
+        let given = |file: FileId| {
+            project
+                .canonical_path(file)
+                .is_some_and(|p| only.contains(p))
+        };
+        diagnostics.retain(|d| d.labels.iter().any(|l| given(l.file)));
+        // A fix that would edit a file outside the given ones (a pool's finding fixed in the
+        // site) is not offered: pre-commit passes the staged files, and the others must stay
+        // as they are. The finding is still reported.
+        for d in &mut diagnostics {
+            if d.fix
+                .as_ref()
+                .is_some_and(|f| f.edits.iter().any(|e| !given(e.file)))
+            {
+                d.fix = None;
+            }
+        }
     }
     timings::mark("suppressions, filters");
     LintOutput {

@@ -3,21 +3,22 @@
 //! source with the php-fpm source of the same name, so fastcgi_pass joins its pools):
 //! - the run ends without a panic, and no file that parsed before fails to parse after;
 //! - nothing fixable remains (`--diff --unsafe-fixes` afterwards prints no patch);
-//! - the real `nginx -t` (and `php-fpm8.2 -t`) still accept every changed file they accepted
-//!   before. Context as in nginx-t.tsv: main files as they are, http/server/location files
-//!   wrapped in `events {} http { ... include FILE; }`. The same harness judges the original
-//!   and the fixed file, so only "accepted before, refused after" fails; a handful of files
-//!   that nginx-t.tsv marks accepted as-is in the http context check the harness itself.
+//! - the real `nginx -t` (and `php-fpm8.2 -t`) judge every changed file before and after
+//!   fixing, each in the context it belongs to (`tests/corpus_support`: the context of
+//!   nginx-t.tsv, and environmental fix-ups found from the tools' own errors on the original
+//!   and applied alike to the fixed text). Accepted before must mean accepted after; a changed
+//!   file the tools refuse even in its context must be one the reference run (nginx-t.tsv,
+//!   php-fpm-t.tsv) refused after its fix-ups too, for an error in the file itself.
+//!   `NFL_NGINX` / `NFL_PHP_FPM` name other binaries.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, skip_or_fail as skip};
+use corpus_support::{corpus_dir, fpm_rows, nginx_rows, tools, Judge};
 
 fn copy_tree(from: &Path, to: &Path) {
     for e in walkdir::WalkDir::new(from)
@@ -101,96 +102,14 @@ fn deployments(root: &Path) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// nginx-t.tsv: path -> (context, accepted by plain nginx-light as-is).
-fn nginx_tsv(dir: &Path) -> BTreeMap<String, (String, bool)> {
-    fs::read_to_string(dir.join("nginx-t.tsv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            Some((
-                c.first()?.to_string(),
-                (c.get(1)?.to_string(), *c.get(2)? == "yes"),
-            ))
-        })
-        .collect()
-}
-
-/// Whether `nginx -t` accepts `file` in `context`, with `text` as its contents.
-fn nginx_accepts(nginx: &Path, file: &Path, context: &str, text: &[u8]) -> bool {
-    let tmp = tempfile::tempdir().unwrap();
-    // The file stays where it is (relative includes keep resolving); its text is swapped in.
-    let original = fs::read(file).unwrap();
-    fs::write(file, text).unwrap();
-    let abs = file.display();
-    let (conf, prefix) = match context {
-        "main" => (file.to_path_buf(), file.parent().unwrap().to_path_buf()),
-        other => {
-            let body = match other {
-                "server" => format!("server {{ include {abs}; }}"),
-                "location" => format!("server {{ location / {{ include {abs}; }} }}"),
-                "upstream" => format!("upstream u {{ include {abs}; }}"),
-                _ => format!("include {abs};"),
-            };
-            let wrap = tmp.path().join("wrap.conf");
-            fs::write(&wrap, format!("events {{}}\nhttp {{\n{body}\n}}\n")).unwrap();
-            (wrap, tmp.path().to_path_buf())
-        }
-    };
-    let pid = tmp.path().join("nginx.pid");
-    let ok = Command::new(nginx)
-        .arg("-t")
-        .arg("-q")
-        .arg("-p")
-        .arg(format!("{}/", prefix.display()))
-        .arg("-c")
-        .arg(&conf)
-        .arg("-g")
-        .arg(format!("pid {};", pid.display()))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    // -g pid clashes with a main file's own pid: try once more without it.
-    let ok = ok
-        || (context == "main"
-            && Command::new(nginx)
-                .args(["-t", "-q", "-p"])
-                .arg(format!("{}/", prefix.display()))
-                .arg("-c")
-                .arg(&conf)
-                .output()
-                .is_ok_and(|o| o.status.success()));
-    fs::write(file, original).unwrap();
-    ok
-}
-
-fn fpm_accepts(fpm: &Path, file: &Path, text: &[u8]) -> bool {
-    let original = fs::read(file).unwrap();
-    fs::write(file, text).unwrap();
-    let ok = Command::new(fpm)
-        .args(["-n", "-t", "-R", "-y"])
-        .arg(file)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    fs::write(file, original).unwrap();
-    ok
-}
-
 #[test]
 fn every_fix_over_the_corpus_keeps_configs_valid() {
     let Some(corpus) = corpus_dir() else { return };
-    let nginx = Path::new("/usr/sbin/nginx");
-    let php_fpm = Path::new("/usr/sbin/php-fpm8.2");
-    let have_nginx = nginx.is_file();
-    let have_fpm = php_fpm.is_file();
-    if !have_nginx || !have_fpm {
-        skip("nginx or php-fpm8.2 not installed (apt-get install nginx-light php8.2-fpm); the nginx -t / php-fpm -t part is not checked");
-    }
+    let tools = tools();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_tree(&corpus.join("nginx"), &root.join("nginx"));
     copy_tree(&corpus.join("php-fpm"), &root.join("php-fpm"));
-    let tsv = nginx_tsv(&corpus);
     let before = snapshot(root);
 
     let mut changed_files = Vec::new();
@@ -229,75 +148,125 @@ fn every_fix_over_the_corpus_keeps_configs_valid() {
         changed_files.len()
     );
 
-    if !(have_nginx && have_fpm) {
-        return;
-    }
-    // The harness must accept files nginx-t.tsv says plain nginx accepts in the http context.
-    let samples: Vec<&String> = tsv
-        .iter()
-        .filter(|(_, (ctx, ok))| ctx == "http" && *ok)
-        .map(|(p, _)| p)
-        .take(5)
-        .collect();
-    let accepted = samples
-        .iter()
-        .filter(|p| {
-            let f = root.join(p);
-            nginx_accepts(nginx, &f, "http", &fs::read(&f).unwrap())
-        })
-        .count();
-    assert!(
-        samples.is_empty() || accepted > 0,
-        "the nginx -t harness accepts none of {samples:?}: harness broken"
-    );
+    let Some(tools) = tools else { return };
+    let judge = Judge::new(tools);
+    let nginx_tsv = nginx_rows(&corpus);
+    let fpm_tsv = fpm_rows(&corpus);
 
-    let mut checked = 0;
-    // Changed files the real tools refused already before fixing (a certificate or include the
-    // corpus does not carry, or a main-context fragment): nothing to compare against.
-    let mut refused_before = 0;
+    // (file, why): judged before and after; refused in context for an error of its own.
+    let mut checked = Vec::new();
+    let mut refused = Vec::new();
     for (path, old, new) in &changed_files {
         let rel = path
             .strip_prefix(root)
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        if rel.starts_with("nginx/") {
-            let context = tsv.get(&rel).map_or("http", |(c, _)| c.as_str());
-            if context == "main-snippet" {
-                refused_before += 1;
-                continue;
-            }
-            if nginx_accepts(nginx, path, context, old) {
-                checked += 1;
-                assert!(
-                    nginx_accepts(nginx, path, context, new),
-                    "{rel}: nginx -t accepted the original but refuses the fixed file"
-                );
-            } else {
-                // The reference run (nginx-t.tsv) must have refused it too, or this harness
-                // is missing something plain nginx has.
-                assert!(
-                    !tsv.get(&rel).is_some_and(|(_, accepted)| *accepted),
-                    "{rel}: nginx-t.tsv says plain nginx accepts it; this harness refuses the original"
-                );
-                refused_before += 1;
-            }
-        } else if fpm_accepts(php_fpm, path, old) {
-            checked += 1;
-            assert!(
-                fpm_accepts(php_fpm, path, new),
-                "{rel}: php-fpm -t accepted the original but refuses the fixed file"
-            );
+        // The environment is found for the original text (the copy holds the fixed one).
+        fs::write(path, old).unwrap();
+        let (env, reference_accepts) = if rel.starts_with("nginx/") {
+            let row = nginx_tsv.get(&rel);
+            let context = row.map_or("http", |r| r.context.as_str());
+            (
+                judge.nginx_env(root, path, context),
+                row.map(|r| r.accepted_after_fixups),
+            )
         } else {
-            refused_before += 1;
+            (
+                judge.fpm_env(path),
+                fpm_tsv.get(&rel).map(|r| r.accepted_after_fixups),
+            )
+        };
+        fs::write(path, new).unwrap();
+        match env {
+            Ok(env) => {
+                let after = if rel.starts_with("nginx/") {
+                    judge.nginx_t(root, path, &env, new)
+                } else {
+                    judge.fpm_t(path, &env, new)
+                };
+                assert!(
+                    after.ok,
+                    "{rel}: accepted before fixing (context {}, fix-ups {:?}), refused after:\n{}",
+                    env.context, env.fixups, after.output
+                );
+                checked.push((rel, env.fixups.join(",")));
+            }
+            Err(v) => {
+                assert_eq!(
+                    reference_accepts,
+                    Some(false),
+                    "{rel}: the reference run accepted it after its fix-ups; this harness refuses the original:\n{}",
+                    v.output
+                );
+                let why = v
+                    .output
+                    .lines()
+                    .find(|l| l.contains("[emerg]") || l.contains("ERROR:"))
+                    .unwrap_or("")
+                    .to_owned();
+                refused.push((rel, why));
+            }
         }
     }
+    for (rel, fixups) in &checked {
+        println!("corpus_fix: checked {rel} [{fixups}]");
+    }
+    for (rel, why) in &refused {
+        println!("corpus_fix: refused before fixing, by the file itself: {rel}: {why}");
+    }
     println!(
-        "corpus_fix: {checked} changed file(s) that nginx/php-fpm accepted before, still accepted; {refused_before} refused standalone before fixing; harness check {accepted}/{}",
-        samples.len()
+        "corpus_fix: {} of {} changed file(s) checked by the real tools before and after fixing; {} refused for an error in the file itself",
+        checked.len(),
+        changed_files.len(),
+        refused.len()
     );
+    assert_eq!(checked.len() + refused.len(), changed_files.len());
+}
+
+/// The harness itself: a site that needs every kind of nginx fix-up (a stock include, an
+/// absolute include remapped, certificates, an undefined variable) and a pool fragment are
+/// accepted in their environment, and the same texts with an error of their own are refused.
+#[test]
+fn the_context_harness_accepts_the_originals_and_refuses_a_broken_text() {
+    let Some(corpus) = corpus_dir() else { return };
+    let Some(tools) = tools() else { return };
+    let judge = Judge::new(tools);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_tree(&corpus.join("nginx/ddev"), &root.join("nginx/ddev"));
+    copy_tree(
+        &corpus.join("php-fpm/docker-library-php"),
+        &root.join("php-fpm/docker-library-php"),
+    );
+
+    let site = root.join("nginx/ddev/pkg/ddevapp/webserver_config_assets/nginx-site-drupal.conf");
+    let text = fs::read(&site).unwrap();
+    let env = judge
+        .nginx_env(root, &site, "http")
+        .unwrap_or_else(|v| panic!("{}", v.output));
+    assert!(env.fixups.iter().any(|f| f == "dummy-cert"), "{env:?}");
     assert!(
-        changed_files.is_empty() || checked > 0,
-        "no changed file could be checked by the real tools: harness broken"
+        env.fixups.iter().any(|f| f.starts_with("define-var:")),
+        "{env:?}"
     );
+    assert!(judge.nginx_t(root, &site, &env, &text).ok);
+    let broken = String::from_utf8_lossy(&text).replace("fastcgi_pass", "fastcgi_pass_typo");
+    let v = judge.nginx_t(root, &site, &env, broken.as_bytes());
+    assert!(
+        !v.ok && v.output.contains("unknown directive \"fastcgi_pass_typo\""),
+        "{}",
+        v.output
+    );
+
+    let pool = root
+        .join("php-fpm/docker-library-php/445bf414f1/8.2/alpine3.23/fpm/php-fpm.d/zz-docker.conf");
+    let text = fs::read(&pool).unwrap();
+    let env = judge
+        .fpm_env(&pool)
+        .unwrap_or_else(|v| panic!("{}", v.output));
+    assert_eq!(env.fixups, ["prepend-base-pool"]);
+    let broken = String::from_utf8_lossy(&text).into_owned() + "pm = sometimes\n";
+    let v = judge.fpm_t(&pool, &env, broken.as_bytes());
+    assert!(!v.ok, "{}", v.output);
 }

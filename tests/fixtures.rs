@@ -18,13 +18,48 @@ use nginx_fpm_lint::rules::RuleMeta;
 use nginx_fpm_lint::rules::{self, FixAvailability};
 use nginx_fpm_lint::run::options_and_settings_from;
 
+/// Folders of `fixtures/` that are not a rule's, and the tests that read them. Any other
+/// folder must name a rule: one left behind by a renamed rule fails instead of going unread.
+const NOT_RULES: &[(&str, &str)] = &[
+    (
+        "e2e",
+        "tests/real_stack*.rs: trees the real nginx + php-fpm run",
+    ),
+    ("syntax-errors", "tests/syntax_errors.rs"),
+];
+
+/// A folder for a rule is named exactly as the rule (not its code).
+fn names_a_rule(folder: &str) -> bool {
+    rules::lookup(folder).is_some_and(|(_, r)| r.meta().name == folder)
+}
+
+#[test]
+fn every_fixtures_folder_is_read() {
+    for (name, _) in NOT_RULES {
+        assert!(
+            Path::new("fixtures").join(name).is_dir(),
+            "NOT_RULES lists fixtures/{name}, which is gone"
+        );
+        assert!(!names_a_rule(name), "fixtures/{name} names a rule");
+    }
+    // What cases() reports as strays: a misspelt or renamed rule, and a code.
+    assert!(names_a_rule("fastcgi-pass-no-listener"));
+    assert!(!names_a_rule("fastcgi-pass-no-listner"));
+    assert!(!names_a_rule("NFL101"));
+    assert!(!cases().is_empty());
+}
+
 fn cases() -> Vec<(String, PathBuf)> {
     let root = Path::new("fixtures");
     let mut out = Vec::new();
+    let mut strays = Vec::new();
     for rule_dir in std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()) {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
-        if rules::lookup(&rule).is_none() {
-            continue; // e.g. fixtures/e2e: trees for the real-stack tests
+        if !names_a_rule(&rule) {
+            if !NOT_RULES.iter().any(|(name, _)| *name == rule) {
+                strays.push(rule);
+            }
+            continue;
         }
         for case in std::fs::read_dir(&rule_dir)
             .unwrap()
@@ -33,6 +68,11 @@ fn cases() -> Vec<(String, PathBuf)> {
             out.push((rule.clone(), case));
         }
     }
+    assert!(
+        strays.is_empty(),
+        "fixtures/ folders that name no rule (rename them with the rule, or list them in \
+         NOT_RULES): {strays:?}"
+    );
     out.sort();
     assert!(
         !out.is_empty(),

@@ -126,6 +126,31 @@ fn tcp_mismatch_answers_502_and_hand_patch_fixes_it() {
     assert_php_ok(&stack);
 }
 
+/// NFL101 over TCP with the tool's own fix: `lint --diff` on the tree, applied with git, turns
+/// the 502 into a 200 (the pool is the only one, so the fix points nginx at its port).
+#[test]
+fn tcp_mismatch_lint_diff_turns_502_into_200() {
+    let Some(bins) = require_stack() else { return };
+    let mut stack = Stack::start(StackConfig::fixture(&bins, "tcp-mismatch"));
+    let root = stack.root().to_owned();
+    assert_eq!(stack.get("/index.php").0, 502, "{}", stack.logs());
+
+    let out = support::run_cli(&root, &["lint", "--diff", "--select=NFL101", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::show(&out));
+    let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
+    let right = format!(
+        "+            fastcgi_pass 127.0.0.1:{};",
+        stack.port("FPM_PORT")
+    );
+    assert!(patch.contains(&right), "{}", support::show(&out));
+    let applied = git_apply(&root, &patch);
+    assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
+    let n = stack.nginx_t();
+    assert!(n.ok, "fixed config fails nginx -t:\n{}", n.output);
+    stack.restart_nginx();
+    assert_php_ok(&stack);
+}
+
 /// Every process of the stack is gone once it is dropped, panic or not.
 #[test]
 fn stack_processes_are_stopped_even_on_panic() {

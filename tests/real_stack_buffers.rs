@@ -313,3 +313,52 @@ fn request_terminate_timeout_below_read_timeout_is_a_502() {
     assert!(n.ok, "fixed config fails nginx -t:\n{}", n.output);
     assert!(!codes(stack.root()).iter().any(|c| c == "NFL106"));
 }
+
+/// NFL106's other half, with the tool's own fix: nginx waits 1s, the pool lets PHP run 4s
+/// (`max_execution_time`), a script takes 3s. nginx answers 504; `lint --diff --unsafe-fixes`
+/// raises `fastcgi_read_timeout` to the pool's 4s, and the same request answers 200. (The
+/// `request_terminate_timeout` half's fix makes nginx give up first instead: a 504 rather
+/// than a reset, never a 200; the test above shows its 502.)
+#[test]
+fn read_timeout_below_max_execution_time_is_a_504_until_the_fix() {
+    let Some(bins) = require_stack() else { return };
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/e2e/timeout-mismatch");
+    let nginx_conf = std::fs::read_to_string(fixture.join("nginx/nginx.conf"))
+        .unwrap()
+        .replace("fastcgi_read_timeout 5s;", "fastcgi_read_timeout 1s;");
+    let config = TreeConfig::fixture("timeout-mismatch")
+        .file("nginx/nginx.conf", nginx_conf)
+        .file(
+            "php-fpm/pool.d/www.conf",
+            "[www]\nlisten = @ROOT@/run/php-fpm.sock\npm = static\npm.max_children = 2\n\
+             php_admin_value[max_execution_time] = 4\n",
+        );
+    let mut stack = Stack::start(StackConfig::new(&bins, config));
+    let (status, _) = stack.get("/slow.php");
+    assert_eq!(status, 504, "{}", stack.logs());
+    let (found, log) = stack.wait_nginx_log(
+        "upstream timed out (110: Connection timed out) while reading response header from upstream",
+        Duration::from_secs(2),
+    );
+    assert!(found, "{log}");
+
+    assert!(codes(stack.root()).iter().any(|c| c == "NFL106"));
+    let out = support::run_cli(
+        stack.root(),
+        &["lint", "--diff", "--unsafe-fixes", "--select=NFL106", "."],
+    );
+    let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
+    assert!(
+        patch.contains("+            fastcgi_read_timeout 4s;"),
+        "{}",
+        support::show(&out)
+    );
+    let applied = git_apply(stack.root(), &patch);
+    assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
+    let n = stack.nginx_t();
+    assert!(n.ok, "fixed config fails nginx -t:\n{}", n.output);
+    stack.restart_nginx();
+    let (status, body) = stack.get("/slow.php");
+    assert_eq!((status, body.as_str()), (200, "done\n"), "{}", stack.logs());
+    assert!(!codes(stack.root()).iter().any(|c| c == "NFL106"));
+}

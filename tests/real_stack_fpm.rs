@@ -8,10 +8,7 @@
 mod support;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nginx_fpm_lint::diagnostic::Diagnostic;
@@ -19,84 +16,7 @@ use nginx_fpm_lint::fix::apply::apply_edits;
 use nginx_fpm_lint::lint::{all_rules, lint_paths, LintOutput};
 use nginx_fpm_lint::project::Options;
 use nginx_fpm_lint::settings::Settings;
-use support::{
-    require_stack, wait_until, Bins, Stack, Tree, TreeConfig, IO_TIMEOUT, READY_TIMEOUT,
-};
-
-/// nginx alone (php-fpm refused to start), stopped by PID when dropped.
-struct NginxOnly {
-    child: Child,
-    port: u16,
-}
-
-impl NginxOnly {
-    fn start(bins: &Bins, tree: &Tree) -> NginxOnly {
-        let log = fs::File::create(tree.root().join("log/nginx.stderr")).unwrap();
-        let child = tree
-            .nginx_command(bins, true)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn nginx");
-        let mut n = NginxOnly {
-            child,
-            port: tree.port("HTTP_PORT"),
-        };
-        let port = n.port;
-        let up = wait_until(READY_TIMEOUT, || {
-            if n.child.try_wait().ok().flatten().is_some() {
-                return Some(false);
-            }
-            TcpStream::connect_timeout(&addr(port), Duration::from_millis(200))
-                .is_ok()
-                .then_some(true)
-        });
-        assert_eq!(up, Some(true), "nginx did not come up on port {port}");
-        n
-    }
-}
-
-impl Drop for NginxOnly {
-    fn drop(&mut self) {
-        // SIGTERM lets the master stop its workers; SIGKILL if it does not within the bound.
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let gone = wait_until(Duration::from_secs(5), || {
-            self.child.try_wait().ok().flatten().map(|_| ())
-        });
-        if gone.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
-}
-
-/// One bounded HTTP/1.0 GET: (status, body).
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect_timeout(&addr(port), IO_TIMEOUT).expect("connect to nginx");
-    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    s.take(1 << 20)
-        .read_to_end(&mut raw)
-        .expect("read response");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
-}
+use support::{get_within, require_stack, wait_until, Stack, Tree, TreeConfig, READY_TIMEOUT};
 
 fn lint(tree: &Tree) -> LintOutput {
     let paths = vec![tree.root().join("php-fpm"), tree.root().join("nginx")];
@@ -152,11 +72,11 @@ fn pm_invalid_is_refused_by_php_fpm_and_the_fix_makes_it_serve() {
     );
 
     // With php-fpm down, nginx answers 502.
-    {
-        let nginx = NginxOnly::start(&bins, &tree);
-        let (status, body) = get(nginx.port, "/index.php");
-        assert_eq!(status, 502, "{body}");
-    }
+    let nginx = Stack::try_start_nginx_only(bins.clone(), tree, "HTTP_PORT")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = nginx.get("/index.php");
+    assert_eq!(status, 502, "{body}");
+    let tree = nginx.into_tree();
 
     // The rule's own fix (unsafe) makes php-fpm accept the pool and serve.
     apply_fix(&out, found[0]);
@@ -185,10 +105,10 @@ fn same_socket_in_two_pools_is_refused_even_by_php_fpm_t() {
     let t = tree.fpm_t(&bins);
     assert!(!t.ok, "php-fpm -t accepted it:\n{}", t.output);
     assert!(t.output.contains(line), "{}", t.output);
-    {
-        let nginx = NginxOnly::start(&bins, &tree);
-        assert_eq!(get(nginx.port, "/index.php").0, 502);
-    }
+    let nginx = Stack::try_start_nginx_only(bins.clone(), tree, "HTTP_PORT")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(nginx.get("/index.php").0, 502);
+    let tree = nginx.into_tree();
 
     // The rule offers no fix (which pool moves is the author's call): move [api] by hand.
     let api = tree.root().join("php-fpm/pool.d/api.conf");
@@ -231,21 +151,10 @@ fn overlapping_tcp_listeners_pass_php_fpm_t_but_fail_to_start() {
     );
 }
 
-/// GET with a longer read timeout, for a request that waits in php-fpm's queue.
+/// GET with a longer read timeout, for a request that waits in php-fpm's queue: the status,
+/// or 0 when nginx closed without one.
 fn get_slow(port: u16, path: &str) -> u16 {
-    let mut s = TcpStream::connect_timeout(&addr(port), IO_TIMEOUT).expect("connect to nginx");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    s.take(1 << 20)
-        .read_to_end(&mut raw)
-        .expect("read response");
-    String::from_utf8_lossy(&raw)
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    get_within(port, path, Duration::from_secs(20)).map_or(0, |r| r.status)
 }
 
 /// NFL302's max_children case: with one worker, a 3s script and fastcgi_read_timeout 5s, the

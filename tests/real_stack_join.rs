@@ -2,7 +2,7 @@
 //! happens: NFL102 (`fpm-socket-permission`), NFL104 (`fpm-allowed-clients-excludes-nginx`),
 //! NFL203 (`fastcgi-script-filename-missing`) and NFL204 (`php-location-executes-uploads`).
 //! Each test starts the bad tree, sees the symptom, applies the rule's own fix (and only
-//! that rule's), checks both configs with `nginx -t` / `php-fpm -t`, restarts, and sees
+//! that rule's) with the binary (`lint --diff` and `git apply`), checks both configs with `nginx -t` / `php-fpm -t`, restarts, and sees
 //! the symptom gone.
 //!
 //! Needs /usr/sbin/nginx and php-fpm8.2 (Debian: nginx-light, php8.2-fpm); without them
@@ -10,59 +10,31 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use nginx_fpm_lint::diagnostic::Severity;
-use nginx_fpm_lint::fix::apply::apply_edits;
-use nginx_fpm_lint::fix::Edit;
-use nginx_fpm_lint::lint::lint_paths;
-use nginx_fpm_lint::project::Options;
-use nginx_fpm_lint::rules::RuleMeta;
-use nginx_fpm_lint::settings::Settings;
-use support::{is_root, require_stack, Bins, Stack, Tree, TreeConfig};
+use support::{require_root, require_stack, Bins, Stack, Tree, TreeConfig};
 
-/// Lint `root` with only the rule `code` on, apply every fix it offers (safe and unsafe)
-/// to the files on disk, and return the messages of its findings.
+/// Run the binary on `root` with only the rule `code` on: its findings' messages (each must
+/// offer a fix), then `lint --diff --unsafe-fixes` applied with `git apply`, as a user would.
 fn apply_rule_fixes(root: &Path, code: &str) -> Vec<String> {
-    let select =
-        |c: &str, meta: &RuleMeta| -> Option<Severity> { (c == code).then_some(meta.severity) };
-    let out = lint_paths(
-        &[root.to_path_buf()],
-        Options::default(),
-        &Settings::default(),
-        &select,
-    );
-    assert!(
-        out.project.problems.is_empty(),
-        "load problems: {:?}",
-        out.project.problems
-    );
-    let mut by_file: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
-    let mut ids = BTreeMap::new();
-    for d in &out.diagnostics {
-        let fix = d
-            .fix
-            .as_ref()
-            .unwrap_or_else(|| panic!("{code} offered no fix: {}", d.message));
-        for e in &fix.edits {
-            let path = out
-                .project
-                .canonical_path(e.file)
-                .expect("fix edits a file on disk")
-                .to_path_buf();
-            ids.insert(path.clone(), e.file);
-            by_file.entry(path).or_default().push(e.clone());
-        }
+    let select = format!("--select={code}");
+    let out = support::run_cli(root, &["lint", "--format=json", &select, "."]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", support::show(&out)));
+    let diagnostics = json["diagnostics"].as_array().cloned().unwrap_or_default();
+    for d in &diagnostics {
+        assert!(d["fix"].is_object(), "{code} offered no fix: {d:#}");
     }
-    for (path, edits) in by_file {
-        let text = &out.project.sources.get(ids[&path]).text;
-        let applied = apply_edits(text, &edits);
-        assert!(applied.skipped.is_empty(), "edits skipped in {path:?}");
-        std::fs::write(&path, applied.text).unwrap();
-    }
-    out.diagnostics.iter().map(|d| d.message.clone()).collect()
+    let out = support::run_cli(root, &["lint", "--diff", "--unsafe-fixes", &select, "."]);
+    let patch = String::from_utf8(out.stdout.clone()).expect("diff is UTF-8");
+    assert!(!patch.is_empty(), "no patch:\n{}", support::show(&out));
+    let applied = support::git_apply(root, &patch);
+    assert!(applied.ok, "git apply failed:\n{}\n{patch}", applied.output);
+    diagnostics
+        .iter()
+        .map(|d| d["message"].as_str().unwrap_or("").to_owned())
+        .collect()
 }
 
 fn assert_configs_pass(stack: &Stack) {
@@ -85,10 +57,9 @@ fn start(bins: &Bins, tree: Tree) -> Stack {
 #[test]
 fn socket_permission_502_13_then_fixed_200() {
     let Some(bins) = require_stack() else { return };
-    if !is_root() {
-        // Unprivileged, php-fpm cannot chown its socket and nginx cannot drop to `nobody`:
-        // both run as the test user, who owns the socket, so nothing is denied.
-        eprintln!("SKIPPED: fpm-socket-permission needs root to run workers as nobody");
+    // Unprivileged, php-fpm cannot chown its socket and nginx cannot drop to `nobody`: both
+    // run as the test user, who owns the socket, so nothing is denied.
+    if !require_root("fpm-socket-permission needs root to run nginx's workers as nobody") {
         return;
     }
     let tree = Tree::materialise(&TreeConfig::fixture("join-socket-permission"));

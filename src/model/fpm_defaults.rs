@@ -86,6 +86,21 @@ impl<'p> IntValue<'p> {
     pub fn is_set(&self) -> bool {
         !matches!(self, IntValue::Unset)
     }
+    /// `` `key = value` `` as written, and how php-fpm reads it when that differs (a number
+    /// past a C `int`): `` `pm.max_children = 2147483648` (php-fpm reads -2147483648) ``.
+    pub fn shown(&self, key: &str) -> String {
+        match self {
+            IntValue::Set(n, s) => {
+                let written = s.text().trim_matches([' ', '\t']);
+                if written == n.to_string() {
+                    format!("`{key} = {written}`")
+                } else {
+                    format!("`{key} = {written}` (php-fpm reads {n}: it keeps a C int)")
+                }
+            }
+            IntValue::Unset | IntValue::Unknown(_) => format!("`{key}`"),
+        }
+    }
 }
 
 /// An integer as `fpm_conf_set_integer` reads it: digits, optionally after a `-` (which it
@@ -96,7 +111,7 @@ pub fn parse_fpm_int(text: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    t.parse().ok()
+    Some(i64::from(values::c_atoi(t)))
 }
 
 /// A pool's process manager settings, read with php-fpm's defaults.
@@ -311,6 +326,13 @@ mod tests {
         assert_eq!(parse_fpm_int(" -1 "), Some(-1));
         assert_eq!(parse_fpm_int("5k"), None);
         assert_eq!(parse_fpm_int(""), None);
+        // Out of `int`: as php-fpm 8.2 read them in `php-fpm -t` (see values::c_atoi).
+        assert_eq!(parse_fpm_int("2147483647"), Some(2147483647));
+        assert_eq!(parse_fpm_int("2147483648"), Some(-2147483648));
+        assert_eq!(parse_fpm_int("4294967296"), Some(0));
+        assert_eq!(parse_fpm_int("4294967301"), Some(5));
+        assert_eq!(parse_fpm_int("99999999999999999999"), Some(-1));
+        assert_eq!(parse_fpm_int("-99999999999999999999"), Some(0));
     }
 
     #[test]

@@ -1,7 +1,13 @@
 //! nginx's units: sizes (`4k`, `1m`) and times (`60s`, `1m30s`), as ngx_parse_size and
 //! ngx_parse_time read them.
 
+/// The largest size, offset or time nginx reads (`NGX_MAX_SIZE_T_VALUE`, `NGX_MAX_OFF_T_VALUE`,
+/// `NGX_MAX_INT_T_VALUE` on 64 bits): `nginx -t` says "invalid value" above it (checked with
+/// nginx 1.22: `fastcgi_buffer_size 9223372036854775807` is read, `...808` refused).
+pub const NGX_MAX_VALUE: u64 = i64::MAX as u64;
+
 /// A size in bytes: a number with an optional k/K or m/M (and, for offsets, g/G) suffix.
+/// None above [`NGX_MAX_VALUE`], as nginx refuses it.
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let (digits, mult) = match s.as_bytes().last()? {
@@ -13,7 +19,11 @@ pub fn parse_size(s: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse::<u64>().ok()?.checked_mul(mult)
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|&n| n <= NGX_MAX_VALUE)
 }
 
 /// Format bytes the way a config author would write them (`32k`, `1m`, `4088`).
@@ -29,16 +39,22 @@ pub fn format_size(bytes: u64) -> String {
 }
 
 /// A time in milliseconds: one or more number+unit groups (`ms s m h d w M y`); a bare number
-/// is seconds, as for nginx's timeouts.
+/// is seconds, as for nginx's timeouts. None above [`NGX_MAX_VALUE`] milliseconds, which nginx
+/// refuses (`9223372036854775807ms` is read, `9223372036854776s` refused).
 pub fn parse_time_ms(s: &str) -> Option<u64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
     if s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<u64>().ok()?.checked_mul(1000);
+        return s
+            .parse::<u64>()
+            .ok()?
+            .checked_mul(1000)
+            .filter(|&n| n <= NGX_MAX_VALUE);
     }
     let mut total: u64 = 0;
+    let mut last_unit: Option<u64> = None;
     let mut rest = s;
     while !rest.is_empty() {
         let digits_end = rest
@@ -58,17 +74,23 @@ pub fn parse_time_ms(s: &str) -> Option<u64> {
                 Some('h') => (3_600_000, 1),
                 Some('d') => (86_400_000, 1),
                 Some('w') => (604_800_000, 1),
-                Some('M') => (2_592_000_000, 1),
-                Some('y') => (31_536_000_000, 1),
+                // `M` and `y` are for times in seconds only: nginx refuses them in a
+                // millisecond time such as a timeout ("invalid value").
                 None => (1000, 0),
                 _ => return None,
             }
         };
+        // Units go from the largest down, each once, as ngx_parse_time requires (`1s1m` is
+        // refused); a bare number last is seconds.
+        if last_unit.is_some_and(|u| unit_ms >= u) {
+            return None;
+        }
+        last_unit = Some(unit_ms);
         total = total.checked_add(n.checked_mul(unit_ms)?)?;
         rest = &rest[len..];
         rest = rest.trim_start();
     }
-    Some(total)
+    (total <= NGX_MAX_VALUE).then_some(total)
 }
 
 #[cfg(test)]
@@ -96,5 +118,43 @@ mod tests {
         assert_eq!(parse_time_ms("500ms"), Some(500));
         assert_eq!(parse_time_ms("1h"), Some(3_600_000));
         assert_eq!(parse_time_ms("abc"), None);
+    }
+
+    /// The limits nginx 1.22 showed in `nginx -t` (read / "invalid value").
+    #[test]
+    fn the_largest_values_nginx_reads() {
+        assert_eq!(parse_size("9223372036854775807"), Some(i64::MAX as u64));
+        assert_eq!(parse_size("9223372036854775808"), None);
+        assert_eq!(
+            parse_size("9007199254740991k"),
+            Some(9007199254740991 * 1024)
+        );
+        assert_eq!(parse_size("9007199254740992k"), None);
+        assert_eq!(parse_size("99999999999999999999"), None);
+        assert_eq!(
+            parse_time_ms("9223372036854775807ms"),
+            Some(i64::MAX as u64)
+        );
+        assert_eq!(parse_time_ms("9223372036854775808ms"), None);
+        assert_eq!(
+            parse_time_ms("9223372036854775s"),
+            Some(9_223_372_036_854_775_000)
+        );
+        assert_eq!(parse_time_ms("9223372036854776s"), None);
+        assert_eq!(parse_time_ms("9223372036854776"), None);
+        assert_eq!(
+            parse_time_ms("106751991167d"),
+            Some(106751991167 * 86_400_000)
+        );
+        assert_eq!(parse_time_ms("106751991168d"), None);
+        assert_eq!(
+            parse_time_ms("15250284452w"),
+            Some(15250284452 * 604_800_000)
+        );
+        assert_eq!(parse_time_ms("15250284453w"), None);
+        assert_eq!(parse_time_ms("1y"), None);
+        assert_eq!(parse_time_ms("1M"), None);
+        assert_eq!(parse_time_ms("1s1m"), None);
+        assert_eq!(parse_time_ms("1m1m"), None);
     }
 }

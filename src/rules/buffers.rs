@@ -22,6 +22,10 @@ use crate::source::{FileId, Span};
 /// One memory page on x86-64, the default of `*_buffer_size` and of one `*_buffers` buffer.
 pub const PAGE: u64 = 4096;
 
+/// The largest number nginx reads for a size (`NGX_MAX_SIZE_T_VALUE`) or a count of buffers
+/// (`ngx_atoi`'s `NGX_MAX_INT_T_VALUE`): anything above is "invalid value" in `nginx -t`.
+const NGX_MAX: u64 = i64::MAX as u64;
+
 /// What the header-buffer fix raises the number of buffers to, and one buffer to, when the
 /// user has not set `*_buffers` (the common `16 16k`).
 const FIX_BUFFERS: (u64, u64) = (16, 16 * 1024);
@@ -117,10 +121,16 @@ impl Values {
         self.buffer_size.max(self.size)
     }
     pub fn busy(&self) -> u64 {
-        self.busy.unwrap_or(2 * self.largest())
+        self.busy.unwrap_or(self.largest().saturating_mul(2))
     }
     pub fn temp_write(&self) -> u64 {
-        self.temp_write.unwrap_or(2 * self.largest())
+        self.temp_write.unwrap_or(self.largest().saturating_mul(2))
+    }
+    /// `(number - 1) × one buffer`, computed in `size_t` as nginx does: it wraps, so a huge
+    /// count can make nginx refuse the busy size (`fastcgi_buffers 4611686018427387905 4` is
+    /// refused by nginx 1.22, `4611686018427387904 4` accepted).
+    pub fn all_but_one(&self) -> u64 {
+        self.num.saturating_sub(1).wrapping_mul(self.size)
     }
 
     /// The first check nginx fails, in nginx's order.
@@ -130,7 +140,7 @@ impl Values {
             Some(Problem::TooFewBuffers)
         } else if self.busy() < largest {
             Some(Problem::BusyBelowLargest)
-        } else if self.busy() > (self.num - 1) * self.size {
+        } else if self.busy() > self.all_but_one() {
             Some(Problem::BusyAboveBuffers)
         } else if self.temp_write() < largest {
             Some(Problem::TempWriteBelowLargest)
@@ -285,8 +295,9 @@ pub fn effective<'p>(
         match which {
             BUFFERS => {
                 let [n, s] = words[..] else { return None };
-                values.num = n.parse().ok()?;
-                values.size = parse_size(s)?;
+                // nginx refuses a count or a size of 0 ("invalid value"): nothing to check.
+                values.num = n.parse().ok().filter(|n| (1..=NGX_MAX).contains(n))?;
+                values.size = parse_size(s).filter(|&s| s > 0)?;
             }
             _ => {
                 let [v] = words[..] else { return None };
@@ -337,8 +348,20 @@ pub fn solve(current: &Values, buffers_explicit: bool, want: Option<u64>) -> Val
         v.busy = Some(b.max(largest));
     }
     let busy = v.busy();
-    let needed = busy.div_ceil(v.size) + 1;
+    let needed = busy.div_ceil(v.size).saturating_add(1);
     v.num = v.num.max(needed).max(2);
+    if v.num > NGX_MAX
+        || v.num
+            .checked_sub(1)
+            .and_then(|n| n.checked_mul(v.size))
+            .is_none()
+    {
+        // A count nginx refuses, or one whose product wraps: two buffers large enough to
+        // hold the busy size instead (busy <= 2^64 - 2, so one half fits a size nginx reads).
+        v.size = v.size.max(busy.div_ceil(2));
+        v.num = busy.div_ceil(v.size).saturating_add(1).max(2);
+    }
+    let largest = v.largest();
     if let Some(t) = v.temp_write {
         v.temp_write = Some(t.max(largest));
     }
@@ -504,7 +527,8 @@ fn header_text(d: &DirRef<'_>) -> String {
 /// NFL201 and NFL205: sites whose response headers must fit a buffer smaller than
 /// `settings.min_header_buffer`.
 pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<Finding> {
-    let min = cx.settings.min_header_buffer;
+    // No larger than nginx reads: a fix must write a value `nginx -t` accepts.
+    let min = cx.settings.min_header_buffer.min(NGX_MAX);
     let bs_name = family.name(BUFFER_SIZE);
     // php-fpm's status and ping pages send a handful of small headers.
     let checked = |s: &Site<'_>| s.kind == family.kind() && !cx.nginx.is_fpm_status_page(s);

@@ -234,7 +234,7 @@ fn detail(family: Family, problem: Problem, eff: &Effective<'_>) -> String {
             derived(BUSY, v.busy()),
             v.num,
             sz(v.size),
-            sz((v.num - 1) * v.size)
+            sz(v.all_but_one())
         ),
         Problem::TempWriteBelowLargest => format!(
             "{} is less than {largest}",

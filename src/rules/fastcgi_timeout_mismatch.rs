@@ -180,12 +180,12 @@ fn mismatch(
 ) -> Option<Finding> {
     let terminate = pool
         .get("request_terminate_timeout")
-        .and_then(|s| Some((s, parse_time_secs(s.text())? * 1000)))
+        .and_then(|s| Some((s, parse_time_secs(s.text())?.checked_mul(1000)?)))
         .filter(|&(_, ms)| ms > 0);
     let max_exec = pool
         .get_array("php_admin_value", "max_execution_time")
         .or_else(|| pool.get_array("php_value", "max_execution_time"))
-        .and_then(|s| Some((s, s.text().trim().parse::<u64>().ok()? * 1000)))
+        .and_then(|s| Some((s, s.text().trim().parse::<u64>().ok()?.checked_mul(1000)?)))
         .filter(|&(_, ms)| ms > 0);
 
     let primary = match read {

@@ -73,6 +73,13 @@ struct Term<'a, 'p> {
     source: &'static str,
 }
 
+impl Term<'_, '_> {
+    /// pm.max_children x memory_limit; `children` is at least 1 (filtered when read).
+    fn bytes(&self) -> u64 {
+        (self.children as u64).saturating_mul(self.per_worker)
+    }
+}
+
 impl Rule for FpmMemoryOvercommit {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -108,7 +115,10 @@ impl Rule for FpmMemoryOvercommit {
                 })
             })
             .collect();
-        let total: u64 = terms.iter().map(|t| t.children as u64 * t.per_worker).sum();
+        // Saturating: a memory_limit of `4294967296G` is 2^62 bytes a worker, over any budget.
+        let total: u64 = terms
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.bytes()));
         let percent = total.saturating_mul(100) / budget;
         if terms.is_empty() || percent <= HEADROOM_PERCENT && total <= budget {
             return Vec::new();
@@ -127,7 +137,7 @@ impl Rule for FpmMemoryOvercommit {
             .collect();
         let biggest = terms
             .iter()
-            .max_by_key(|t| t.children as u64 * t.per_worker)
+            .max_by_key(|t| t.bytes())
             .expect("terms is not empty");
         let over = total > budget;
         let mut f = Finding::new(
@@ -145,7 +155,7 @@ impl Rule for FpmMemoryOvercommit {
                     biggest.pool.name,
                     biggest.children,
                     fmt_size(biggest.per_worker),
-                    fmt_size(biggest.children as u64 * biggest.per_worker)
+                    fmt_size(biggest.bytes())
                 ),
             ),
         )
@@ -168,7 +178,7 @@ impl Rule for FpmMemoryOvercommit {
                     t.pool.name,
                     t.children,
                     fmt_size(t.per_worker),
-                    fmt_size(t.children as u64 * t.per_worker)
+                    fmt_size(t.bytes())
                 ),
             ));
         }

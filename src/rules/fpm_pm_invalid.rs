@@ -256,7 +256,10 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
     if mc < 1 {
         let message = match pm.max_children {
             IntValue::Unset => "`pm.max_children` is not set (php-fpm's default is 0)".into(),
-            _ => format!("`pm.max_children = {mc}` must be at least 1"),
+            _ => format!(
+                "{} must be at least 1",
+                pm.max_children.shown("pm.max_children")
+            ),
         };
         return Some(p(
             message,
@@ -294,7 +297,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
         let message = if unset(v) {
             format!("`{key}` is not set, and with pm = dynamic php-fpm has no default for it")
         } else {
-            format!("`{key} = {n}` must be at least 1 with pm = dynamic")
+            format!("{} must be at least 1 with pm = dynamic", v.shown(key))
         };
         return Some(Problem {
             message,
@@ -408,7 +411,9 @@ fn check_process_max(cx: &LintContext<'_, '_>) -> Vec<Finding> {
                 Some((p, n, s))
             })
             .collect();
-        let total: i64 = pools.iter().map(|(_, n, _)| *n).sum();
+        let total: i64 = pools
+            .iter()
+            .fold(0i64, |sum, (_, n, _)| sum.saturating_add(*n));
         if total <= max {
             continue;
         }

@@ -221,7 +221,7 @@ fn max_children(
         )
         .help(format!(
             "request {} waits in the socket queue; php-fpm logs {log}, and a request still waiting after fastcgi_read_timeout ({read_timeout_s}s) answers 504 Gateway Time-out. Raise pm.max_children as far as memory allows (each worker may use up to its memory_limit; check with --memory).{note}",
-            n + 1
+            n.saturating_add(1)
         )),
     )
 }

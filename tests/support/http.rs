@@ -28,8 +28,14 @@ pub fn port_open(port: u16) -> bool {
 }
 
 pub fn get(port: u16, path: &str) -> io::Result<Response> {
+    get_within(port, path, IO_TIMEOUT)
+}
+
+/// [`get`] for a request that may wait longer for its answer (one queued in php-fpm):
+/// connect and write stay under [`IO_TIMEOUT`], the read under `read_timeout`.
+pub fn get_within(port: u16, path: &str, read_timeout: Duration) -> io::Result<Response> {
     let mut s = TcpStream::connect_timeout(&addr(port), IO_TIMEOUT)?;
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_read_timeout(Some(read_timeout))?;
     s.set_write_timeout(Some(IO_TIMEOUT))?;
     // HTTP/1.0 + Connection: close: the server ends the body by closing, so
     // no chunked decoding or keep-alive bookkeeping is needed.

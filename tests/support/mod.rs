@@ -89,6 +89,19 @@ fn find_bins() -> Result<Bins, String> {
     })
 }
 
+/// Whether the test runs as root, which `why` needs; if not, `SKIPPED: why` and false, or a
+/// panic under `CI=true` (`.ci/run` runs as root: CI never passes by skipping).
+pub fn require_root(why: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("not root under CI=true: {why}");
+    }
+    eprintln!("SKIPPED: not root: {why}");
+    false
+}
+
 /// Whether we run as root: nginx then needs a `user` for its workers and
 /// php-fpm refuses to start without `-R`.
 pub fn is_root() -> bool {
@@ -160,6 +173,31 @@ impl Stack {
     pub fn try_start(config: StackConfig) -> Result<Stack, String> {
         let tree = Tree::materialise(&config.tree);
         Self::try_start_on(config.bins, tree, &config.http_port)
+    }
+
+    /// nginx alone on a materialised tree (for a php-fpm that refuses the config: nginx then
+    /// answers 502). Stopped by PID, its workers by process group, like a full stack.
+    pub fn try_start_nginx_only(bins: Bins, tree: Tree, http_port: &str) -> Result<Stack, String> {
+        let http_port = tree.port(http_port);
+        let mut stack = Stack {
+            nginx: None,
+            fpm: None,
+            bins,
+            http_port,
+            tree,
+        };
+        stack.start_nginx()?;
+        Ok(stack)
+    }
+
+    /// Stop everything and hand the tree back (to edit it and start again).
+    pub fn into_tree(self) -> Tree {
+        let Stack {
+            nginx, fpm, tree, ..
+        } = self;
+        drop(nginx);
+        drop(fpm);
+        tree
     }
 
     /// Start on an already materialised (and possibly edited) tree.
@@ -333,6 +371,12 @@ impl Stack {
         self.nginx = Some(p);
         Ok(())
     }
+}
+
+/// GET `path` from 127.0.0.1:`port`, waiting up to `read_timeout` for the answer (a request
+/// queued in php-fpm); connect and write stay under [`IO_TIMEOUT`].
+pub fn get_within(port: u16, path: &str, read_timeout: Duration) -> std::io::Result<Response> {
+    http::get_within(port, path, read_timeout)
 }
 
 /// Poll `f` every 20 ms until it returns `Some`, or `None` at the deadline.

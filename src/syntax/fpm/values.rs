@@ -97,6 +97,10 @@ pub fn parse_size(text: &str) -> Option<Size> {
 /// `process_control_timeout`, ...): a number of seconds, optionally suffixed with `s`, `m`, `h`
 /// or `d`. Suffixes are lowercase only: php-fpm refuses `10S` ("unknown suffix used in time
 /// value"). `None` for that, for an empty value and for anything that is not digits.
+///
+/// php-fpm computes the seconds in a C `int` (`60 * atoi(val)`): a value out of its range wraps
+/// (`4294967296s` is 0, no timeout; `4294967297s` is 1 s), and one that wraps below zero
+/// is `None`, as what php-fpm then does is not a timeout anyone meant.
 pub fn parse_time_secs(text: &str) -> Option<u64> {
     let (digits, factor) = match text.as_bytes().last()? {
         b's' => (&text[..text.len() - 1], 1u64),
@@ -109,7 +113,26 @@ pub fn parse_time_secs(text: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse::<u64>().ok()?.checked_mul(factor)
+    let secs = c_atoi(digits).wrapping_mul(factor as i32);
+    u64::try_from(secs).ok()
+}
+
+/// glibc's `atoi`, which php-fpm stores its integers with: `(int) strtol(s)`, where strtol
+/// saturates at the bounds of `long` and the cast keeps the low 32 bits. php-fpm 8.2 -t accepts
+/// `pm.max_children = 4294967301` (read as 5) and refuses `2147483648` ("must be a positive
+/// value": read as -2147483648). `t` is digits after an optional `-`.
+pub fn c_atoi(t: &str) -> i32 {
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t),
+    };
+    let long = match digits.parse::<i64>() {
+        Ok(n) if negative => -n,
+        Ok(n) => n,
+        Err(_) if negative => i64::MIN,
+        Err(_) => i64::MAX,
+    };
+    long as i32
 }
 
 /// Replace every `$pool` with the pool's name, as php-fpm does for pool settings and for
@@ -230,6 +253,14 @@ mod tests {
         assert_eq!(parse_time_secs("10S"), None);
         assert_eq!(parse_time_secs("s"), None);
         assert_eq!(parse_time_secs(""), None);
+        // Seconds in a C int, as php-fpm computes them.
+        assert_eq!(parse_time_secs("2147483647"), Some(2147483647));
+        assert_eq!(parse_time_secs("4294967296s"), Some(0));
+        assert_eq!(parse_time_secs("4294967297s"), Some(1));
+        assert_eq!(parse_time_secs("2147483648"), None);
+        assert_eq!(parse_time_secs("35791394m"), Some(35791394 * 60));
+        assert_eq!(parse_time_secs("35791395m"), None);
+        assert_eq!(parse_time_secs("99999999999999999999"), None);
         assert_eq!(parse_time_secs("1.5m"), None);
     }
 
