@@ -2,11 +2,12 @@
 //! locations that hand requests to FastCGI (or a proxy), upstreams and the worker user.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::model::address::{parse_target, Target};
+use crate::model::contexts::{allowed_in, BlockKind};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
 use crate::syntax::nginx::{Config, Directive, Siblings, Word};
@@ -66,6 +67,19 @@ pub struct Site<'p> {
     pub chain: Vec<DirRef<'p>>,
     /// Levels (indices into the model's level table), outermost first; the last is the site's own.
     levels: Vec<usize>,
+    /// Every level above the site is in the tree: its file is reached from an nginx.conf
+    /// (or read inside the http block of the nginx.conf above it). False for a snippet
+    /// nothing includes: an outer level nginx would read it in may set what it lacks.
+    pub parents_known: bool,
+}
+
+/// A location nginx never selects: an earlier sibling takes every request it could match.
+#[derive(Clone, Copy, Debug)]
+pub struct UnreachableLocation<'p> {
+    pub root: usize,
+    pub location: DirRef<'p>,
+    /// The earlier location that wins.
+    pub shadowed_by: DirRef<'p>,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +128,11 @@ pub struct NginxModel<'p> {
     /// `user` directives, with the root they belong to.
     pub users: Vec<(usize, DirRef<'p>)>,
     pub include_issues: Vec<IncludeIssue>,
+    /// Locations nginx never selects (their insides are not walked: no sites come from them).
+    pub unreachable: Vec<UnreachableLocation<'p>>,
+    /// For each included file, the distinct servers (by their `server` directive; or the
+    /// include directive when read above any server) whose configuration reads it.
+    readers: HashMap<FileId, HashSet<(FileId, u32)>>,
     /// Each level as the runs of consecutive directives its includes split it into: a level
     /// holds a few runs where it would hold a hundred directive references (the included
     /// snippets' directives repeat in every level that includes them).
@@ -371,6 +390,8 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             upstreams: Vec::new(),
             users: Vec::new(),
             include_issues: includes.issues.clone(),
+            unreachable: Vec::new(),
+            readers: HashMap::new(),
             levels: Vec::new(),
             big_levels: HashMap::new(),
             upstream_index: HashMap::new(),
@@ -378,6 +399,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
         seen_cycles: BTreeSet::new(),
         http_levels: HashMap::new(),
         joins_level: None,
+        parents_known: false,
     };
     // nginx.conf roots come first, so their http levels are known before the site files.
     for (i, root) in includes.roots.iter().enumerate() {
@@ -398,9 +420,13 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
                 Some((http, levels)) if root.context == Context::Http => {
                     let (http, main_level, http_level) = (*http, levels[0], levels[1]);
                     walker.joins_level = Some(walker.model.levels[http_level].clone());
+                    walker.parents_known = true;
                     (vec![http], vec![main_level])
                 }
-                _ => (Vec::new(), Vec::new()),
+                _ => {
+                    walker.parents_known = root.context == Context::Main;
+                    (Vec::new(), Vec::new())
+                }
             };
         walker.walk_level(
             i,
@@ -463,6 +489,69 @@ struct Walker<'p, 'i> {
     /// Directives the next level starts with: a hosted site file's top level is the host's
     /// http level plus its own directives.
     joins_level: Option<Vec<Run<'p>>>,
+    /// Whether the root being walked is read where every outer level is in the tree.
+    parents_known: bool,
+}
+
+/// The kind of block a root's top level is, from the context it is read in.
+fn root_kind(context: Context) -> BlockKind {
+    match context {
+        Context::Main => BlockKind::Main,
+        Context::Http => BlockKind::Http,
+        Context::Server => BlockKind::Server,
+        Context::Location => BlockKind::Location,
+    }
+}
+
+/// The kind of the innermost block of `blocks`, read from a root of `context`.
+fn block_kind(context: Context, blocks: &[DirRef<'_>]) -> BlockKind {
+    blocks
+        .iter()
+        .fold(root_kind(context), |k, b| BlockKind::of_block(b.name(), k))
+}
+
+/// What makes two sibling locations compete for the same requests.
+enum LocationKey<'p> {
+    Regex { caseless: bool, pattern: &'p str },
+    Named(&'p str),
+}
+
+fn location_key<'p>(d: &DirRef<'p>) -> Option<LocationKey<'p>> {
+    let args = d.directive.args();
+    match (args.first().map(|w| w.value()), args.get(1).map(|w| w.value()), args.len()) {
+        (Some(m @ ("~" | "~*")), Some(_), 2) => Some(LocationKey::Regex {
+            caseless: m == "~*",
+            pattern: d.directive.arg(1)?,
+        }),
+        (Some(name), None, 1) if name.starts_with('@') => {
+            Some(LocationKey::Named(d.directive.arg(0)?))
+        }
+        _ => None,
+    }
+}
+
+/// Whether an earlier sibling location `first` takes every request `later` could match.
+/// nginx tries regex locations in order and uses the first that matches; a named location is
+/// looked up by name, first one first. (Prefix and exact duplicates `nginx -t` refuses itself.)
+fn shadows(first: &LocationKey<'_>, later: &LocationKey<'_>) -> bool {
+    match (first, later) {
+        (
+            LocationKey::Regex {
+                caseless: c1,
+                pattern: p1,
+            },
+            LocationKey::Regex {
+                caseless: c2,
+                pattern: p2,
+            },
+        ) => {
+            // A caseless regex matches whatever its case-sensitive twin does, unless the
+            // pattern switches case handling itself.
+            p1 == p2 && (c1 == c2 || (*c1 && !p1.contains("(?")))
+        }
+        (LocationKey::Named(a), LocationKey::Named(b)) => a == b,
+        _ => false,
+    }
 }
 
 impl<'p> Walker<'p, '_> {
@@ -482,7 +571,7 @@ impl<'p> Walker<'p, '_> {
             directives: Vec::new(),
             runs: self.joins_level.take().unwrap_or_default(),
         };
-        self.flatten(root, file, items, chain, &mut flat, depth);
+        self.flatten(root, file, items, chain, blocks, &mut flat, depth);
         let Flat {
             directives: flat,
             mut runs,
@@ -501,9 +590,14 @@ impl<'p> Walker<'p, '_> {
                 .or_insert((blocks[0], levels.clone()));
         }
 
+        let kind = block_kind(self.model.roots[root].context, blocks);
+        let mut locations: Vec<(LocationKey<'p>, DirRef<'p>)> = Vec::new();
         for (d, link) in &flat {
             match d.name() {
                 "user" if blocks.is_empty() => self.model.users.push((root, *d)),
+                // Where nginx refuses the pass (`proxy_pass` at server level), `nginx -t`
+                // fails: the directive is no site to give advice about.
+                "fastcgi_pass" | "proxy_pass" if allowed_in(d.name(), kind) == Some(false) => {}
                 "fastcgi_pass" | "proxy_pass" => {
                     let kind = if d.name() == "fastcgi_pass" {
                         PassKind::Fastcgi
@@ -516,7 +610,23 @@ impl<'p> Walker<'p, '_> {
                         pass: *d,
                         chain: blocks.clone(),
                         levels: levels.clone(),
+                        parents_known: self.parents_known,
                     });
+                }
+                "location" => {
+                    if let Some(key) = location_key(d) {
+                        if let Some((_, first)) =
+                            locations.iter().find(|(k, _)| shadows(k, &key))
+                        {
+                            self.model.unreachable.push(UnreachableLocation {
+                                root,
+                                location: *d,
+                                shadowed_by: *first,
+                            });
+                            continue;
+                        }
+                        locations.push((key, *d));
+                    }
                 }
                 _ => {}
             }
@@ -572,12 +682,14 @@ impl<'p> Walker<'p, '_> {
     }
 
     /// The directives of one level, with `include` replaced by the included files' directives.
+    #[allow(clippy::too_many_arguments)]
     fn flatten(
         &mut self,
         root: usize,
         file: FileId,
         items: Siblings<'p>,
         chain: Rc<Chain>,
+        blocks: &[DirRef<'p>],
         out: &mut Flat<'p>,
         depth: usize,
     ) {
@@ -627,12 +739,20 @@ impl<'p> Walker<'p, '_> {
                 let Some(config) = self.project.nginx(t) else {
                     continue;
                 };
+                let reader = blocks
+                    .iter()
+                    .rev()
+                    .find(|b| b.name() == "server")
+                    .map_or((file, d.span().start), |s| {
+                        (s.file, s.directive.span().start)
+                    });
+                self.model.readers.entry(t).or_default().insert(reader);
                 let link = Rc::new(Chain {
                     file: t,
                     via: Some((file, span)),
                     parent: Some(chain.clone()),
                 });
-                self.flatten(root, t, config.directives(), link, out, depth + 1);
+                self.flatten(root, t, config.directives(), link, blocks, out, depth + 1);
             }
         }
     }
@@ -642,13 +762,43 @@ impl<'p> NginxModel<'p> {
     /// The directives named `name` in effect at a site: those of the innermost level that sets
     /// any. This is nginx's merge rule for plain and array directives alike: a level that sets
     /// one `fastcgi_param` inherits none from outer levels.
+    ///
+    /// A level where nginx does not allow the directive (`fastcgi_buffer_size` in an `if`)
+    /// is skipped: `nginx -t` refuses it, so it sets nothing the rules could judge.
     pub fn effective(&self, site: &Site<'p>, name: &str) -> Vec<DirRef<'p>> {
         site.levels
             .iter()
+            .enumerate()
             .rev()
-            .map(|&level| self.all_named(level, name))
-            .find(|found| !found.is_empty())
+            .map(|(i, &level)| (i, self.all_named(level, name)))
+            .find(|(i, found)| !found.is_empty() && self.allowed_at(site, *i, name))
+            .map(|(_, found)| found)
             .unwrap_or_default()
+    }
+
+    /// The kind of block a site's level `i` is (0: the root file's top level).
+    pub fn level_kind(&self, site: &Site<'p>, i: usize) -> BlockKind {
+        block_kind(
+            self.roots[site.root].context,
+            &site.chain[..i.min(site.chain.len())],
+        )
+    }
+
+    /// Whether nginx allows directive `name` at a site's level `i` (unknown directives: yes).
+    pub fn allowed_at(&self, site: &Site<'p>, i: usize, name: &str) -> bool {
+        allowed_in(name, self.level_kind(site, i)) != Some(false)
+    }
+
+    /// Whether every level above the site is in the tree (see [`Site::parents_known`]):
+    /// findings that rest on a directive being absent are only errors where this holds.
+    pub fn levels_above_known(&self, site: &Site<'p>) -> bool {
+        site.parents_known
+    }
+
+    /// How many distinct servers read `file` through includes: an edit to a file more than
+    /// one server reads changes all of them.
+    pub fn servers_reading(&self, file: FileId) -> usize {
+        self.readers.get(&file).map_or(0, HashSet::len)
     }
 
     /// The directives of one level (by id), includes expanded, in order.

@@ -264,7 +264,12 @@ pub fn effective<'p>(
                 args = Some((a.clone(), None));
                 break;
             }
-            if let Some(d) = cx.nginx.last_named(levels[level], name) {
+            // A level where nginx refuses the directive sets nothing (`nginx -t` fails there).
+            let found = cx
+                .nginx
+                .last_named(levels[level], name)
+                .filter(|_| cx.nginx.allowed_at(site, level, name));
+            if let Some(d) = found {
                 let text = match plan.replaced.get(&(d.file, d.directive.span().start)) {
                     Some(a) => a.clone(),
                     None => d
