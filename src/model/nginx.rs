@@ -80,6 +80,9 @@ pub struct UnreachableLocation<'p> {
     pub location: DirRef<'p>,
     /// The earlier location that wins.
     pub shadowed_by: DirRef<'p>,
+    /// The include the unreachable copy was read through, when it is the same text as the
+    /// winner (one snippet included twice).
+    pub included_again_at: Option<(FileId, Span)>,
 }
 
 #[derive(Clone, Debug)]
@@ -618,10 +621,13 @@ impl<'p> Walker<'p, '_> {
                         if let Some((_, first)) =
                             locations.iter().find(|(k, _)| shadows(k, &key))
                         {
+                            let same_text = first.file == d.file
+                                && first.directive.span().start == d.directive.span().start;
                             self.model.unreachable.push(UnreachableLocation {
                                 root,
                                 location: *d,
                                 shadowed_by: *first,
+                                included_again_at: link.via.filter(|_| same_text),
                             });
                             continue;
                         }
@@ -793,6 +799,14 @@ impl<'p> NginxModel<'p> {
     /// findings that rest on a directive being absent are only errors where this holds.
     pub fn levels_above_known(&self, site: &Site<'p>) -> bool {
         site.parents_known
+    }
+
+    /// Whether the levels from the innermost `block` (e.g. "server") down to the site are all
+    /// in the tree, which is all a check confined to them needs: true where
+    /// [`levels_above_known`](Self::levels_above_known) holds or the site's own file holds
+    /// such a block around it.
+    pub fn known_from(&self, site: &Site<'p>, block: &str) -> bool {
+        site.parents_known || site.chain.iter().any(|d| d.name() == block)
     }
 
     /// How many distinct servers read `file` through includes: an edit to a file more than

@@ -1,8 +1,8 @@
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
 use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::nginx::{DirRef, IncludeIssue, Site};
-use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta, PARENTS_UNKNOWN};
 use crate::syntax::nginx::Directive;
 
 /// What the fix adds.
@@ -25,6 +25,11 @@ declare_rule! {
     /// own status and ping pages (locations naming `status` or `ping`). A
     /// `PATH_TRANSLATED` parameter also counts: php-fpm falls back to it. A location whose
     /// includes could not be read is not judged.
+    ///
+    /// A snippet no nginx.conf of the tree reaches (or reaches only through a commented-out
+    /// `include`) with no `fastcgi_param` at all is only an info: the http or server level
+    /// nginx reads it in usually includes `fastcgi.conf`, and the snippet inherits
+    /// `SCRIPT_FILENAME` from there.
     ///
     /// ## Why it matters
     /// php-fpm cannot tell which script to run: every PHP request answers 404 with the body
@@ -53,7 +58,10 @@ declare_rule! {
     /// The fix adds `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` at the
     /// level whose `fastcgi_param` lines are in effect (after its `include fastcgi_params;`
     /// when there is one), so no inherited parameter is lost. It is safe: without the
-    /// parameter php-fpm runs nothing.
+    /// parameter php-fpm runs nothing. It never adds the first `fastcgi_param` to a level
+    /// that may inherit others (one line there would stop the inheritance of all of them):
+    /// where the levels above are not in the tree there is no fix. A fix to a snippet that
+    /// several servers include is unsafe, as every fix there is: it changes all of them.
     ///
     /// ## References
     /// - nginx: `fastcgi_param` (ngx_http_fastcgi_module; "inherited from the previous
@@ -88,6 +96,13 @@ impl Rule for FastcgiScriptFilenameMissing {
                 continue;
             }
             if !looks_php(cx, site) || include_unknown(cx, site) {
+                continue;
+            }
+            // No fastcgi_param at any level in the tree, and levels above it that are not:
+            // the http level nginx reads it in usually includes fastcgi.conf. Adding one
+            // parameter here would stop that inheritance, so no fix either.
+            if params.is_empty() && !cx.nginx.levels_above_known(site) {
+                out.push(unknown_parents(site));
                 continue;
             }
             out.push(finding(cx, site, &params));
@@ -142,6 +157,28 @@ fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
                     && span.end <= b.directive.span().end
             })
     })
+}
+
+fn unknown_parents(site: &Site<'_>) -> Finding {
+    let word = site
+        .pass
+        .directive
+        .args()
+        .first()
+        .expect("a pass has an address");
+    Finding::new(
+        format!(
+            "`fastcgi_pass {}` gets no fastcgi_param from this file; {PARENTS_UNKNOWN}",
+            word.value()
+        ),
+        Label::primary(
+            site.pass.file,
+            word.span(),
+            "SCRIPT_FILENAME must come from an outer level",
+        ),
+    )
+    .help("Lint the tree from its nginx.conf to check this. If no outer level sets `fastcgi_param SCRIPT_FILENAME` (`include fastcgi.conf;` does), add `include fastcgi.conf;` to this location: one `fastcgi_param` line alone would stop the location inheriting every other parameter.")
+    .severity(Severity::Info)
 }
 
 fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> Finding {
@@ -227,6 +264,9 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
         Some(0) | None if site.chain.is_empty() => (site.pass.file, None),
         Some(0) => return None,
         Some(d) => (site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
+        // No parameters anywhere in the tree: a level whose outer levels are not in the
+        // tree may inherit some, which one added line would cut off.
+        None if !cx.nginx.levels_above_known(site) => return None,
         // No parameters anywhere: the innermost block that may hold fastcgi_param.
         None => {
             let b = site
