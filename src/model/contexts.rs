@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(allowed_in("proxy_pass", LimitExcept), Some(true));
         assert_eq!(allowed_in("fastcgi_buffer_size", IfInLocation), Some(false));
         assert_eq!(allowed_in("fastcgi_param", IfInLocation), Some(false));
-        assert_eq!(allowed_in("fastcgi_read_timeout", IfInLocation), Some(false));
+        assert_eq!(
+            allowed_in("fastcgi_read_timeout", IfInLocation),
+            Some(false)
+        );
         assert_eq!(allowed_in("try_files", IfInLocation), Some(false));
         assert_eq!(allowed_in("fastcgi_pass", IfInLocation), Some(true));
         assert_eq!(allowed_in("fastcgi_param", Http), Some(true));

@@ -521,7 +521,11 @@ enum LocationKey<'p> {
 
 fn location_key<'p>(d: &DirRef<'p>) -> Option<LocationKey<'p>> {
     let args = d.directive.args();
-    match (args.first().map(|w| w.value()), args.get(1).map(|w| w.value()), args.len()) {
+    match (
+        args.first().map(|w| w.value()),
+        args.get(1).map(|w| w.value()),
+        args.len(),
+    ) {
         (Some(m @ ("~" | "~*")), Some(_), 2) => Some(LocationKey::Regex {
             caseless: m == "~*",
             pattern: d.directive.arg(1)?,
@@ -618,9 +622,7 @@ impl<'p> Walker<'p, '_> {
                 }
                 "location" => {
                     if let Some(key) = location_key(d) {
-                        if let Some((_, first)) =
-                            locations.iter().find(|(k, _)| shadows(k, &key))
-                        {
+                        if let Some((_, first)) = locations.iter().find(|(k, _)| shadows(k, &key)) {
                             let same_text = first.file == d.file
                                 && first.directive.span().start == d.directive.span().start;
                             self.model.unreachable.push(UnreachableLocation {

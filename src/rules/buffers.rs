@@ -578,36 +578,42 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             let location = site.chain.iter().rposition(|d| d.name() == "location");
             // Every such site of several servers of an http block has the default and sets
             // none of these below http: one line at http level, not one per server.
-            let http_wide = site.chain.iter().position(|d| d.name() == "http").filter(|&k| {
-                let key = level_key(cx, site, k + 1);
-                *http_wide_cache.entry(key).or_insert_with(|| {
-                    let mine: Vec<&Site<'_>> = sites_by_level
-                        .sites(key)
-                        .map(|i| &cx.nginx.sites[i])
-                        .filter(|s| checked(s))
-                        .filter(|s| s.chain.len() > k && level_key(cx, s, k + 1) == key)
-                        .collect();
-                    let mut servers: Vec<LevelKey> = mine
-                        .iter()
-                        .filter_map(|s| {
-                            let i = s.chain.iter().rposition(|d| d.name() == "server")?;
-                            Some(level_key(cx, s, i + 1))
+            let http_wide =
+                site.chain
+                    .iter()
+                    .position(|d| d.name() == "http")
+                    .filter(|&k| {
+                        let key = level_key(cx, site, k + 1);
+                        *http_wide_cache.entry(key).or_insert_with(|| {
+                            let mine: Vec<&Site<'_>> = sites_by_level
+                                .sites(key)
+                                .map(|i| &cx.nginx.sites[i])
+                                .filter(|s| checked(s))
+                                .filter(|s| s.chain.len() > k && level_key(cx, s, k + 1) == key)
+                                .collect();
+                            let mut servers: Vec<LevelKey> = mine
+                                .iter()
+                                .filter_map(|s| {
+                                    let i = s.chain.iter().rposition(|d| d.name() == "server")?;
+                                    Some(level_key(cx, s, i + 1))
+                                })
+                                .collect();
+                            servers.sort_unstable();
+                            servers.dedup();
+                            servers.len() > 1
+                                && mine.iter().all(|s| {
+                                    s.parents_known
+                                        && effective(cx, s, s.chain.len(), family, &empty)
+                                            .is_some_and(|e| {
+                                                e.values.buffer_size < min
+                                                    && e.from
+                                                        .iter()
+                                                        .flatten()
+                                                        .all(|(lvl, _)| *lvl <= k + 1)
+                                            })
+                                })
                         })
-                        .collect();
-                    servers.sort_unstable();
-                    servers.dedup();
-                    servers.len() > 1
-                        && mine.iter().all(|s| {
-                            s.parents_known
-                                && effective(cx, s, s.chain.len(), family, &empty).is_some_and(
-                                    |e| {
-                                        e.values.buffer_size < min
-                                            && e.from.iter().flatten().all(|(lvl, _)| *lvl <= k + 1)
-                                    },
-                                )
-                        })
-                })
-            });
+                    });
             let server_wide = server.filter(|&k| {
                 let key = level_key(cx, site, k + 1);
                 *server_wide_cache.entry((k, key)).or_insert_with(|| {

@@ -134,8 +134,7 @@ impl Rule for FastcgiTimeoutMismatch {
                     if !seen.insert(key) {
                         continue;
                     }
-                    if let Some(mut f) =
-                        mismatch(cx, site, read, read_ms, &read_text, pool, listen)
+                    if let Some(mut f) = mismatch(cx, site, read, read_ms, &read_text, pool, listen)
                     {
                         // The 60s default rests on no outer level setting it.
                         if read.is_none() && !cx.nginx.levels_above_known(site) {

@@ -151,7 +151,11 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
     }
     // `alias /usr/share/adminer/adminer.php;`: the location runs that one file, whatever
     // the URI.
-    let alias = loc_level.iter().rev().find(|d| d.name() == "alias").copied();
+    let alias = loc_level
+        .iter()
+        .rev()
+        .find(|d| d.name() == "alias")
+        .copied();
     if alias
         .and_then(|a| a.arg(0))
         .is_some_and(|a| !a.contains('$') && a.to_ascii_lowercase().ends_with(".php"))
@@ -282,7 +286,15 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         alias: alias.is_some(),
         pass_in_if,
     };
-    Some(f.fix(fix(cx, site, location, regex, script_value, &targets, shape)))
+    Some(f.fix(fix(
+        cx,
+        site,
+        location,
+        regex,
+        script_value,
+        &targets,
+        shape,
+    )))
 }
 
 /// Where an upload URI the regex matches starts (`""` for any path, `"/pma"` for
