@@ -323,3 +323,51 @@ fn snippet_with_unknown_parents_gets_no_fix_because_one_param_stops_inheritance(
     // answers an empty 200.
     assert_eq!(changed.1, "");
 }
+
+/// What NFL206 claims of nginx: repeated prefix and exact locations fail `nginx -t` (not the
+/// rule's), repeated regex and named locations pass it, and nginx then always selects the
+/// first; each `fixtures/nginx-unreachable-location` case that fires is one nginx accepts.
+#[test]
+fn repeated_locations_nginx_accepts_select_the_first() {
+    let Some(bins) = require_stack() else { return };
+    let server = |body: &str| {
+        nginx_conf(&format!(
+            "    server {{\n        listen 127.0.0.1:@HTTP_PORT@;\n{body}    }}\n"
+        ))
+    };
+    for refused in [
+        "location /a { return 200; }\nlocation /a { return 201; }\n",
+        "location = /a { return 200; }\nlocation = /a { return 201; }\n",
+        "location /a { return 200; }\nlocation ^~ /a { return 201; }\n",
+    ] {
+        let tree = Tree::materialise(
+            &TreeConfig::fixture("join-executes-uploads").file("nginx/nginx.conf", server(refused)),
+        );
+        let check = tree.nginx_t(&bins);
+        assert!(!check.ok, "nginx -t accepted:\n{refused}");
+        assert!(
+            check.output.contains("duplicate location"),
+            "{}",
+            check.output
+        );
+        // The rule leaves them to nginx -t.
+        let (found, _) = findings(&[tree.root().to_path_buf()], "NFL206");
+        assert!(found.is_empty(), "{found:?}");
+    }
+    let accepted = "        location /n { try_files /none @x; }
+        location @x { return 200 \"first named\\n\"; }
+        location @x { return 200 \"second named\\n\"; }
+        location ~ \\.php$ { return 200 \"first regex\\n\"; }
+        location ~ \\.php$ { return 200 \"second regex\\n\"; }
+        location ~* \\.TXT$ { return 200 \"caseless first\\n\"; }
+        location ~ \\.TXT$ { return 200 \"case-sensitive second\\n\"; }
+";
+    let config =
+        TreeConfig::fixture("join-executes-uploads").file("nginx/nginx.conf", server(accepted));
+    let stack = start(&bins, config);
+    assert_eq!(stack.get("/n").1, "first named\n");
+    assert_eq!(stack.get("/x.php").1, "first regex\n");
+    assert_eq!(stack.get("/x.TXT").1, "caseless first\n");
+    let (found, _) = findings(&[stack.root().to_path_buf()], "NFL206");
+    assert_eq!(found.len(), 3, "{found:#?}");
+}

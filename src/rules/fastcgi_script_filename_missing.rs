@@ -306,3 +306,44 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fix::Applicability;
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::settings::Settings;
+
+    /// A snippet two servers include: the fix still adds the line there, but unsafe, saying
+    /// how far it reaches. Included by one server, the same fix is safe.
+    #[test]
+    fn a_fix_to_a_snippet_several_servers_include_is_unsafe() {
+        let snippet = "location ~ \\.php$ {\n  include fastcgi_params;\n  fastcgi_param HTTPS on;\n  fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n}\n";
+        for (servers, expected) in [(2, Applicability::Unsafe), (1, Applicability::Safe)] {
+            let mut conf = String::from("events {}\nhttp {\n");
+            for i in 0..servers {
+                conf.push_str(&format!(
+                    "  server {{ listen {}; include php.conf; }}\n",
+                    80 + i
+                ));
+            }
+            conf.push_str("}\n");
+            let p = Project::from_memory(
+                &[("nginx.conf", conf.as_str()), ("php.conf", snippet)],
+                Options::default(),
+            );
+            let select =
+                |c: &str, m: &crate::rules::RuleMeta| (c == "NFL203").then_some(m.severity);
+            let out = lint_project(p, &Settings::default(), &select);
+            assert_eq!(out.diagnostics.len(), 1, "{:#?}", out.diagnostics);
+            let fix = out.diagnostics[0].fix.as_ref().expect("a fix");
+            assert_eq!(fix.applicability, expected, "{}", fix.message);
+            assert_eq!(
+                fix.message.contains("is included by 2 servers"),
+                servers == 2,
+                "{}",
+                fix.message
+            );
+        }
+    }
+}

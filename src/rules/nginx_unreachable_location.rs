@@ -116,3 +116,67 @@ impl Rule for NginxUnreachableLocation {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Diagnostic;
+    use crate::lint::{all_rules, lint_project};
+    use crate::project::{Options, Project};
+    use crate::settings::Settings;
+
+    fn lint(conf: &str) -> Vec<Diagnostic> {
+        let p = Project::from_memory(&[("nginx.conf", conf)], Options::default());
+        lint_project(p, &Settings::default(), &all_rules).diagnostics
+    }
+
+    /// The second `location ~ \.php$` lacks try_files and its buffers are the default: every
+    /// rule would flag it, but nginx never runs it, so only NFL206 speaks, once.
+    #[test]
+    fn findings_inside_an_unreachable_location_are_not_reported() {
+        let conf = "events {}\nhttp {\n  fastcgi_buffer_size 32k;\n  fastcgi_buffers 16 16k;\n  server {\n    listen 80;\n    location ~ \\.php$ {\n      try_files $uri =404;\n      include fastcgi.conf;\n      fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n    }\n    location ~ \\.php$ {\n      fastcgi_buffer_size 1k;\n      fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n    }\n  }\n}\n";
+        let second = conf.rfind("location").unwrap();
+        let inside = |d: &Diagnostic| {
+            d.labels.iter().any(|l| {
+                l.span.start as usize >= second && (l.span.start as usize) < conf.len() - 8
+            })
+        };
+        let found = lint(conf);
+        let codes: Vec<&str> = found.iter().filter(|d| inside(d)).map(|d| d.code).collect();
+        assert_eq!(codes, ["NFL206"], "{found:#?}");
+        // Without the first location, the same block is flagged by the other rules.
+        let alone = conf.replacen(
+            "location ~ \\.php$ {\n      try_files",
+            "location /abcdefg {\n      try_files",
+            1,
+        );
+        let found = lint(&alone);
+        let codes: Vec<&str> = found.iter().filter(|d| inside(d)).map(|d| d.code).collect();
+        assert!(
+            codes.contains(&"NFL201") && codes.contains(&"NFL203"),
+            "{found:#?}"
+        );
+    }
+
+    /// `proxy_pass` at server level fails `nginx -t`: no buffer advice for it.
+    #[test]
+    fn passes_where_nginx_refuses_them_are_not_sites() {
+        let conf = "events {}\nhttp {\n  server {\n    listen 80;\n    proxy_pass http://127.0.0.1:8080;\n  }\n}\n";
+        assert!(lint(conf).iter().all(|d| d.code != "NFL205"));
+        // The same in a location is a site with the default buffer.
+        let ok = "events {}\nhttp {\n  server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:8080; }\n  }\n}\n";
+        assert!(lint(ok).iter().any(|d| d.code == "NFL205"));
+    }
+
+    /// `fastcgi_buffer_size` in an `if` fails `nginx -t`; it does not count as set.
+    #[test]
+    fn directives_where_nginx_refuses_them_set_nothing() {
+        let conf = "events {}\nhttp {\n  server {\n    listen 80;\n    location ~ \\.php$ {\n      include fastcgi.conf;\n      if ($arg_x) { fastcgi_buffer_size 64k; fastcgi_pass unix:/run/php.sock; }\n    }\n  }\n}\n";
+        let found = lint(conf);
+        assert!(
+            found
+                .iter()
+                .any(|d| d.code == "NFL201" && d.message.contains("default")),
+            "{found:#?}"
+        );
+    }
+}

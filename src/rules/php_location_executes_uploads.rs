@@ -536,6 +536,21 @@ mod tests {
     use crate::project::{Options, Project};
     use crate::settings::Settings;
 
+    #[test]
+    fn upload_prefix_of_regexes() {
+        use super::upload_prefix;
+        assert_eq!(upload_prefix(r"\.php$").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"[^/]\.php(/|$)").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"^/pma/(.+\.php)$").as_deref(), Some("/pma"));
+        assert_eq!(upload_prefix(r"^/app/.+\.php$").as_deref(), Some("/app"));
+        assert_eq!(upload_prefix(r"^/.+\.php$").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"^/(index|login)\.php$"), None);
+        assert_eq!(upload_prefix(r"^/adminer/adminer.php"), None);
+        assert_eq!(upload_prefix(r"^/tools/[a-z]+\.php$"), None);
+        assert_eq!(upload_prefix(r"^/[^/]+\.php$"), None);
+        assert_eq!(upload_prefix(r"^/x/[^?]+\.php$").as_deref(), Some("/x"));
+    }
+
     /// Directives missing their arguments are nginx's errors to report, never a panic here.
     #[test]
     fn bare_directives_do_not_panic() {
