@@ -811,6 +811,24 @@ impl<'p> NginxModel<'p> {
         site.parents_known || site.chain.iter().any(|d| d.name() == block)
     }
 
+    /// Whether adding the first `name` directive at a site's level `i` would cut off ones the
+    /// level inherits now ([`stops_inheritance`](crate::model::contexts::stops_inheritance)
+    /// directives, such as `fastcgi_param`): an outer level sets some, or the levels above
+    /// are not in the tree and may. A fix must then carry the inherited ones along.
+    pub fn would_cut_inheritance(&self, site: &Site<'p>, i: usize, name: &str) -> bool {
+        if !crate::model::contexts::stops_inheritance(name) {
+            return false;
+        }
+        let Some(&level) = site.levels.get(i) else {
+            return false;
+        };
+        self.all_named(level, name).is_empty()
+            && (!site.parents_known
+                || site.levels[..i]
+                    .iter()
+                    .any(|&outer| !self.all_named(outer, name).is_empty()))
+    }
+
     /// How many distinct servers read `file` through includes: an edit to a file more than
     /// one server reads changes all of them.
     pub fn servers_reading(&self, file: FileId) -> usize {
@@ -965,6 +983,27 @@ mod tests {
                 sites[1].chain.iter().map(|d| d.name()).collect::<Vec<_>>(),
                 ["http", "server", "location"]
             );
+        });
+    }
+
+    #[test]
+    fn levels_above_known_and_inheritance_cut() {
+        let conf = "events {}\nhttp {\n  fastcgi_param A 1;\n  server {\n    location /a { fastcgi_pass 127.0.0.1:9000; }\n    location /b { fastcgi_param B 2; fastcgi_pass 127.0.0.1:9000; }\n  }\n}\n";
+        let snippet = "location /c { fastcgi_pass 127.0.0.1:9000; }\n";
+        model_of(&[("nginx.conf", conf), ("c.conf", snippet)], |m| {
+            let sites: Vec<_> = m.fastcgi_sites().collect();
+            assert_eq!(sites.len(), 3);
+            let (a, b, c) = (sites[0], sites[1], sites[2]);
+            assert!(m.levels_above_known(a) && m.levels_above_known(b));
+            assert!(!m.levels_above_known(c));
+            // Levels: main, http, server, location.
+            assert!(m.would_cut_inheritance(a, 3, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(b, 3, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(a, 1, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(a, 3, "fastcgi_buffer_size"));
+            // The snippet's parents may set some: adding one there may cut them off.
+            assert!(m.would_cut_inheritance(c, 1, "fastcgi_param"));
+            assert_eq!(m.servers_reading(c.pass.file), 0);
         });
     }
 

@@ -260,23 +260,24 @@ fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> 
 /// Where the line goes: at the level whose parameters are in effect, after its
 /// `include ...params` line or last `fastcgi_param` if written in that block.
 fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Option<Edit> {
-    let (file, items_owner): (_, Option<Directive<'_>>) = match depth {
-        Some(0) | None if site.chain.is_empty() => (site.pass.file, None),
+    let (level, file, items_owner): (_, _, Option<Directive<'_>>) = match depth {
+        Some(0) | None if site.chain.is_empty() => (0, site.pass.file, None),
         Some(0) => return None,
-        Some(d) => (site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
-        // No parameters anywhere in the tree: a level whose outer levels are not in the
-        // tree may inherit some, which one added line would cut off.
-        None if !cx.nginx.levels_above_known(site) => return None,
+        Some(d) => (d, site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
         // No parameters anywhere: the innermost block that may hold fastcgi_param.
         None => {
-            let b = site
+            let k = site
                 .chain
                 .iter()
-                .rev()
-                .find(|b| matches!(b.name(), "location" | "server" | "http"))?;
-            (b.file, Some(b.directive))
+                .rposition(|b| matches!(b.name(), "location" | "server" | "http"))?;
+            (k + 1, site.chain[k].file, Some(site.chain[k].directive))
         }
     };
+    // One added line at a level that inherits parameters (or, with the levels above not in
+    // the tree, may) would cut all of them off.
+    if cx.nginx.would_cut_inheritance(site, level, "fastcgi_param") {
+        return None;
+    }
     let source = cx.project.sources.get(file);
     if source.is_builtin() {
         return None;

@@ -302,6 +302,10 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
 /// `.php` (`^/(index|wp-login)\.php$`, `^/adminer/adminer\.php`: nothing between the literal
 /// start and `.php` may match both a dot and a `/`).
 fn upload_prefix(regex: &str) -> Option<String> {
+    // An alternation at the top (`^/update\.php|\.php$`): any branch may match.
+    if has_top_level_alternation(regex) {
+        return Some(String::new());
+    }
     let lower = regex.to_ascii_lowercase();
     let at = lower.find(".php")?;
     let head = regex[..at].strip_suffix('\\').unwrap_or(&regex[..at]);
@@ -342,6 +346,21 @@ fn upload_prefix(regex: &str) -> Option<String> {
     // Up to the last `/`: the upload directory goes below it.
     let dir = literal.rfind('/').map_or("", |k| &literal[..k]);
     Some(dir.to_owned())
+}
+
+fn has_top_level_alternation(regex: &str) -> bool {
+    let (mut depth, mut escaped) = (0i32, false);
+    for c in regex.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '|' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether a regex fragment can match a path segment holding a dot and a `/`: an unescaped
@@ -549,6 +568,7 @@ mod tests {
         assert_eq!(upload_prefix(r"^/tools/[a-z]+\.php$"), None);
         assert_eq!(upload_prefix(r"^/[^/]+\.php$"), None);
         assert_eq!(upload_prefix(r"^/x/[^?]+\.php$").as_deref(), Some("/x"));
+        assert_eq!(upload_prefix(r"^/(a|b)\.php$|\.php$").as_deref(), Some(""));
     }
 
     /// Directives missing their arguments are nginx's errors to report, never a panic here.
