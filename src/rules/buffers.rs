@@ -471,13 +471,31 @@ pub fn plan_keeps_nginx_t_happy(
         .collect();
     affected.sort_unstable();
     affected.dedup();
+    // A level id is one block as read under one chain of outer blocks: the sites under an
+    // http-level edit share their outer levels, which need checking once.
+    let mut checked = std::collections::HashSet::new();
     affected
         .into_iter()
         .map(|i| &cx.nginx.sites[i])
         .all(|site| {
-            let depth = cx.nginx.site_levels(site).len();
-            (0..depth).all(|level| {
-                if !is_checked_level(cx, site, level) {
+            let ids = cx.nginx.site_level_ids(site);
+            (0..ids.len()).all(|level| {
+                if !checked.insert(ids[level]) || !is_checked_level(cx, site, level) {
+                    return true;
+                }
+                // A level that sets none of these and gets nothing from the plan has the
+                // values of its parent: when that is checked too, the verdict is the same.
+                let inherits_all = level > 0
+                    && is_checked_level(cx, site, level - 1)
+                    && family
+                        .names()
+                        .iter()
+                        .all(|n| cx.nginx.last_named(ids[level], n).is_none())
+                    && !plan
+                        .inserted
+                        .iter()
+                        .any(|(k, _, _)| *k == level_key(cx, site, level));
+                if inherits_all {
                     return true;
                 }
                 let before = effective(cx, site, level, family, &empty);
@@ -789,9 +807,12 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
         }
         // Where nginx -t already fails, fastcgi-buffers-invalid's fix goes first: two fixes
         // adding the same directive to one block in one round would make a duplicate.
+        let mut seen_levels = std::collections::HashSet::new();
         let already_invalid = g.sites.iter().any(|s| {
+            let ids = cx.nginx.site_level_ids(s);
             (0..=s.chain.len()).any(|level| {
-                is_checked_level(cx, s, level)
+                seen_levels.insert(ids[level])
+                    && is_checked_level(cx, s, level)
                     && effective(cx, s, level, family, &empty)
                         .is_some_and(|e| e.values.problem().is_some())
             })
