@@ -9,6 +9,7 @@ use crate::fix::insert::fpm_lines_in_section;
 use crate::fix::Edit;
 use crate::model::fpm::{FpmModel, Pool, Setting};
 use crate::project::Project;
+use crate::syntax::fpm::values;
 
 /// `pm = ...`
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod builtin;
+pub mod contexts;
 pub mod fpm;
 pub mod fpm_defaults;
 pub mod nginx;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::model::address::{parse_target, Target};
+use crate::model::contexts::{allowed_in, BlockKind};
 use crate::project::Project;
 use crate::source::{FileId, Language, Span};
 use crate::syntax::nginx::{Config, Directive, Siblings, Word};
@@ -66,6 +67,22 @@ pub struct Site<'p> {
     pub chain: Vec<DirRef<'p>>,
     /// Levels (indices into the model's level table), outermost first; the last is the site's own.
     levels: Vec<usize>,
+    /// Every level above the site is in the tree: its file is reached from an nginx.conf
+    /// (or read inside the http block of the nginx.conf above it). False for a snippet
+    /// nothing includes: an outer level nginx would read it in may set what it lacks.
+    pub parents_known: bool,
+}
+
+/// A location nginx never selects: an earlier sibling takes every request it could match.
+#[derive(Clone, Copy, Debug)]
+pub struct UnreachableLocation<'p> {
+    pub root: usize,
+    pub location: DirRef<'p>,
+    /// The earlier location that wins.
+    pub shadowed_by: DirRef<'p>,
+    /// The include the unreachable copy was read through, when it is the same text as the
+    /// winner (one snippet included twice).
+    pub included_again_at: Option<(FileId, Span)>,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +131,11 @@ pub struct NginxModel<'p> {
     /// `user` directives, with the root they belong to.
     pub users: Vec<(usize, DirRef<'p>)>,
     pub include_issues: Vec<IncludeIssue>,
+    /// Locations nginx never selects (their insides are not walked: no sites come from them).
+    pub unreachable: Vec<UnreachableLocation<'p>>,
+    /// For each included file, the distinct servers (by their `server` directive; or the
+    /// include directive when read above any server) whose configuration reads it.
+    readers: HashMap<FileId, HashSet<(FileId, u32)>>,
     /// Each level as the runs of consecutive directives its includes split it into: a level
     /// holds a few runs where it would hold a hundred directive references (the included
     /// snippets' directives repeat in every level that includes them).
@@ -391,6 +413,8 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
             upstreams: Vec::new(),
             users: Vec::new(),
             include_issues: includes.issues.clone(),
+            unreachable: Vec::new(),
+            readers: HashMap::new(),
             levels: Vec::new(),
             levels_missing_include: HashSet::new(),
             big_levels: HashMap::new(),
@@ -399,6 +423,7 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
         seen_cycles: BTreeSet::new(),
         http_levels: HashMap::new(),
         joins_level: None,
+        parents_known: false,
     };
     // nginx.conf roots come first, so their http levels are known before the site files.
     for (i, root) in includes.roots.iter().enumerate() {
@@ -422,9 +447,13 @@ pub fn build<'p>(project: &'p Project, includes: &IncludeMap) -> NginxModel<'p> 
                         walker.model.levels[http_level].clone(),
                         walker.model.levels_missing_include.contains(&http_level),
                     ));
+                    walker.parents_known = true;
                     (vec![http], vec![main_level])
                 }
-                _ => (Vec::new(), Vec::new()),
+                _ => {
+                    walker.parents_known = root.context == Context::Main;
+                    (Vec::new(), Vec::new())
+                }
             };
         walker.walk_level(
             i,
@@ -487,6 +516,73 @@ struct Walker<'p, 'i> {
     /// Directives the next level starts with: a hosted site file's top level is the host's
     /// http level plus its own directives.
     joins_level: Option<(Vec<Run<'p>>, bool)>,
+    /// Whether the root being walked is read where every outer level is in the tree.
+    parents_known: bool,
+}
+
+/// The kind of block a root's top level is, from the context it is read in.
+fn root_kind(context: Context) -> BlockKind {
+    match context {
+        Context::Main => BlockKind::Main,
+        Context::Http => BlockKind::Http,
+        Context::Server => BlockKind::Server,
+        Context::Location => BlockKind::Location,
+    }
+}
+
+/// The kind of the innermost block of `blocks`, read from a root of `context`.
+fn block_kind(context: Context, blocks: &[DirRef<'_>]) -> BlockKind {
+    blocks
+        .iter()
+        .fold(root_kind(context), |k, b| BlockKind::of_block(b.name(), k))
+}
+
+/// What makes two sibling locations compete for the same requests.
+enum LocationKey<'p> {
+    Regex { caseless: bool, pattern: &'p str },
+    Named(&'p str),
+}
+
+fn location_key<'p>(d: &DirRef<'p>) -> Option<LocationKey<'p>> {
+    let args = d.directive.args();
+    match (
+        args.first().map(|w| w.value()),
+        args.get(1).map(|w| w.value()),
+        args.len(),
+    ) {
+        (Some(m @ ("~" | "~*")), Some(_), 2) => Some(LocationKey::Regex {
+            caseless: m == "~*",
+            pattern: d.directive.arg(1)?,
+        }),
+        (Some(name), None, 1) if name.starts_with('@') => {
+            Some(LocationKey::Named(d.directive.arg(0)?))
+        }
+        _ => None,
+    }
+}
+
+/// Whether an earlier sibling location `first` takes every request `later` could match.
+/// nginx tries regex locations in order and uses the first that matches; a named location is
+/// looked up by name, first one first. (Prefix and exact duplicates `nginx -t` refuses itself.)
+fn shadows(first: &LocationKey<'_>, later: &LocationKey<'_>) -> bool {
+    match (first, later) {
+        (
+            LocationKey::Regex {
+                caseless: c1,
+                pattern: p1,
+            },
+            LocationKey::Regex {
+                caseless: c2,
+                pattern: p2,
+            },
+        ) => {
+            // A caseless regex matches whatever its case-sensitive twin does, unless the
+            // pattern switches case handling itself.
+            p1 == p2 && (c1 == c2 || (*c1 && !p1.contains("(?")))
+        }
+        (LocationKey::Named(a), LocationKey::Named(b)) => a == b,
+        _ => false,
+    }
 }
 
 impl<'p> Walker<'p, '_> {
@@ -508,7 +604,7 @@ impl<'p> Walker<'p, '_> {
             runs,
             misses_include,
         };
-        self.flatten(root, file, items, chain, &mut flat, depth);
+        self.flatten(root, file, items, chain, blocks, &mut flat, depth);
         let Flat {
             directives: flat,
             mut runs,
@@ -533,9 +629,14 @@ impl<'p> Walker<'p, '_> {
 
         // Whether every request this level handles is answered before it could be passed on.
         let mut answered: Option<bool> = None;
+        let kind = block_kind(self.model.roots[root].context, blocks);
+        let mut locations: Vec<(LocationKey<'p>, DirRef<'p>)> = Vec::new();
         for (d, link) in &flat {
             match d.name() {
                 "user" if blocks.is_empty() => self.model.users.push((root, *d)),
+                // Where nginx refuses the pass (`proxy_pass` at server level), `nginx -t`
+                // fails: the directive is no site to give advice about.
+                "fastcgi_pass" | "proxy_pass" if allowed_in(d.name(), kind) == Some(false) => {}
                 "fastcgi_pass" | "proxy_pass" => {
                     let kind = if d.name() == "fastcgi_pass" {
                         PassKind::Fastcgi
@@ -555,7 +656,24 @@ impl<'p> Walker<'p, '_> {
                         pass: *d,
                         chain: blocks.clone(),
                         levels: levels.clone(),
+                        parents_known: self.parents_known,
                     });
+                }
+                "location" => {
+                    if let Some(key) = location_key(d) {
+                        if let Some((_, first)) = locations.iter().find(|(k, _)| shadows(k, &key)) {
+                            let same_text = first.file == d.file
+                                && first.directive.span().start == d.directive.span().start;
+                            self.model.unreachable.push(UnreachableLocation {
+                                root,
+                                location: *d,
+                                shadowed_by: *first,
+                                included_again_at: link.via.filter(|_| same_text),
+                            });
+                            continue;
+                        }
+                        locations.push((key, *d));
+                    }
                 }
                 _ => {}
             }
@@ -631,12 +749,14 @@ impl<'p> Walker<'p, '_> {
     }
 
     /// The directives of one level, with `include` replaced by the included files' directives.
+    #[allow(clippy::too_many_arguments)]
     fn flatten(
         &mut self,
         root: usize,
         file: FileId,
         items: Siblings<'p>,
         chain: Rc<Chain>,
+        blocks: &[DirRef<'p>],
         out: &mut Flat<'p>,
         depth: usize,
     ) {
@@ -693,12 +813,20 @@ impl<'p> Walker<'p, '_> {
                 let Some(config) = self.project.nginx(t) else {
                     continue;
                 };
+                let reader = blocks
+                    .iter()
+                    .rev()
+                    .find(|b| b.name() == "server")
+                    .map_or((file, d.span().start), |s| {
+                        (s.file, s.directive.span().start)
+                    });
+                self.model.readers.entry(t).or_default().insert(reader);
                 let link = Rc::new(Chain {
                     file: t,
                     via: Some((file, span)),
                     parent: Some(chain.clone()),
                 });
-                self.flatten(root, t, config.directives(), link, out, depth + 1);
+                self.flatten(root, t, config.directives(), link, blocks, out, depth + 1);
             }
         }
     }
@@ -708,13 +836,69 @@ impl<'p> NginxModel<'p> {
     /// The directives named `name` in effect at a site: those of the innermost level that sets
     /// any. This is nginx's merge rule for plain and array directives alike: a level that sets
     /// one `fastcgi_param` inherits none from outer levels.
+    ///
+    /// A level where nginx does not allow the directive (`fastcgi_buffer_size` in an `if`)
+    /// is skipped: `nginx -t` refuses it, so it sets nothing the rules could judge.
     pub fn effective(&self, site: &Site<'p>, name: &str) -> Vec<DirRef<'p>> {
         site.levels
             .iter()
+            .enumerate()
             .rev()
-            .map(|&level| self.all_named(level, name))
-            .find(|found| !found.is_empty())
+            .map(|(i, &level)| (i, self.all_named(level, name)))
+            .find(|(i, found)| !found.is_empty() && self.allowed_at(site, *i, name))
+            .map(|(_, found)| found)
             .unwrap_or_default()
+    }
+
+    /// The kind of block a site's level `i` is (0: the root file's top level).
+    pub fn level_kind(&self, site: &Site<'p>, i: usize) -> BlockKind {
+        block_kind(
+            self.roots[site.root].context,
+            &site.chain[..i.min(site.chain.len())],
+        )
+    }
+
+    /// Whether nginx allows directive `name` at a site's level `i` (unknown directives: yes).
+    pub fn allowed_at(&self, site: &Site<'p>, i: usize, name: &str) -> bool {
+        allowed_in(name, self.level_kind(site, i)) != Some(false)
+    }
+
+    /// Whether every level above the site is in the tree (see [`Site::parents_known`]):
+    /// findings that rest on a directive being absent are only errors where this holds.
+    pub fn levels_above_known(&self, site: &Site<'p>) -> bool {
+        site.parents_known
+    }
+
+    /// Whether the levels from the innermost `block` (e.g. "server") down to the site are all
+    /// in the tree, which is all a check confined to them needs: true where
+    /// [`levels_above_known`](Self::levels_above_known) holds or the site's own file holds
+    /// such a block around it.
+    pub fn known_from(&self, site: &Site<'p>, block: &str) -> bool {
+        site.parents_known || site.chain.iter().any(|d| d.name() == block)
+    }
+
+    /// Whether adding the first `name` directive at a site's level `i` would cut off ones the
+    /// level inherits now ([`stops_inheritance`](crate::model::contexts::stops_inheritance)
+    /// directives, such as `fastcgi_param`): an outer level sets some, or the levels above
+    /// are not in the tree and may. A fix must then carry the inherited ones along.
+    pub fn would_cut_inheritance(&self, site: &Site<'p>, i: usize, name: &str) -> bool {
+        if !crate::model::contexts::stops_inheritance(name) {
+            return false;
+        }
+        let Some(&level) = site.levels.get(i) else {
+            return false;
+        };
+        self.all_named(level, name).is_empty()
+            && (!site.parents_known
+                || site.levels[..i]
+                    .iter()
+                    .any(|&outer| !self.all_named(outer, name).is_empty()))
+    }
+
+    /// How many distinct servers read `file` through includes: an edit to a file more than
+    /// one server reads changes all of them.
+    pub fn servers_reading(&self, file: FileId) -> usize {
+        self.readers.get(&file).map_or(0, HashSet::len)
     }
 
     /// The directives of one level (by id), includes expanded, in order.
@@ -911,6 +1095,27 @@ mod tests {
                 sites[1].chain.iter().map(|d| d.name()).collect::<Vec<_>>(),
                 ["http", "server", "location"]
             );
+        });
+    }
+
+    #[test]
+    fn levels_above_known_and_inheritance_cut() {
+        let conf = "events {}\nhttp {\n  fastcgi_param A 1;\n  server {\n    location /a { fastcgi_pass 127.0.0.1:9000; }\n    location /b { fastcgi_param B 2; fastcgi_pass 127.0.0.1:9000; }\n  }\n}\n";
+        let snippet = "location /c { fastcgi_pass 127.0.0.1:9000; }\n";
+        model_of(&[("nginx.conf", conf), ("c.conf", snippet)], |m| {
+            let sites: Vec<_> = m.fastcgi_sites().collect();
+            assert_eq!(sites.len(), 3);
+            let (a, b, c) = (sites[0], sites[1], sites[2]);
+            assert!(m.levels_above_known(a) && m.levels_above_known(b));
+            assert!(!m.levels_above_known(c));
+            // Levels: main, http, server, location.
+            assert!(m.would_cut_inheritance(a, 3, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(b, 3, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(a, 1, "fastcgi_param"));
+            assert!(!m.would_cut_inheritance(a, 3, "fastcgi_buffer_size"));
+            // The snippet's parents may set some: adding one there may cut them off.
+            assert!(m.would_cut_inheritance(c, 1, "fastcgi_param"));
+            assert_eq!(m.servers_reading(c.pass.file), 0);
         });
     }
 

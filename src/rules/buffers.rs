@@ -274,7 +274,12 @@ pub fn effective<'p>(
                 args = Some((a.clone(), None));
                 break;
             }
-            if let Some(d) = cx.nginx.last_named(levels[level], name) {
+            // A level where nginx refuses the directive sets nothing (`nginx -t` fails there).
+            let found = cx
+                .nginx
+                .last_named(levels[level], name)
+                .filter(|_| cx.nginx.allowed_at(site, level, name));
+            if let Some(d) = found {
                 let text = match plan.replaced.get(&(d.file, d.directive.span().start)) {
                     Some(a) => a.clone(),
                     None => d
@@ -489,13 +494,31 @@ pub fn plan_keeps_nginx_t_happy(
         .collect();
     affected.sort_unstable();
     affected.dedup();
+    // A level id is one block as read under one chain of outer blocks: the sites under an
+    // http-level edit share their outer levels, which need checking once.
+    let mut checked = std::collections::HashSet::new();
     affected
         .into_iter()
         .map(|i| &cx.nginx.sites[i])
         .all(|site| {
-            let depth = cx.nginx.site_levels(site).len();
-            (0..depth).all(|level| {
-                if !is_checked_level(cx, site, level) {
+            let ids = cx.nginx.site_level_ids(site);
+            (0..ids.len()).all(|level| {
+                if !checked.insert(ids[level]) || !is_checked_level(cx, site, level) {
+                    return true;
+                }
+                // A level that sets none of these and gets nothing from the plan has the
+                // values of its parent: when that is checked too, the verdict is the same.
+                let inherits_all = level > 0
+                    && is_checked_level(cx, site, level - 1)
+                    && family
+                        .names()
+                        .iter()
+                        .all(|n| cx.nginx.last_named(ids[level], n).is_none())
+                    && !plan
+                        .inserted
+                        .iter()
+                        .any(|(k, _, _)| *k == level_key(cx, site, level));
+                if inherits_all {
                     return true;
                 }
                 let before = effective(cx, site, level, family, &empty);
@@ -544,6 +567,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             .push(s);
     }
     let mut server_wide_cache: HashMap<(usize, LevelKey), bool> = HashMap::new();
+    let mut http_wide_cache: HashMap<LevelKey, bool> = HashMap::new();
     let mut group_at: HashMap<LevelKey, usize> = HashMap::new();
 
     // Sites grouped by the place one fix covers them all.
@@ -594,6 +618,44 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             // sets none of these below the server, else the site's location.
             let server = site.chain.iter().rposition(|d| d.name() == "server");
             let location = site.chain.iter().rposition(|d| d.name() == "location");
+            // Every such site of several servers of an http block has the default and sets
+            // none of these below http: one line at http level, not one per server.
+            let http_wide =
+                site.chain
+                    .iter()
+                    .position(|d| d.name() == "http")
+                    .filter(|&k| {
+                        let key = level_key(cx, site, k + 1);
+                        *http_wide_cache.entry(key).or_insert_with(|| {
+                            let mine: Vec<&Site<'_>> = sites_by_level
+                                .sites(key)
+                                .map(|i| &cx.nginx.sites[i])
+                                .filter(|s| checked(s))
+                                .filter(|s| s.chain.len() > k && level_key(cx, s, k + 1) == key)
+                                .collect();
+                            let mut servers: Vec<LevelKey> = mine
+                                .iter()
+                                .filter_map(|s| {
+                                    let i = s.chain.iter().rposition(|d| d.name() == "server")?;
+                                    Some(level_key(cx, s, i + 1))
+                                })
+                                .collect();
+                            servers.sort_unstable();
+                            servers.dedup();
+                            servers.len() > 1
+                                && mine.iter().all(|s| {
+                                    s.parents_known
+                                        && effective(cx, s, s.chain.len(), family, &empty)
+                                            .is_some_and(|e| {
+                                                e.values.buffer_size < min
+                                                    && e.from
+                                                        .iter()
+                                                        .flatten()
+                                                        .all(|(lvl, _)| *lvl <= k + 1)
+                                            })
+                                })
+                        })
+                    });
             let server_wide = server.filter(|&k| {
                 let key = level_key(cx, site, k + 1);
                 *server_wide_cache.entry((k, key)).or_insert_with(|| {
@@ -612,7 +674,7 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
                         })
                 })
             });
-            match server_wide.or(location).or(server) {
+            match http_wide.or(server_wide).or(location).or(server) {
                 Some(i) => (
                     (i + 1, level_key(cx, site, i + 1)),
                     Anchor::InBlock(site.chain[i]),
@@ -678,7 +740,23 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             }
             (None, Some(block)) => (
                 Finding::new(
-                    if block.name() == "server" {
+                    if block.name() == "http" {
+                        let mut servers: Vec<LevelKey> = g
+                            .sites
+                            .iter()
+                            .filter_map(|s| {
+                                let i = s.chain.iter().rposition(|d| d.name() == "server")?;
+                                Some(level_key(cx, s, i + 1))
+                            })
+                            .collect();
+                        servers.sort_unstable();
+                        servers.dedup();
+                        format!(
+                            "{} locations in {} servers of this `http` block pass to {upstream} with the default `{bs_name}` (4k or 8k, one memory page): larger response headers answer 502",
+                            g.sites.len(),
+                            servers.len()
+                        )
+                    } else if block.name() == "server" {
                         format!(
                             "{} locations of this `server` pass to {upstream} with the default `{bs_name}` (4k or 8k, one memory page): larger response headers answer 502",
                             g.sites.len()
@@ -744,11 +822,21 @@ pub fn header_buffer_findings(cx: &LintContext<'_, '_>, family: Family) -> Vec<F
             ));
         }
         finding = finding.help(help.clone());
+        // The default rests on no outer level setting the size: where the levels above are
+        // not in the tree, say so, and add nothing that could lower a larger outer value.
+        if g.eff.from[BUFFER_SIZE].is_none() && g.sites.iter().any(|s| !s.parents_known) {
+            finding.message = format!("{}; {}", finding.message, crate::rules::PARENTS_UNKNOWN);
+            out.push(finding.severity(crate::diagnostic::Severity::Info));
+            continue;
+        }
         // Where nginx -t already fails, fastcgi-buffers-invalid's fix goes first: two fixes
         // adding the same directive to one block in one round would make a duplicate.
+        let mut seen_levels = std::collections::HashSet::new();
         let already_invalid = g.sites.iter().any(|s| {
+            let ids = cx.nginx.site_level_ids(s);
             (0..=s.chain.len()).any(|level| {
-                is_checked_level(cx, s, level)
+                seen_levels.insert(ids[level])
+                    && is_checked_level(cx, s, level)
                     && effective(cx, s, level, family, &empty)
                         .is_some_and(|e| e.values.problem().is_some())
             })

@@ -45,8 +45,13 @@ declare_rule! {
     /// (`"fastcgi_busy_buffers_size" must be less than the size of all "fastcgi_buffers" minus one buffer`),
     /// raises `fastcgi_buffers` with it (`16 16k` when you set none, more of your own size when
     /// you did) and any busy, temp-file write or max-temp-file size nginx would then reject.
-    /// It goes where one edit covers the most: the directive you set, the server block when
-    /// every PHP location of the server needs it, or else the location. The fix is not offered
+    /// It goes where one edit covers the most: the directive you set, the http block when every
+    /// such location of several servers under it needs it (one edit, not one per server), the
+    /// server block when every PHP location of the server needs it, or else the location.
+    /// Where the levels above a snippet are not in the tree the default is not judged as
+    /// missing: the finding is an info and has no fix (an outer level may set a larger size,
+    /// which a line added here would lower). A fix in a snippet several servers include is
+    /// unsafe: it changes all of them. The fix is not offered
     /// when it would make another block fail `nginx -t`.
     ///
     /// ## References

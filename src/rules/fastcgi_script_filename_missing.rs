@@ -3,7 +3,7 @@ use crate::fix::insert::{nginx_lines_after, nginx_lines_in_block};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::nginx::{DirRef, Site};
 use crate::model::platform::SETTLE_HINT;
-use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta, PARENTS_UNKNOWN};
 use crate::syntax::nginx::Directive;
 
 /// What the fix adds.
@@ -35,6 +35,11 @@ declare_rule! {
     /// (`platform = "debian"` in .nginx-fpm-lint.toml, or `--platform`). A tree that ships its
     /// own copy is read as shipped.
     ///
+    /// A snippet no nginx.conf of the tree reaches (or reaches only through a commented-out
+    /// `include`) with no `fastcgi_param` at all is only an info: the http or server level
+    /// nginx reads it in usually includes `fastcgi.conf`, and the snippet inherits
+    /// `SCRIPT_FILENAME` from there.
+    ///
     /// ## Why it matters
     /// php-fpm cannot tell which script to run: every PHP request answers 404 with the body
     /// `File not found.`, and nginx logs
@@ -64,7 +69,10 @@ declare_rule! {
     /// when there is one), so no inherited parameter is lost. It is safe: without the
     /// parameter php-fpm runs nothing. When the finding rests on an assumed packaged file
     /// it is unsafe: the real file may set `SCRIPT_FILENAME` otherwise, and the added line
-    /// would override it.
+    /// would override it. It never adds the first `fastcgi_param` to a level that may inherit
+    /// others (one line there would stop the inheritance of all of them): where the levels
+    /// above are not in the tree there is no fix. A fix to a snippet that several servers
+    /// include is unsafe, as every fix there is: it changes all of them.
     ///
     /// ## References
     /// - nginx: `fastcgi_param` (ngx_http_fastcgi_module; "inherited from the previous
@@ -99,6 +107,13 @@ impl Rule for FastcgiScriptFilenameMissing {
                 continue;
             }
             if !looks_php(cx, site) || include_unknown(cx, site) {
+                continue;
+            }
+            // No fastcgi_param at any level in the tree, and levels above it that are not:
+            // the http level nginx reads it in usually includes fastcgi.conf. Adding one
+            // parameter here would stop that inheritance, so no fix either.
+            if params.is_empty() && !cx.nginx.levels_above_known(site) {
+                out.push(unknown_parents(site));
                 continue;
             }
             out.push(finding(cx, site, &params));
@@ -136,6 +151,28 @@ fn looks_php(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
 /// nothing about this site.
 fn include_unknown(cx: &LintContext<'_, '_>, site: &Site<'_>) -> bool {
     cx.nginx.site_misses_include(site)
+}
+
+fn unknown_parents(site: &Site<'_>) -> Finding {
+    let word = site
+        .pass
+        .directive
+        .args()
+        .first()
+        .expect("a pass has an address");
+    Finding::new(
+        format!(
+            "`fastcgi_pass {}` gets no fastcgi_param from this file; {PARENTS_UNKNOWN}",
+            word.value()
+        ),
+        Label::primary(
+            site.pass.file,
+            word.span(),
+            "SCRIPT_FILENAME must come from an outer level",
+        ),
+    )
+    .help("Lint the tree from its nginx.conf to check this. If no outer level sets `fastcgi_param SCRIPT_FILENAME` (`include fastcgi.conf;` does), add `include fastcgi.conf;` to this location: one `fastcgi_param` line alone would stop the location inheriting every other parameter.")
+    .severity(Severity::Info)
 }
 
 fn finding(cx: &LintContext<'_, '_>, site: &Site<'_>, params: &[DirRef<'_>]) -> Finding {
@@ -247,20 +284,24 @@ fn packaged_message(cx: &LintContext<'_, '_>, address: &str, packaged: &DirRef<'
 /// Where the line goes: at the level whose parameters are in effect, after its
 /// `include ...params` line or last `fastcgi_param` if written in that block.
 fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Option<Edit> {
-    let (file, items_owner): (_, Option<Directive<'_>>) = match depth {
-        Some(0) | None if site.chain.is_empty() => (site.pass.file, None),
+    let (level, file, items_owner): (_, _, Option<Directive<'_>>) = match depth {
+        Some(0) | None if site.chain.is_empty() => (0, site.pass.file, None),
         Some(0) => return None,
-        Some(d) => (site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
+        Some(d) => (d, site.chain[d - 1].file, Some(site.chain[d - 1].directive)),
         // No parameters anywhere: the innermost block that may hold fastcgi_param.
         None => {
-            let b = site
+            let k = site
                 .chain
                 .iter()
-                .rev()
-                .find(|b| matches!(b.name(), "location" | "server" | "http"))?;
-            (b.file, Some(b.directive))
+                .rposition(|b| matches!(b.name(), "location" | "server" | "http"))?;
+            (k + 1, site.chain[k].file, Some(site.chain[k].directive))
         }
     };
+    // One added line at a level that inherits parameters (or, with the levels above not in
+    // the tree, may) would cut all of them off.
+    if cx.nginx.would_cut_inheritance(site, level, "fastcgi_param") {
+        return None;
+    }
     let source = cx.project.sources.get(file);
     if source.is_builtin() {
         return None;
@@ -287,6 +328,47 @@ fn fix(cx: &LintContext<'_, '_>, site: &Site<'_>, depth: Option<usize>) -> Optio
             // A location snippet with no parameters: next to its fastcgi_pass.
             (site.pass.file == file)
                 .then(|| nginx_lines_after(file, text, site.pass.directive, &lines))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fix::Applicability;
+    use crate::lint::lint_project;
+    use crate::project::{Options, Project};
+    use crate::settings::Settings;
+
+    /// A snippet two servers include: the fix still adds the line there, but unsafe, saying
+    /// how far it reaches. Included by one server, the same fix is safe.
+    #[test]
+    fn a_fix_to_a_snippet_several_servers_include_is_unsafe() {
+        let snippet = "location ~ \\.php$ {\n  include fastcgi_params;\n  fastcgi_param HTTPS on;\n  fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n}\n";
+        for (servers, expected) in [(2, Applicability::Unsafe), (1, Applicability::Safe)] {
+            let mut conf = String::from("events {}\nhttp {\n");
+            for i in 0..servers {
+                conf.push_str(&format!(
+                    "  server {{ listen {}; include php.conf; }}\n",
+                    80 + i
+                ));
+            }
+            conf.push_str("}\n");
+            let p = Project::from_memory(
+                &[("nginx.conf", conf.as_str()), ("php.conf", snippet)],
+                Options::default(),
+            );
+            let select =
+                |c: &str, m: &crate::rules::RuleMeta| (c == "NFL203").then_some(m.severity);
+            let out = lint_project(p, &Settings::default(), &select);
+            assert_eq!(out.diagnostics.len(), 1, "{:#?}", out.diagnostics);
+            let fix = out.diagnostics[0].fix.as_ref().expect("a fix");
+            assert_eq!(fix.applicability, expected, "{}", fix.message);
+            assert_eq!(
+                fix.message.contains("is included by 2 servers"),
+                servers == 2,
+                "{}",
+                fix.message
+            );
         }
     }
 }

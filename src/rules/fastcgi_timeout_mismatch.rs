@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use crate::diagnostic::Label;
+use crate::diagnostic::{Label, Severity};
 use crate::fix::insert::nginx_lines_in_block;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::model::address::{parse_target, Target};
@@ -8,7 +8,7 @@ use crate::model::fpm::{Pool, Setting};
 use crate::model::nginx::{DirRef, Site};
 use crate::model::units::parse_time_ms;
 use crate::rules::buffers::header_span;
-use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
+use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta, PARENTS_UNKNOWN};
 use crate::syntax::fpm::values::parse_time_secs;
 
 declare_rule! {
@@ -76,6 +76,10 @@ declare_rule! {
     /// the nginx side further, or raising the pool's, is a safer margin. Which side should move is a decision about how long requests may run; when
     /// the directive is set at an outer level, changing it changes every location below.
     ///
+    /// Where no `fastcgi_read_timeout` is in the tree and the levels above the location are
+    /// not either (a snippet no nginx.conf reaches), the 60s default is an assumption and the
+    /// finding an info.
+    ///
     /// ## References
     /// - nginx: `fastcgi_read_timeout` (ngx_http_fastcgi_module)
     /// - php-fpm: pool `request_terminate_timeout`; PHP: `max_execution_time`
@@ -130,7 +134,13 @@ impl Rule for FastcgiTimeoutMismatch {
                     if !seen.insert(key) {
                         continue;
                     }
-                    if let Some(f) = mismatch(cx, site, read, read_ms, &read_text, pool, listen) {
+                    if let Some(mut f) = mismatch(cx, site, read, read_ms, &read_text, pool, listen)
+                    {
+                        // The 60s default rests on no outer level setting it.
+                        if read.is_none() && !cx.nginx.levels_above_known(site) {
+                            f.message = format!("{}; {PARENTS_UNKNOWN}", f.message);
+                            f.severity = Some(Severity::Info);
+                        }
                         out.push(f);
                     }
                 }

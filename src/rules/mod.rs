@@ -32,6 +32,7 @@ mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
 mod join_scope;
+mod nginx_unreachable_location;
 mod php_location_executes_uploads;
 mod proxy_header_buffer_small;
 mod unused_suppression;
@@ -114,6 +115,10 @@ impl Finding {
     }
 }
 
+/// Said by every finding that rests on a directive being absent at a site whose outer levels
+/// are not in the tree (see `NginxModel::levels_above_known`); such a finding is an info.
+pub const PARENTS_UNKNOWN: &str = "not checked against the levels above: no nginx.conf in the tree reaches this file, and an outer level it is read in may set what is missing here";
+
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding>;
@@ -182,11 +187,35 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         &php_location_executes_uploads::PhpLocationExecutesUploads,
     ),
     ("NFL205", &proxy_header_buffer_small::ProxyHeaderBufferSmall),
+    (
+        "NFL206",
+        &nginx_unreachable_location::NginxUnreachableLocation,
+    ),
     ("NFL301", &fpm_pm_invalid::FpmPmInvalid),
     ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
     ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
     ("NFL304", &fpm_listen_invalid::FpmListenInvalid),
 ];
+
+/// A fix that edits a file several servers include changes every one of them: never safe,
+/// and its message says how far it reaches.
+fn widen_shared_fix(cx: &LintContext<'_, '_>, f: &mut Finding) {
+    let Some(fix) = &mut f.fix else { return };
+    let widest = fix
+        .edits
+        .iter()
+        .map(|e| (cx.nginx.servers_reading(e.file), e.file))
+        .max();
+    let Some((servers, file)) = widest.filter(|(n, _)| *n > 1) else {
+        return;
+    };
+    fix.applicability = fix.applicability.min(crate::fix::Applicability::Unsafe);
+    fix.message = format!(
+        "{} (unsafe: `{}` is included by {servers} servers, and this changes all of them)",
+        fix.message,
+        cx.project.sources.get(file).name
+    );
+}
 
 /// A rule by code or kebab-case name.
 pub fn lookup(code_or_name: &str) -> Option<(&'static str, &'static dyn Rule)> {
@@ -244,6 +273,7 @@ pub fn run(
             {
                 f.fix = None;
             }
+            widen_shared_fix(cx, &mut f);
             out.push(Diagnostic {
                 code,
                 name: meta.name,

@@ -29,9 +29,20 @@ declare_rule! {
     ///
     /// Accepted existence checks, in the location: any `try_files` on `$uri`,
     /// `$fastcgi_script_name` or `$request_filename` (as Debian's `snippets/fastcgi-php.conf`
-    /// does), or an `if` testing `-f`/`-e`. Locations whose regex names the scripts
-    /// (`^/(index|login)\.php$`) or whose `SCRIPT_FILENAME` does not come from the URI are not
-    /// flagged.
+    /// does), or an `if` testing `-f`/`-e`. When the `fastcgi_pass` sits inside an `if` of
+    /// the location, the location's `try_files` does not count: the request runs with the
+    /// `if`'s configuration, which has none (nginx allows no `try_files` there).
+    ///
+    /// Not flagged: locations whose regex cannot match a path under an upload directory
+    /// (`^/(index|login)\.php$`, `^/tools/[a-z]+\.php$`: nothing between the literal start
+    /// and `.php` matches both a dot and a `/`), a location whose `alias` names one script
+    /// (`alias /usr/share/adminer/adminer.php;` runs that file whatever the URI), and
+    /// locations whose `SCRIPT_FILENAME` does not come from the URI. The example URI in the
+    /// message starts with what an anchored regex requires (`/pma/uploads/x.jpg/x.php` for
+    /// `^/pma/(.+\.php)$`).
+    ///
+    /// When the server around the location is not in the tree (a file of locations nothing
+    /// includes), the finding is an info: an earlier location there may take these URIs.
     ///
     /// ## Why it matters
     /// Remote code execution through any upload feature that stores files under the
@@ -65,6 +76,15 @@ declare_rule! {
     /// fix is `try_files $fastcgi_script_name =404;`, which empties `$fastcgi_path_info`
     /// (see Debian's snippet for the `set $path_info` work-around); and an nginx container
     /// without the PHP files would answer 404 to everything.
+    ///
+    /// Two shapes where `try_files $uri` would be wrong get
+    /// `if (!-f $request_filename) { return 404; }` at the top of the location instead, and
+    /// only when `SCRIPT_FILENAME` is the file `$request_filename` names: a location mapped
+    /// with `alias` (`$uri` is not the file there, so `try_files $uri` answers 404 to the
+    /// real scripts), and a `fastcgi_pass` inside an `if` (the check runs in the rewrite
+    /// phase, before the `if` takes the request). Both were run against real nginx and
+    /// php-fpm: the scripts answer as before and the upload no longer runs. Otherwise no fix
+    /// is offered.
     ///
     /// ## References
     /// - nginx: `try_files`, `fastcgi_split_path_info`; "Pitfalls and Common Mistakes"
@@ -110,13 +130,36 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
         [m, r] if m == "~" || m == "~*" => (m, r),
         _ => return None,
     };
-    // `.php` with the dot escaped or not; `^/phpstatus$` matches no script path.
-    if !regex.to_ascii_lowercase().contains(".php") || names_its_scripts(regex) {
+    // `.php` with the dot escaped or not; `^/phpstatus$` matches no script path, and
+    // `^/(index|login)\.php$` none under an upload directory.
+    if !regex.to_ascii_lowercase().contains(".php") {
         return None;
     }
+    let regex_prefix = upload_prefix(regex)?;
     let levels = cx.nginx.site_levels(site);
     let loc_level = &levels[li + 1];
-    if loc_level.iter().any(|d| d.name() == "internal") || checks_existence(loc_level) {
+    // A pass inside an `if` of the location runs with the `if`'s configuration, which has
+    // no `try_files` (nginx allows none there): the location's own does not apply to it.
+    let pass_in_if = site.chain[li + 1..].iter().any(|d| d.name() == "if");
+    let checked = if pass_in_if {
+        loc_level.iter().any(|d| d.name() == "if" && tests_file(d))
+    } else {
+        checks_existence(loc_level)
+    };
+    if loc_level.iter().any(|d| d.name() == "internal") || checked {
+        return None;
+    }
+    // `alias /usr/share/adminer/adminer.php;`: the location runs that one file, whatever
+    // the URI.
+    let alias = loc_level
+        .iter()
+        .rev()
+        .find(|d| d.name() == "alias")
+        .copied();
+    if alias
+        .and_then(|a| a.arg(0))
+        .is_some_and(|a| !a.contains('$') && a.to_ascii_lowercase().ends_with(".php"))
+    {
         return None;
     }
     // An `if (-f ...)` around the fastcgi_pass is a check too.
@@ -173,8 +216,9 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
             Some(Severity::Warning),
         ),
     };
-    // The example URI stays under an enclosing prefix location, which it must match.
-    let prefix = site.chain[..li]
+    // The example URI stays under an enclosing prefix location, which it must match, and
+    // starts with what an anchored regex requires.
+    let outer_prefix = site.chain[..li]
         .iter()
         .rev()
         .find(|d| d.name() == "location")
@@ -195,6 +239,11 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
             }
         })
         .unwrap_or_default();
+    let prefix = if regex_prefix.len() > outer_prefix.len() {
+        regex_prefix
+    } else {
+        outer_prefix
+    };
     let ext = if matches!(exposure, Exposure::Phar) {
         "phar"
     } else {
@@ -218,6 +267,12 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
     ))
     .help("add `try_files $uri =404;` (or `try_files $fastcgi_script_name =404;` with fastcgi_split_path_info) to the location, and set `security.limit_extensions = .php` in the pool");
     f.severity = severity;
+    // The server around the location is not in the tree: an earlier location there (a
+    // `deny` on the upload directory) may take these URIs first.
+    if !cx.nginx.known_from(site, "server") {
+        f.message = format!("{}; {}", f.message, crate::rules::PARENTS_UNKNOWN);
+        f.severity = Some(Severity::Info);
+    }
     if let Some(p) = worst_pool {
         if let Some(s) = p.get("security.limit_extensions") {
             f = f.label(Label::secondary(
@@ -227,22 +282,118 @@ fn check_site(cx: &LintContext<'_, '_>, site: &Site<'_>) -> Option<Finding> {
             ));
         }
     }
-    Some(f.fix(fix(cx, site, location, regex, script_value, &targets)))
+    let shape = Shape {
+        alias: alias.is_some(),
+        pass_in_if,
+    };
+    Some(f.fix(fix(
+        cx,
+        site,
+        location,
+        regex,
+        script_value,
+        &targets,
+        shape,
+    )))
 }
 
-/// A regex that names its scripts (`^/(index|wp-login)\.php$`) cannot match
-/// `/uploads/x.jpg/x.php`: nothing before `\.php` may match a `/` or a dot.
-fn names_its_scripts(regex: &str) -> bool {
-    let Some(rest) = regex.strip_prefix("^/") else {
-        return false;
+/// Where an upload URI the regex matches starts (`""` for any path, `"/pma"` for
+/// `^/pma/(.+\.php)$`), or None when the regex cannot match a path with a file name before
+/// `.php` (`^/(index|wp-login)\.php$`, `^/adminer/adminer\.php`: nothing between the literal
+/// start and `.php` may match both a dot and a `/`).
+fn upload_prefix(regex: &str) -> Option<String> {
+    // An alternation at the top (`^/update\.php|\.php$`): any branch may match.
+    if has_top_level_alternation(regex) {
+        return Some(String::new());
+    }
+    let lower = regex.to_ascii_lowercase();
+    let at = lower.find(".php")?;
+    let head = regex[..at].strip_suffix('\\').unwrap_or(&regex[..at]);
+    let Some(anchored) = head.strip_prefix('^') else {
+        // Unanchored: anything may come before.
+        return Some(String::new());
     };
-    let lower = rest.to_ascii_lowercase();
-    let Some(at) = lower.find("\\.php") else {
-        return false;
-    };
-    rest[..at]
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '|' | '(' | ')' | '?' | ':'))
+    // The literal start: plain characters and escaped punctuation.
+    let mut literal = String::new();
+    let mut chars = anchored.char_indices().peekable();
+    let mut rest = "";
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&(_, n)) if n.is_ascii_punctuation() => {
+                    literal.push(n);
+                    chars.next();
+                }
+                _ => {
+                    rest = &anchored[i..];
+                    break;
+                }
+            },
+            '(' | '[' | '.' | '*' | '+' | '?' | '|' | '{' | '^' | '$' => {
+                // A quantifier makes the character before it optional.
+                if matches!(c, '*' | '?' | '{') {
+                    literal.pop();
+                }
+                rest = &anchored[i..];
+                break;
+            }
+            c => literal.push(c),
+        }
+    }
+    if !matches_any_path(rest) {
+        return None;
+    }
+    // Up to the last `/`: the upload directory goes below it.
+    let dir = literal.rfind('/').map_or("", |k| &literal[..k]);
+    Some(dir.to_owned())
+}
+
+fn has_top_level_alternation(regex: &str) -> bool {
+    let (mut depth, mut escaped) = (0i32, false);
+    for c in regex.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '|' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a regex fragment can match a path segment holding a dot and a `/`: an unescaped
+/// `.`, `\S`/`\W`/`\D`, or a negated class that does not exclude `/`.
+fn matches_any_path(fragment: &str) -> bool {
+    let b = fragment.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                if matches!(b.get(i + 1), Some(b'S' | b'W' | b'D')) {
+                    return true;
+                }
+                i += 2;
+                continue;
+            }
+            b'.' => return true,
+            b'[' => {
+                let end = fragment[i..].find(']').map_or(b.len(), |k| i + k);
+                let class = &fragment[i + 1..end.max(i + 1)];
+                if class.starts_with('^') && !class.contains('/') {
+                    return true;
+                }
+                if !class.starts_with('^') && class.contains('/') && class.contains('.') {
+                    return true;
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 fn tests_file(d: &DirRef<'_>) -> bool {
@@ -320,6 +471,19 @@ fn exposure(pool: &Pool<'_>) -> Option<Exposure> {
     exts.iter().any(|e| e == ".phar").then_some(Exposure::Phar)
 }
 
+/// What decides the fix's form.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// The location maps URIs with `alias`: `$uri` is not the file's path.
+    alias: bool,
+    /// The `fastcgi_pass` sits in an `if`, whose configuration has no `try_files`.
+    pass_in_if: bool,
+}
+
+/// The existence check both odd shapes take: a rewrite-phase test, which runs before any `if`
+/// hands the request on, on the file nginx maps the URI to.
+const IF_NOT_FILE: &str = "if (!-f $request_filename) { return 404; }";
+
 fn fix(
     cx: &LintContext<'_, '_>,
     site: &Site<'_>,
@@ -327,6 +491,7 @@ fn fix(
     regex: &str,
     script_value: &str,
     targets: &[(DirRef<'_>, Word<'_>, Target)],
+    shape: Shape,
 ) -> Option<Fix> {
     let source = cx.project.sources.get(location.file);
     if source.is_builtin() {
@@ -336,7 +501,15 @@ fn fix(
         .nginx
         .effective(site, "fastcgi_split_path_info")
         .is_empty();
-    let line = if split {
+    let line = if shape.alias || shape.pass_in_if {
+        // `$request_filename` must be the file php-fpm is told to run: the check tests it.
+        let same = script_value == "$request_filename"
+            || (!shape.alias && !split && script_value == "$document_root$fastcgi_script_name");
+        if !same {
+            return None;
+        }
+        IF_NOT_FILE
+    } else if split {
         "try_files $fastcgi_script_name =404;"
     } else {
         "try_files $uri =404;"
@@ -381,6 +554,22 @@ mod tests {
     use crate::lint::lint_project;
     use crate::project::{Options, Project};
     use crate::settings::Settings;
+
+    #[test]
+    fn upload_prefix_of_regexes() {
+        use super::upload_prefix;
+        assert_eq!(upload_prefix(r"\.php$").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"[^/]\.php(/|$)").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"^/pma/(.+\.php)$").as_deref(), Some("/pma"));
+        assert_eq!(upload_prefix(r"^/app/.+\.php$").as_deref(), Some("/app"));
+        assert_eq!(upload_prefix(r"^/.+\.php$").as_deref(), Some(""));
+        assert_eq!(upload_prefix(r"^/(index|login)\.php$"), None);
+        assert_eq!(upload_prefix(r"^/adminer/adminer.php"), None);
+        assert_eq!(upload_prefix(r"^/tools/[a-z]+\.php$"), None);
+        assert_eq!(upload_prefix(r"^/[^/]+\.php$"), None);
+        assert_eq!(upload_prefix(r"^/x/[^?]+\.php$").as_deref(), Some("/x"));
+        assert_eq!(upload_prefix(r"^/(a|b)\.php$|\.php$").as_deref(), Some(""));
+    }
 
     /// Directives missing their arguments are nginx's errors to report, never a panic here.
     #[test]

@@ -36,8 +36,11 @@ declare_rule! {
     /// Safe. The fix sets `proxy_buffer_size` to `min_header_buffer` and raises `proxy_buffers`
     /// with it (`proxy_buffer_size 32k;` alone fails `nginx -t`:
     /// `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`),
-    /// in the block that covers the flagged locations; it is not offered when it would make
-    /// another block fail `nginx -t`.
+    /// in the block that covers the flagged locations (the http block when every proxied
+    /// location of several servers under it needs it); it is not offered when it would make
+    /// another block fail `nginx -t`. Where the levels above a snippet are not in the tree
+    /// the finding is an info with no fix, and a fix in a snippet several servers include is
+    /// unsafe.
     ///
     /// ## References
     /// - nginx: `proxy_buffer_size`, `proxy_buffers`, `proxy_busy_buffers_size`

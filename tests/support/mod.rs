@@ -256,6 +256,14 @@ impl Stack {
         })
     }
 
+    /// GET `path` from nginx on another of the tree's ports (`@NAME@`): (status, body).
+    pub fn get_on(&self, port_name: &str, path: &str) -> (u16, String) {
+        let port = self.port(port_name);
+        let r = http::get(port, path)
+            .unwrap_or_else(|e| panic!("GET {path} on 127.0.0.1:{port}: {e}\n{}", self.logs()));
+        (r.status, r.body)
+    }
+
     /// nginx's error log so far (the file given with `-e`).
     pub fn nginx_error_log(&self) -> String {
         read_lossy(&self.tree.nginx_error_log())
