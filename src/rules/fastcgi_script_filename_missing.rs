@@ -359,7 +359,13 @@ mod tests {
             );
             let select =
                 |c: &str, m: &crate::rules::RuleMeta| (c == "NFL203").then_some(m.severity);
-            let out = lint_project(p, &Settings::default(), &select);
+            // Declared: the packaged fastcgi_params is then known, not assumed (which alone
+            // makes the fix unsafe).
+            let settings = Settings {
+                platform_basis: crate::model::platform::PlatformBasis::Declared,
+                ..Settings::default()
+            };
+            let out = lint_project(p, &settings, &select);
             assert_eq!(out.diagnostics.len(), 1, "{:#?}", out.diagnostics);
             let fix = out.diagnostics[0].fix.as_ref().expect("a fix");
             assert_eq!(fix.applicability, expected, "{}", fix.message);
