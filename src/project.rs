@@ -11,7 +11,9 @@ use std::sync::Arc;
 use crate::discover;
 use crate::model::builtin::{self, Platform};
 use crate::report::Problem;
-use crate::source::{read_shared, FileId, Language, Origin, ReadError, SourceFile, SourceMap};
+use crate::source::{
+    read_shared, FileId, Language, Origin, ReadError, SourceFile, SourceMap, Text,
+};
 use crate::syntax::{fpm, nginx, SyntaxError};
 
 /// Absolute config roots that mean "the directory holding nginx.conf".
@@ -63,6 +65,8 @@ type IncludeKey = (String, Option<PathBuf>, Option<PathBuf>);
 struct Prepared {
     lang: Language,
     text: Arc<str>,
+    /// The bytes read, when they are not `text` (see `source::Text`).
+    original: Option<Arc<[u8]>>,
     parsed: Result<Parsed, SyntaxError>,
 }
 
@@ -73,7 +77,12 @@ impl Prepared {
             Language::Nginx => nginx::parse_shared(text.clone()).map(Parsed::Nginx),
             Language::PhpFpm => fpm::parse_shared(text.clone()).map(Parsed::Fpm),
         };
-        Prepared { lang, text, parsed }
+        Prepared {
+            lang,
+            text,
+            original: None,
+            parsed,
+        }
     }
 }
 
@@ -85,12 +94,18 @@ fn prepare(
     canonical: &Path,
     force: Option<Language>,
 ) -> Result<Prepared, ReadError> {
-    let text = match options.overrides.get(canonical) {
-        Some(t) => Arc::from(t.as_str()),
+    let Text { text, original } = match options.overrides.get(canonical) {
+        Some(t) => Text {
+            text: Arc::from(t.as_str()),
+            original: None,
+        },
         None => read_shared(path)?,
     };
     let lang = force.unwrap_or_else(|| discover::classify(path, &text));
-    Ok(Prepared::parse(lang, text))
+    Ok(Prepared {
+        original,
+        ..Prepared::parse(lang, text)
+    })
 }
 
 pub struct Project {
@@ -272,10 +287,15 @@ impl Project {
     }
 
     fn push_parsed(&mut self, name: String, origin: Origin, prepared: Prepared) -> FileId {
-        let Prepared { lang, text, parsed } = prepared;
+        let Prepared {
+            lang,
+            text,
+            original,
+            parsed,
+        } = prepared;
         let id = self
             .sources
-            .add(SourceFile::new(name.clone(), origin, lang, text));
+            .add(SourceFile::new(name.clone(), origin, lang, text).with_original(original));
         self.canonical.push(None);
         match parsed {
             Ok(p) => self.parsed.push(Some(p)),

@@ -14,7 +14,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
-use crate::fix::diff::unified_diff;
+use crate::fix::diff::unified_diff_bytes;
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
 use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
@@ -434,6 +434,10 @@ fn widen(
     (load, Some(only))
 }
 
+/// Why a fix to a file that is not UTF-8 cannot be written.
+const UNKNOWN_BYTES: &str =
+    "a fix copies bytes of this file that are not UTF-8, which the fix cannot reproduce";
+
 fn lint(args: LintArgs) -> u8 {
     crate::timings::start();
     let config = match load_config(&args) {
@@ -539,12 +543,24 @@ fn lint(args: LintArgs) -> u8 {
 
     if args.diff {
         let fixed = fixed.expect("computed above");
-        let mut patch = String::new();
+        let mut patch = Vec::new();
+        let mut unknown_bytes = false;
         for (id, new) in &fixed.changed {
             let file = first.project.sources.get(*id);
-            patch.push_str(&unified_diff(&file.text, new, &file.name));
+            match fixed.new_bytes(*id, new) {
+                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), new, &file.name)),
+                None => {
+                    eprintln!("error: {}: {UNKNOWN_BYTES}", file.name);
+                    unknown_bytes = true;
+                }
+            }
         }
-        print_stdout(&patch);
+        // A file that is not UTF-8 keeps its bytes in the patch, so it goes out as bytes.
+        {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&patch).and_then(|()| stdout.flush());
+        }
         let remaining = fixed.after.diagnostics.len();
         if !args.quiet {
             eprintln!(
@@ -557,7 +573,7 @@ fn lint(args: LintArgs) -> u8 {
                 if remaining == 1 { "" } else { "s" }
             );
         }
-        if !first.project.problems.is_empty() {
+        if !first.project.problems.is_empty() || unknown_bytes {
             return EXIT_ERROR;
         }
         return if patch.is_empty() {
@@ -588,7 +604,12 @@ fn lint(args: LintArgs) -> u8 {
             }
             continue;
         }
-        if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
+        let Some(new) = fixed.new_bytes(*id, new) else {
+            eprintln!("error: {}: {UNKNOWN_BYTES}; not written", file.name);
+            write_failed = true;
+            continue;
+        };
+        if let Err(e) = write_atomic(path, new, file.bytes()) {
             eprintln!("error: {e}");
             write_failed = true;
         }
