@@ -88,6 +88,11 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
+            // A link whose target is not on this machine: the project maps it onto the tree.
+            Err(_) if is_symlink(root) => {
+                push(&mut found, &mut seen, &mut canon, root.clone(), true);
+                continue;
+            }
             Err(e) => {
                 problems.push(WalkProblem {
                     path: root.clone(),
@@ -107,7 +112,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             .filter_entry(|e| {
                 e.depth() == 0
                     || !(e.file_type().is_dir()
-                        && SKIP_DIRS.contains(&&*e.file_name().to_string_lossy()))
+                        && (SKIP_DIRS.contains(&&*e.file_name().to_string_lossy())
+                            || (e.path_is_symlink() && links_outside(e.path()))))
             });
         for entry in walker {
             match entry {
@@ -123,6 +129,15 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
                     }
                 }
                 Ok(_) => {}
+                // A link whose target is missing here (an absolute link of an /etc dump): the
+                // project maps it onto the tree, as it does absolute includes.
+                Err(e)
+                    if e.loop_ancestor().is_none()
+                        && e.path().is_some_and(|p| is_symlink(p) && is_candidate(p)) =>
+                {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+                    push(&mut found, &mut seen, &mut canon, path, false);
+                }
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
                     let message = if e.loop_ancestor().is_some() {
@@ -137,6 +152,17 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
         }
     }
     (found, problems)
+}
+
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A directory symlink with an absolute target: that directory is on the machine running the
+/// linter, not in the tree (an /etc dump's `sites-enabled -> /etc/nginx/sites-available`), so
+/// it is not walked.
+fn links_outside(path: &Path) -> bool {
+    std::fs::read_link(path).is_ok_and(|t| t.is_absolute())
 }
 
 fn push(

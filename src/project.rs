@@ -128,11 +128,39 @@ pub struct Project {
     canonical: Vec<Option<PathBuf>>,
     /// Files found by discovery, in order (includes loaded later are not listed here).
     pub discovered: Vec<FileId>,
+    /// Symlinks whose absolute target is not in the tree (each an `Origin::Link` file).
+    pub dangling_links: Vec<DanglingLink>,
     /// Directories holding an nginx.conf in the tree: where `/etc/nginx/...` may live for files
     /// no nginx.conf includes (site templates deployed next to one).
     nginx_prefixes: Vec<PathBuf>,
     cwd: PathBuf,
 }
+
+/// A symlink in the tree whose absolute target is not in the tree.
+#[derive(Clone, Debug)]
+pub struct DanglingLink {
+    /// The `Origin::Link` file standing for the link: its name is the link's path, its text
+    /// the target as written.
+    pub file: FileId,
+    /// Where the target was looked for in the tree, best first (empty when nowhere maps).
+    pub tried: Vec<PathBuf>,
+}
+
+/// Where a path's bytes are, once symlinks with absolute targets are mapped onto the tree.
+enum LinkTarget {
+    /// Not such a link (or only relative links): read it as it is.
+    AsIs,
+    /// Read this file of the tree instead.
+    Mapped(PathBuf),
+    /// The target is not in the tree.
+    Dangling {
+        target: PathBuf,
+        tried: Vec<PathBuf>,
+    },
+}
+
+/// Links followed in one chain before giving up (the kernel's own limit is 40).
+const MAX_LINK_HOPS: usize = 16;
 
 /// What an include resolved to.
 #[derive(Clone, Debug, Default)]
@@ -162,6 +190,7 @@ impl Project {
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
+            dangling_links: Vec::new(),
             nginx_prefixes: Vec::new(),
             cwd,
         }
@@ -196,6 +225,27 @@ impl Project {
                 });
             }
         }
+        // Absolute symlinks (an /etc dump's `sites-enabled/x -> /etc/nginx/sites-available/x`)
+        // are resolved onto the tree, never on this machine.
+        let mut kept = Vec::with_capacity(found.len());
+        let mut seen = std::collections::HashSet::new();
+        for mut f in found {
+            match project.map_link(&f.path) {
+                LinkTarget::AsIs => {}
+                LinkTarget::Mapped(target) => {
+                    f.canonical = std::fs::canonicalize(&target).unwrap_or_else(|_| target.clone());
+                    f.path = target;
+                }
+                LinkTarget::Dangling { target, tried } => {
+                    project.add_dangling_link(&f.path, &target, tried);
+                    continue;
+                }
+            }
+            if seen.insert(f.canonical.clone()) {
+                kept.push(f);
+            }
+        }
+        let found = kept;
         crate::timings::mark("discover");
         for w in walk_problems {
             project.problems.push(Problem {
@@ -327,6 +377,11 @@ impl Project {
         }
         self.discovered
             .extend(other.discovered.into_iter().map(shift));
+        self.dangling_links
+            .extend(other.dangling_links.into_iter().map(|mut d| {
+                d.file = shift(d.file);
+                d
+            }));
         self.problems
             .extend(other.problems.into_iter().map(|mut p| {
                 p.span = p.span.map(|(id, span)| (shift(id), span));
@@ -380,20 +435,93 @@ impl Project {
             .into_iter()
             .filter(|p| self.inside_roots(p))
             .collect();
-        let found: Vec<(PathBuf, PathBuf)> = inside
-            .into_iter()
-            .map(|m| {
-                let canonical = self
-                    .canonicalizer
-                    .canonicalize(&m)
-                    .unwrap_or_else(|_| m.clone());
-                (m, canonical)
-            })
-            .collect();
+        let mut found: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(inside.len());
+        for m in inside {
+            let m = match self.map_link(&m) {
+                LinkTarget::AsIs => m,
+                LinkTarget::Mapped(target) => target,
+                LinkTarget::Dangling { target, tried } => {
+                    self.add_dangling_link(&m, &target, tried);
+                    continue;
+                }
+            };
+            let canonical = self
+                .canonicalizer
+                .canonicalize(&m)
+                .unwrap_or_else(|_| m.clone());
+            found.push((m, canonical));
+        }
         let found: Arc<[(PathBuf, PathBuf)]> = found.into();
         self.glob_cache
             .insert(pattern.to_path_buf(), Arc::clone(&found));
         found
+    }
+
+    /// Follow `path`'s symlinks the way nginx would on the deployed machine, but inside the
+    /// tree: an absolute target is mapped like an absolute include (`--map`, the standard
+    /// config roots, the tree mirroring the file system from some directory down). Relative
+    /// links are left to the file system, as before.
+    fn map_link(&self, path: &Path) -> LinkTarget {
+        let mut current = path.to_path_buf();
+        let mut mapped = false;
+        for _ in 0..MAX_LINK_HOPS {
+            let Ok(target) = std::fs::read_link(&current) else {
+                break;
+            };
+            let dir = current.parent().unwrap_or(Path::new("")).to_path_buf();
+            if target.is_relative() {
+                current = normalize(&dir.join(&target));
+                continue;
+            }
+            if self.inside_roots(&target) {
+                current = target;
+                continue;
+            }
+            let from_dir = std::fs::canonicalize(&dir).ok();
+            let tried = self.candidate_paths_from(
+                &target.to_string_lossy(),
+                from_dir.as_deref(),
+                None,
+                NGINX_ROOTS,
+            );
+            let hit = tried
+                .iter()
+                .find(|c| self.inside_roots(c) && std::fs::symlink_metadata(c).is_ok())
+                .cloned();
+            match hit {
+                Some(c) => {
+                    current = c;
+                    mapped = true;
+                }
+                None => return LinkTarget::Dangling { target, tried },
+            }
+        }
+        if mapped {
+            LinkTarget::Mapped(current)
+        } else {
+            LinkTarget::AsIs
+        }
+    }
+
+    /// Stand a file in for a dangling link, once per link.
+    fn add_dangling_link(&mut self, link: &Path, target: &Path, tried: Vec<PathBuf>) {
+        let name = self.display(link);
+        if self
+            .dangling_links
+            .iter()
+            .any(|d| self.sources.get(d.file).name == name)
+        {
+            return;
+        }
+        let file = self.sources.add(SourceFile::new(
+            name,
+            Origin::Link,
+            discover::classify(link, ""),
+            target.to_string_lossy().into_owned(),
+        ));
+        self.parsed.push(None);
+        self.canonical.push(None);
+        self.dangling_links.push(DanglingLink { file, tried });
     }
 
     fn inside_roots(&self, path: &Path) -> bool {
@@ -563,10 +691,22 @@ impl Project {
         prefix: Option<&Path>,
         std_roots: &[&str],
     ) -> Vec<PathBuf> {
-        let mut out = Vec::new();
         let from_dir = self
             .disk_path(from)
             .and_then(|p| p.parent().map(Path::to_path_buf));
+        self.candidate_paths_from(pattern, from_dir.as_deref(), prefix, std_roots)
+    }
+
+    /// [`candidate_paths`](Self::candidate_paths) from a directory (canonical) rather than a file.
+    fn candidate_paths_from(
+        &self,
+        pattern: &str,
+        from_dir: Option<&Path>,
+        prefix: Option<&Path>,
+        std_roots: &[&str],
+    ) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let from_dir = from_dir.map(Path::to_path_buf);
         let mut ancestors: Vec<PathBuf> = Vec::new();
         if let Some(dir) = &from_dir {
             for a in dir.ancestors() {
@@ -704,7 +844,11 @@ pub fn glob_paths(pattern: &Path) -> Vec<PathBuf> {
             break;
         }
     }
-    current.into_iter().filter(|p| p.is_file()).collect()
+    // A symlink counts whatever it points to on this machine: the project maps its target.
+    current
+        .into_iter()
+        .filter(|p| p.is_file() || (discover::is_symlink(p) && !p.is_dir()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -119,6 +119,10 @@ pub enum Origin {
     Builtin { distro: &'static str },
     /// Text handed to the tool directly (stdin, tests).
     Memory,
+    /// A symlink in the tree whose absolute target, mapped onto the tree, is not there: the
+    /// text is the target as the link holds it, and nothing was read (never the machine's
+    /// own file at that path).
+    Link,
 }
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 use crate::diagnostic::{Label, Severity};
 use crate::model::fpm::FpmIssue;
 use crate::model::nginx::IncludeIssue;
+use crate::project::DanglingLink;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::source::{FileId, Span};
 
@@ -64,6 +65,11 @@ impl Rule for IncludeNotFound {
             } => Some((*file, *span, pattern, *is_directory, false)),
             _ => None,
         });
+        let links = cx
+            .project
+            .dangling_links
+            .iter()
+            .map(|l| dangling_link(cx, l));
         nginx
             .chain(fpm)
             .map(|(file, span, pattern, is_directory, is_nginx)| {
@@ -77,8 +83,30 @@ impl Rule for IncludeNotFound {
                     .help("commit the file, correct the path, or map its directory with --map FROM=DIR")
                 }
             })
+            .chain(links)
             .collect()
     }
+}
+
+/// `sites-enabled/x -> /etc/nginx/sites-available/x` whose target, mapped onto the tree, is not
+/// there. The machine running the linter is never asked: its own file would make the result
+/// depend on where the linter runs.
+fn dangling_link(cx: &LintContext<'_, '_>, link: &DanglingLink) -> Finding {
+    let file = cx.project.sources.get(link.file);
+    let tried = match link.tried.first() {
+        Some(first) => format!(" (looked for it at `{}`)", first.display()),
+        None => String::new(),
+    };
+    Finding::new(
+        format!(
+            "symlink `{}` points to `{}`, which is not in the linted tree; not linted",
+            file.name, file.text
+        ),
+        Label::primary(link.file, Span::new(0, file.text.len()), "the link's target"),
+    )
+    .help(format!(
+        "an absolute link target is looked for inside the tree, as an absolute include is{tried}; commit the target, or map its directory with --map FROM=DIR"
+    ))
 }
 
 /// `include conf.d;`: a directory. nginx refuses to start; php-fpm reads nothing from it.
