@@ -93,6 +93,7 @@ fn prepare(
     path: &Path,
     canonical: &Path,
     force: Option<Language>,
+    check_content: bool,
 ) -> Result<Prepared, ReadError> {
     let Text { text, original } = match options.overrides.get(canonical) {
         Some(t) => Text {
@@ -101,6 +102,15 @@ fn prepare(
         },
         None => read_shared(path)?,
     };
+    if check_content && force.is_none() {
+        let head = &text.as_bytes()[..text.len().min(discover::SNIFF_BYTES)];
+        let sniffed = discover::sniff(head, head.len() == text.len(), false);
+        if matches!(sniffed, discover::Sniff::Neither | discover::Sniff::Binary) {
+            return Err(ReadError::NotConfig {
+                reason: sniffed.reason(true),
+            });
+        }
+    }
     let lang = force.unwrap_or_else(|| discover::classify(path, &text));
     Ok(Prepared {
         original,
@@ -130,6 +140,12 @@ pub struct Project {
     pub discovered: Vec<FileId>,
     /// Symlinks whose absolute target is not in the tree (each an `Origin::Link` file).
     pub dangling_links: Vec<DanglingLink>,
+    /// Files the walk looked at and did not take, with why (for `--show-files`).
+    pub skipped: Vec<discover::Skipped>,
+    /// Canonical paths of files taken for their content, not their name.
+    pub by_content: std::collections::HashSet<PathBuf>,
+    /// The first file whose include reached each file (for `--show-files`).
+    pub included_by: HashMap<FileId, FileId>,
     /// Directories holding an nginx.conf in the tree: where `/etc/nginx/...` may live for files
     /// no nginx.conf includes (site templates deployed next to one).
     nginx_prefixes: Vec<PathBuf>,
@@ -191,6 +207,9 @@ impl Project {
             canonical: Vec::new(),
             discovered: Vec::new(),
             dangling_links: Vec::new(),
+            skipped: Vec::new(),
+            by_content: Default::default(),
+            included_by: HashMap::new(),
             nginx_prefixes: Vec::new(),
             cwd,
         }
@@ -215,13 +234,15 @@ impl Project {
             .filter(|p| !unsaved.iter().any(|(u, _)| u == *p))
             .cloned()
             .collect();
-        let (mut found, walk_problems) = discover::discover(&on_disk);
+        let (mut found, walk_problems, skipped) = discover::discover(&on_disk);
+        project.skipped = skipped;
         for (path, canonical) in unsaved {
             if !found.iter().any(|f| f.canonical == canonical) {
                 found.push(discover::Found {
                     path,
                     canonical,
                     explicit: true,
+                    by_content: false,
                 });
             }
         }
@@ -258,10 +279,22 @@ impl Project {
         // Reading and parsing are independent per file: done on every core, then registered
         // in discovery order so FileIds and reports do not depend on scheduling.
         let prepared = crate::parallel::map(&found, |f| {
-            prepare(&project.options, &f.path, &f.canonical, None)
+            // A file found by its name is still looked at: a redis.conf is not nginx's.
+            let check = !project.options.overrides.contains_key(&f.canonical);
+            prepare(&project.options, &f.path, &f.canonical, None, check)
         });
         crate::timings::mark("read and parse");
         for (f, prepared) in found.iter().zip(prepared) {
+            if let (Err(ReadError::NotConfig { reason }), false) = (&prepared, f.explicit) {
+                project.skipped.push(discover::Skipped {
+                    path: f.path.clone(),
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            if f.by_content {
+                project.by_content.insert(f.canonical.clone());
+            }
             if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
             }
@@ -298,7 +331,7 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
-        let prepared = prepare(&self.options, path, canonical, force);
+        let prepared = prepare(&self.options, path, canonical, force, false);
         self.register(path, canonical, prepared)
     }
 
@@ -377,6 +410,11 @@ impl Project {
         }
         self.discovered
             .extend(other.discovered.into_iter().map(shift));
+        self.skipped.extend(other.skipped);
+        self.by_content.extend(other.by_content);
+        for (file, by) in other.included_by {
+            self.included_by.entry(shift(file)).or_insert(shift(by));
+        }
         self.dangling_links
             .extend(other.dangling_links.into_iter().map(|mut d| {
                 d.file = shift(d.file);
@@ -575,7 +613,16 @@ impl Project {
                 resolved.files.push(self.builtin_file(b));
             }
         }
+        self.note_includer(&resolved, from);
         resolved
+    }
+
+    fn note_includer(&mut self, resolved: &Resolved, from: FileId) {
+        for &file in &resolved.files {
+            if file != from {
+                self.included_by.entry(file).or_insert(from);
+            }
+        }
     }
 
     /// Resolve a php-fpm `include=` written in `from`.
@@ -587,6 +634,7 @@ impl Project {
             self.load_first_match(candidates, Language::PhpFpm)
         };
         resolved.is_glob = has_glob(pattern);
+        self.note_includer(&resolved, from);
         resolved
     }
 

@@ -4,6 +4,7 @@
 //! `--diff`, a non-empty diff); 2 usage, I/O or syntax errors.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -347,6 +348,21 @@ fn lint_deployment(
     );
     if let Some(only) = &only {
         retain_problems(&mut first, only);
+        // A file named on the command line that is neither nginx nor PHP-FPM says so.
+        for path in paths {
+            let canonical = std::fs::canonicalize(path).ok();
+            let skipped = first
+                .project
+                .skipped
+                .iter()
+                .find(|s| std::fs::canonicalize(&s.path).ok() == canonical);
+            if let Some(s) = skipped {
+                first.project.problems.push(crate::report::Problem::new(
+                    path.to_string_lossy().trim_start_matches("./"),
+                    format!("not an nginx or PHP-FPM file: {}; not linted", s.reason),
+                ));
+            }
+        }
     }
     if !(args.fix || args.diff) {
         return (first, None);
@@ -540,6 +556,34 @@ fn lint(args: LintArgs) -> u8 {
         }
     }
     let first = first.expect("at least one deployment");
+    if args.show_files {
+        print_stdout(&show_files(&first.project));
+        return if first.project.problems.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        };
+    }
+    if first.project.discovered.is_empty()
+        && first.project.dangling_links.is_empty()
+        && first.project.problems.is_empty()
+    {
+        // As ruff says "No Python files found": an empty run is never silent.
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let skipped = first.project.skipped.len();
+        let why = if skipped > 0 {
+            format!(
+                " ({skipped} file{} looked at and skipped; --show-files says why)",
+                if skipped == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "warning: no nginx or PHP-FPM files found in {}{why}",
+            shown.join(", ")
+        );
+    }
 
     if args.diff {
         let fixed = fixed.expect("computed above");
@@ -634,6 +678,87 @@ fn lint(args: LintArgs) -> u8 {
         write_failed || stdin_file.is_some(),
     )
     .max(if write_failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// `--show-files`: every file of the run with its language and role, then the ones skipped.
+fn show_files(project: &Project) -> String {
+    use crate::source::{Language, Origin};
+    let mut out = String::new();
+    for (id, file) in project.sources.iter() {
+        let language = match file.language {
+            Language::Nginx => "nginx",
+            Language::PhpFpm => "php-fpm",
+        };
+        let role = match &file.origin {
+            Origin::Builtin { distro } => format!("packaged file ({distro}), not in the tree"),
+            Origin::Link => {
+                let _ = writeln!(
+                    out,
+                    "{}: skipped, a symlink to `{}`, which is not in the linted tree",
+                    file.name, file.text
+                );
+                continue;
+            }
+            _ => {
+                let mut role = match project.included_by.get(&id) {
+                    Some(by) => format!("included by {}", project.sources.get(*by).name),
+                    None => standalone_role(project, id),
+                };
+                if project
+                    .canonical_path(id)
+                    .is_some_and(|p| project.by_content.contains(p))
+                {
+                    role.push_str(" (recognised by content)");
+                }
+                role
+            }
+        };
+        let status = if project.problems.iter().any(|p| p.path == file.name) {
+            " (has errors)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{}: {language}, {role}{status}", file.name);
+    }
+    for p in project.problems.iter().filter(|p| p.span.is_none()) {
+        let _ = writeln!(out, "{}: not read, {}", p.path, p.message);
+    }
+    for s in &project.skipped {
+        let shown = s.path.to_string_lossy();
+        let _ = writeln!(
+            out,
+            "{}: skipped, {}",
+            shown.strip_prefix("./").unwrap_or(&shown),
+            s.reason
+        );
+    }
+    out
+}
+
+/// What a file no include reaches is: an nginx.conf-like entry point, a site, a snippet, a
+/// php-fpm.conf, a pool or a pool fragment.
+fn standalone_role(project: &Project, id: crate::source::FileId) -> String {
+    if let Some(c) = project.nginx(id) {
+        let top = |name: &str| c.directives().any(|d| d.is(name));
+        return if top("http") || top("events") {
+            "entry point".to_owned()
+        } else if top("server") {
+            "standalone site".to_owned()
+        } else {
+            "standalone snippet".to_owned()
+        };
+    }
+    if let Some(c) = project.fpm(id) {
+        let names: Vec<String> = c.sections().map(|s| s.name().to_owned()).collect();
+        return if names.iter().any(|n| n == "global") {
+            "entry point".to_owned()
+        } else if names.is_empty() {
+            "pool fragment".to_owned()
+        } else {
+            format!("pool [{}]", names.join("], ["))
+        };
+    }
+    "standalone (did not parse)".to_owned()
 }
 
 /// Drop read and parse problems of files other than the passed ones.

@@ -240,6 +240,10 @@ pub enum ReadError {
     TooLarge {
         bytes: u64,
     },
+    /// The content is neither nginx nor PHP-FPM (see `discover::sniff`).
+    NotConfig {
+        reason: String,
+    },
     /// A NUL byte: almost certainly a binary file.
     Binary {
         offset: usize,
@@ -253,6 +257,9 @@ impl fmt::Display for ReadError {
             ReadError::Io(e) => write!(f, "{e}"),
             ReadError::TooLarge { bytes } => {
                 write!(f, "file is too large ({bytes} bytes; the limit is 4 GiB)")
+            }
+            ReadError::NotConfig { reason } => {
+                write!(f, "not an nginx or PHP-FPM file: {reason}; not linted")
             }
             ReadError::Binary { at, .. } => {
                 write!(
