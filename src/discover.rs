@@ -17,6 +17,8 @@ pub struct Found {
     /// Found by walking under a name that does not say it is a config file, and taken because
     /// its first bytes look like nginx or PHP-FPM ([`sniff`]).
     pub by_content: bool,
+    /// The path is a symlink: its target may need mapping onto the tree.
+    pub is_symlink: bool,
 }
 
 /// A file the walk saw and did not take, with why.
@@ -102,7 +104,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
             Ok(m) => m,
             // A link whose target is not on this machine: the project maps it onto the tree.
             Err(_) if is_symlink(root) => {
-                push(&mut found, &mut seen, &mut canon, root.clone(), true);
+                push(
+                    &mut found,
+                    &mut seen,
+                    &mut canon,
+                    root.clone(),
+                    true,
+                    is_symlink(root),
+                );
                 continue;
             }
             Err(e) => {
@@ -114,7 +123,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
             }
         };
         if !meta.is_dir() {
-            push(&mut found, &mut seen, &mut canon, root.clone(), true);
+            push(
+                &mut found,
+                &mut seen,
+                &mut canon,
+                root.clone(),
+                true,
+                is_symlink(root),
+            );
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -137,6 +153,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                             &mut canon,
                             e.path().to_path_buf(),
                             false,
+                            e.path_is_symlink(),
                         );
                     } else if worth_sniffing(e.path()) {
                         match sniff_file(e.path(), true) {
@@ -148,6 +165,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                                     &mut canon,
                                     e.path().to_path_buf(),
                                     false,
+                                    e.path_is_symlink(),
                                 );
                                 if let Some(f) = found.get_mut(n) {
                                     f.by_content = true;
@@ -168,7 +186,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                         && e.path().is_some_and(|p| is_symlink(p) && is_candidate(p)) =>
                 {
                     let path = e.path().map(Path::to_path_buf).unwrap_or_default();
-                    push(&mut found, &mut seen, &mut canon, path, false);
+                    push(&mut found, &mut seen, &mut canon, path, false, true);
                 }
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
@@ -203,6 +221,7 @@ fn push(
     canon: &mut Canonicalizer,
     path: PathBuf,
     explicit: bool,
+    link: bool,
 ) {
     let canonical = canon.canonicalize(&path).unwrap_or_else(|_| path.clone());
     if seen.insert(canonical.clone()) {
@@ -211,6 +230,7 @@ fn push(
             canonical,
             explicit,
             by_content: false,
+            is_symlink: link,
         });
     }
 }

@@ -243,6 +243,7 @@ impl Project {
                     canonical,
                     explicit: true,
                     by_content: false,
+                    is_symlink: false,
                 });
             }
         }
@@ -251,7 +252,12 @@ impl Project {
         let mut kept = Vec::with_capacity(found.len());
         let mut seen = std::collections::HashSet::new();
         for mut f in found {
-            match project.map_link(&f.path) {
+            let target = if f.is_symlink {
+                project.map_link(&f.path)
+            } else {
+                LinkTarget::AsIs
+            };
+            match target {
                 LinkTarget::AsIs => {}
                 LinkTarget::Mapped(target) => {
                     f.canonical = std::fs::canonicalize(&target).unwrap_or_else(|_| target.clone());
