@@ -336,6 +336,26 @@ mod tests {
     }
 
     #[test]
+    fn bytes_get_the_same_edits_as_their_text() {
+        // A Latin-1 text and its placeholder twin: same offsets, so the same edits.
+        let bytes = b"# caf\xe9\nlisten 80;\n";
+        let text = crate::source::sanitize(bytes);
+        let edits = [
+            rep(14, 16, "8080"),
+            rep(0, 0, "# top\n"),
+            rep(15, 17, "overlaps, skipped"),
+        ];
+        let on_text = apply_edits(&text, &edits);
+        assert_eq!(on_text.skipped, [2]);
+        let on_bytes = apply_edits_bytes(bytes, &edits).unwrap();
+        assert_eq!(on_bytes, b"# top\n# caf\xe9\nlisten 8080;\n");
+        assert_eq!(crate::source::sanitize(&on_bytes), on_text.text);
+        // A replacement holding the placeholder copied a byte the text does not know.
+        let copy = [rep(0, 0, &text[2..6])];
+        assert_eq!(apply_edits_bytes(bytes, &copy), None);
+    }
+
+    #[test]
     fn replacement_insertion_deletion() {
         let r = apply_edits(
             "hello world",
