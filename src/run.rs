@@ -3,7 +3,7 @@
 //! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it (or, with
 //! `--diff`, a non-empty diff); 2 usage, I/O or syntax errors.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -349,19 +349,27 @@ fn lint_deployment(
     if let Some(only) = &only {
         retain_problems(&mut first, only);
         // A file named on the command line that is neither nginx nor PHP-FPM says so.
+        let skipped: HashMap<PathBuf, &str> = first
+            .project
+            .skipped
+            .iter()
+            .filter_map(|s| Some((std::fs::canonicalize(&s.path).ok()?, s.reason.as_str())))
+            .filter(|(c, _)| only.contains(c))
+            .collect();
+        let mut not_ours = Vec::new();
         for path in paths {
-            let canonical = std::fs::canonicalize(path).ok();
-            let skipped = first
-                .project
-                .skipped
-                .iter()
-                .find(|s| std::fs::canonicalize(&s.path).ok() == canonical);
-            if let Some(s) = skipped {
-                first.project.problems.push(crate::report::Problem::new(
-                    path.to_string_lossy().trim_start_matches("./"),
-                    format!("not an nginx or PHP-FPM file: {}; not linted", s.reason),
-                ));
+            let reason = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|c| skipped.get(&c).copied());
+            if let Some(reason) = reason {
+                not_ours.push((path, reason.to_owned()));
             }
+        }
+        for (path, reason) in not_ours {
+            first.project.problems.push(crate::report::Problem::new(
+                path.to_string_lossy().trim_start_matches("./"),
+                format!("not an nginx or PHP-FPM file: {reason}; not linted"),
+            ));
         }
     }
     if !(args.fix || args.diff) {
