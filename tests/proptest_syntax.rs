@@ -215,6 +215,30 @@ proptest! {
     }
 
     #[test]
+    fn bytes_that_are_not_utf8_keep_their_offsets(
+        pick in any::<prop::sample::Index>(),
+        inserts in prop::collection::vec((any::<f64>(), 0x80u8..=0xFF), 1..6),
+    ) {
+        // Legacy-encoded bytes dropped into fixtures (in words, strings and comments alike):
+        // the text has the file's length, and both parsers agree and round-trip on it.
+        let (nginx_files, fpm_files) = fixture_texts();
+        for text in [
+            &nginx_files[pick.index(nginx_files.len())],
+            &fpm_files[pick.index(fpm_files.len())],
+        ] {
+            let mut bytes = text.clone().into_bytes();
+            for (at, byte) in &inserts {
+                let i = ((at.abs() % 1.0) * bytes.len() as f64) as usize;
+                bytes.insert(i.min(bytes.len()), *byte);
+            }
+            let decoded = nginx_fpm_lint::source::decode(bytes.clone()).unwrap();
+            prop_assert_eq!(decoded.len(), bytes.len());
+            check_nginx(&decoded);
+            check_fpm(&decoded);
+        }
+    }
+
+    #[test]
     fn mutated_fixtures(
         pick in any::<prop::sample::Index>(),
         edits in prop::collection::vec(mutation(), 1..6),
