@@ -11,6 +11,10 @@ declare_rule! {
     /// the linted tree nor a well-known packaged file (`fastcgi_params`, `fastcgi.conf`,
     /// `snippets/fastcgi-php.conf`, `mime.types`, ...). A glob that matches nothing is fine, as
     /// it is for nginx. An include that names a directory (`include conf.d;`) is an error.
+    /// Also flags a symlink whose absolute target (`sites-enabled/x ->
+    /// /etc/nginx/sites-available/x`, as in an /etc dump) is not in the tree: such a target is
+    /// looked for inside the tree the way an absolute include is, never on the machine running
+    /// the linter.
     ///
     /// ## Why it matters
     /// On the server, `nginx -t` fails with `open() "/etc/nginx/snippets/php.conf" failed
