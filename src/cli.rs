@@ -153,6 +153,11 @@ pub struct LintArgs {
     #[arg(long)]
     pub show_fixes: bool,
 
+    /// List every file looked at, with its language and role (entry point, included by,
+    /// standalone site or snippet, pool) or why it was skipped; lint nothing
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub show_files: bool,
+
     #[command(flatten)]
     pub tree: TreeArgs,
 }

@@ -14,6 +14,18 @@ pub struct Found {
     pub canonical: PathBuf,
     /// Named on the command line (always linted) rather than found by walking.
     pub explicit: bool,
+    /// Found by walking under a name that does not say it is a config file, and taken because
+    /// its first bytes look like nginx or PHP-FPM ([`sniff`]).
+    pub by_content: bool,
+    /// The path is a symlink: its target may need mapping onto the tree.
+    pub is_symlink: bool,
+}
+
+/// A file the walk saw and did not take, with why.
+#[derive(Clone, Debug)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 #[derive(Debug)]
@@ -79,15 +91,29 @@ impl Canonicalizer {
     }
 }
 
-/// Walk `paths` and return the candidate config files, sorted, each once.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
+/// Walk `paths` and return the candidate config files, sorted, each once; the problems met;
+/// and the files looked at and not taken.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
+    let mut skipped = Vec::new();
     let mut seen = HashSet::new();
     let mut canon = Canonicalizer::default();
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
+            // A link whose target is not on this machine: the project maps it onto the tree.
+            Err(_) if is_symlink(root) => {
+                push(
+                    &mut found,
+                    &mut seen,
+                    &mut canon,
+                    root.clone(),
+                    true,
+                    is_symlink(root),
+                );
+                continue;
+            }
             Err(e) => {
                 problems.push(WalkProblem {
                     path: root.clone(),
@@ -97,7 +123,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             }
         };
         if !meta.is_dir() {
-            push(&mut found, &mut seen, &mut canon, root.clone(), true);
+            push(
+                &mut found,
+                &mut seen,
+                &mut canon,
+                root.clone(),
+                true,
+                is_symlink(root),
+            );
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -107,7 +140,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             .filter_entry(|e| {
                 e.depth() == 0
                     || !(e.file_type().is_dir()
-                        && SKIP_DIRS.contains(&&*e.file_name().to_string_lossy()))
+                        && (SKIP_DIRS.contains(&&*e.file_name().to_string_lossy())
+                            || (e.path_is_symlink() && links_outside(e.path()))))
             });
         for entry in walker {
             match entry {
@@ -119,10 +153,41 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
                             &mut canon,
                             e.path().to_path_buf(),
                             false,
+                            e.path_is_symlink(),
                         );
+                    } else if worth_sniffing(e.path()) {
+                        match sniff_file(e.path(), true) {
+                            Sniff::Nginx | Sniff::Fpm => {
+                                let n = found.len();
+                                push(
+                                    &mut found,
+                                    &mut seen,
+                                    &mut canon,
+                                    e.path().to_path_buf(),
+                                    false,
+                                    e.path_is_symlink(),
+                                );
+                                if let Some(f) = found.get_mut(n) {
+                                    f.by_content = true;
+                                }
+                            }
+                            other => skipped.push(Skipped {
+                                path: e.path().to_path_buf(),
+                                reason: other.reason(false),
+                            }),
+                        }
                     }
                 }
                 Ok(_) => {}
+                // A link whose target is missing here (an absolute link of an /etc dump): the
+                // project maps it onto the tree, as it does absolute includes.
+                Err(e)
+                    if e.loop_ancestor().is_none()
+                        && e.path().is_some_and(|p| is_symlink(p) && is_candidate(p)) =>
+                {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+                    push(&mut found, &mut seen, &mut canon, path, false, true);
+                }
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
                     let message = if e.loop_ancestor().is_some() {
@@ -136,7 +201,18 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>) {
             }
         }
     }
-    (found, problems)
+    (found, problems, skipped)
+}
+
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A directory symlink with an absolute target: that directory is on the machine running the
+/// linter, not in the tree (an /etc dump's `sites-enabled -> /etc/nginx/sites-available`), so
+/// it is not walked.
+fn links_outside(path: &Path) -> bool {
+    std::fs::read_link(path).is_ok_and(|t| t.is_absolute())
 }
 
 fn push(
@@ -145,6 +221,7 @@ fn push(
     canon: &mut Canonicalizer,
     path: PathBuf,
     explicit: bool,
+    link: bool,
 ) {
     let canonical = canon.canonicalize(&path).unwrap_or_else(|_| path.clone());
     if seen.insert(canonical.clone()) {
@@ -152,6 +229,8 @@ fn push(
             path,
             canonical,
             explicit,
+            by_content: false,
+            is_symlink: link,
         });
     }
 }
@@ -191,6 +270,288 @@ const NOT_CONFIG_SUFFIXES: &[&str] = &[
     ".example",
     ".sample",
 ];
+
+/// What the first bytes of a file say it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniff {
+    /// nginx directives: a line ending in `;`, or a block nginx has (`server {`, `http {`).
+    Nginx,
+    /// php-fpm INI: keys only php-fpm has (`pm`, `listen`, `php_admin_value[...]`), or
+    /// `[global]` with php-fpm's global keys.
+    Fpm,
+    /// Blank lines and comments only: nothing to go by.
+    Empty,
+    /// Text with neither: another tool's configuration (redis, supervisord, my.cnf, haproxy,
+    /// php.ini, systemd, Apache, Caddy, logrotate, sshd, postgres, ...).
+    Neither,
+    /// A NUL byte.
+    Binary,
+}
+
+impl Sniff {
+    /// Why a file was not taken, for `--show-files` and errors. `by_name`: its name said it
+    /// was a config file.
+    pub fn reason(self, by_name: bool) -> String {
+        match self {
+            Sniff::Binary => "binary (a NUL byte in its first bytes)".to_owned(),
+            Sniff::Empty if !by_name => {
+                "not a configuration file name, and only blanks and comments".to_owned()
+            }
+            _ => "neither nginx (no directive ending in \";\", no server/http/location block) nor PHP-FPM (no [pool] with php-fpm keys)".to_owned(),
+        }
+    }
+}
+
+/// How much of a file [`sniff`] looks at.
+pub const SNIFF_BYTES: usize = 8192;
+
+/// Extensions of files that are never configuration: not even opened when found by walking.
+const NOT_CONFIG_EXTENSIONS: &[&str] = &[
+    "php", "phtml", "inc", "js", "mjs", "ts", "tsx", "jsx", "css", "scss", "sass", "less", "html",
+    "htm", "twig", "tpl", "md", "rst", "txt", "json", "yml", "yaml", "toml", "xml", "svg", "png",
+    "jpg", "jpeg", "gif", "webp", "ico", "bmp", "pdf", "woff", "woff2", "ttf", "eot", "otf", "map",
+    "lock", "sql", "csv", "log", "gz", "tgz", "zip", "bz2", "xz", "zst", "tar", "7z", "rar", "jar",
+    "war", "so", "a", "o", "dll", "exe", "bin", "py", "pyc", "rb", "go", "rs", "c", "h", "cc",
+    "cpp", "hpp", "java", "kt", "swift", "pl", "pm", "lua", "sh", "bash", "zsh", "fish", "ps1",
+    "bat", "pem", "key", "crt", "csr", "der", "p12", "pfx", "pub", "asc", "gpg", "sig", "mp3",
+    "mp4", "webm", "ogg", "wav", "avi", "mov", "dist", "example", "sample", "bak", "orig", "rej",
+    "swp", "tmp", "patch", "diff", "mo", "po", "pot", "db", "sqlite", "sqlite3", "env",
+];
+
+/// Extension-less files (`vhosts/42`), or files whose last dotted part is not a known kind
+/// (`vhosts/shop.example.com`), are looked into when found by walking.
+fn worth_sniffing(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    if name.starts_with('.') || name.ends_with('~') {
+        return false;
+    }
+    match name.rsplit_once('.') {
+        None => true,
+        Some((_, ext)) => !NOT_CONFIG_EXTENSIONS.contains(&&*ext.to_ascii_lowercase()),
+    }
+}
+
+/// [`sniff`] the first [`SNIFF_BYTES`] of a file; unreadable files are `Neither`.
+fn sniff_file(path: &Path, strict: bool) -> Sniff {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    match std::fs::File::open(path) {
+        Ok(f) => {
+            if f.take(SNIFF_BYTES as u64).read_to_end(&mut head).is_err() {
+                return Sniff::Neither;
+            }
+        }
+        Err(_) => return Sniff::Neither,
+    }
+    let complete = head.len() < SNIFF_BYTES;
+    sniff(&head, complete, strict)
+}
+
+/// Blocks that only nginx opens with `NAME ... {` on a line.
+const NGINX_BLOCKS: &[&str] = &[
+    "server",
+    "location",
+    "http",
+    "events",
+    "upstream",
+    "map",
+    "geo",
+    "stream",
+    "types",
+    "mail",
+    "split_clients",
+    "limit_except",
+];
+
+/// Directive names no other common configuration starts a line with: a file by a config
+/// name whose line starts with one is nginx's even when the `;` is missing (a syntax error
+/// to report, not a file to skip).
+const NGINX_ONLY_DIRECTIVES: &[&str] = &[
+    "server_tokens",
+    "server_name",
+    "fastcgi_pass",
+    "fastcgi_param",
+    "fastcgi_index",
+    "proxy_pass",
+    "proxy_set_header",
+    "try_files",
+    "add_header",
+    "client_max_body_size",
+    "worker_processes",
+    "worker_connections",
+    "ssl_certificate",
+    "ssl_certificate_key",
+    "sendfile",
+    "keepalive_timeout",
+    "gzip",
+];
+
+/// Keys only php-fpm has (pool and global), as written before `=`.
+const FPM_KEYS: &[&str] = &[
+    "pm",
+    "listen",
+    "listen.owner",
+    "listen.group",
+    "listen.mode",
+    "listen.backlog",
+    "listen.allowed_clients",
+    "listen.acl_users",
+    "listen.acl_groups",
+    "request_terminate_timeout",
+    "request_slowlog_timeout",
+    "request_slowlog_trace_depth",
+    "security.limit_extensions",
+    "catch_workers_output",
+    "decorate_workers_output",
+    "clear_env",
+    "slowlog",
+    "ping.path",
+    "ping.response",
+    "access.log",
+    "access.format",
+    "rlimit_files",
+    "rlimit_core",
+    "process.max",
+    "process.priority",
+    "process.dumpable",
+    "emergency_restart_threshold",
+    "emergency_restart_interval",
+    "process_control_timeout",
+    "events.mechanism",
+    "systemd_interval",
+    "log_limit",
+    "log_buffering",
+];
+
+/// Keys php-fpm's `[global]` section has that other INI files also use.
+const FPM_GLOBAL_KEYS: &[&str] = &[
+    "pid",
+    "error_log",
+    "log_level",
+    "daemonize",
+    "include",
+    "syslog.facility",
+    "syslog.ident",
+];
+
+/// Whether `head` (a file's first bytes; `complete` when it is the whole file) looks like
+/// nginx or PHP-FPM. `strict` (files whose name says nothing) asks nginx for a block nginx
+/// has (`server {`, `location / {`), not just a line ending in `;`.
+pub fn sniff(head: &[u8], complete: bool, strict: bool) -> Sniff {
+    if head.contains(&0) {
+        return Sniff::Binary;
+    }
+    let text = String::from_utf8_lossy(head);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if !complete {
+        // The last line may be cut in the middle.
+        lines.pop();
+    }
+    let mut content = false;
+    let (mut nginx_lines, mut nginx_blocks) = (0, 0);
+    // Lines shaped `name ... {` whatever the name, and lines ending in none of `;` `{` `}`:
+    // a file of nothing but nginx-shaped lines is nginx's even with unknown directives.
+    let (mut generic_blocks, mut unterminated) = (0, 0);
+    let (mut fpm_keys, mut global_section, mut global_keys) = (0, false, 0);
+    for line in lines {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        content = true;
+        if t.starts_with('[') {
+            let name = t.trim_start_matches('[').split(']').next().unwrap_or("");
+            global_section |= name.trim() == "global";
+            continue;
+        }
+        if let Some((key, _)) = t.split_once('=') {
+            let key = key.trim();
+            let base = key.split('[').next().unwrap_or(key).trim();
+            if FPM_KEYS.contains(&key)
+                || key.starts_with("pm.")
+                || (key.contains('[')
+                    && matches!(
+                        base,
+                        "php_value" | "php_flag" | "php_admin_value" | "php_admin_flag" | "env"
+                    ))
+            {
+                fpm_keys += 1;
+                if !strict {
+                    // Ours whatever else follows (the language is classify's to decide).
+                    return Sniff::Fpm;
+                }
+                continue;
+            }
+            if FPM_GLOBAL_KEYS.contains(&key) {
+                global_keys += 1;
+                continue;
+            }
+        }
+        // nginx: drop a trailing comment, then look at the first word and the last character.
+        let code = match t.find(" #") {
+            Some(i) => t[..i].trim_end(),
+            None => t,
+        };
+        let first = code
+            .split(|c: char| c.is_whitespace() || c == ';' || c == '{')
+            .next()
+            .unwrap_or("")
+            .trim_matches(['"', '\'']);
+        let ident = first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let terminated = code.ends_with(';') || code.ends_with('{') || code.ends_with('}');
+        if !terminated {
+            unterminated += 1;
+        }
+        if !ident {
+            continue;
+        }
+        if code.ends_with('{') {
+            generic_blocks += 1;
+        }
+        let second_is_eq = code.split_whitespace().nth(1) == Some("=");
+        if code.contains('{')
+            && (NGINX_BLOCKS.contains(&first)
+                || first.ends_with("_by_lua_block")
+                || (!strict && first == "if" && code.contains('(')))
+        {
+            nginx_blocks += 1;
+            if !strict || nginx_lines + nginx_blocks > 1 {
+                return Sniff::Nginx;
+            }
+        } else if ((code.ends_with(';') || (code.ends_with('}') && code.contains(';')))
+            && !second_is_eq)
+            || (!strict && NGINX_ONLY_DIRECTIVES.contains(&first))
+        {
+            nginx_lines += 1;
+            if !strict || (nginx_blocks > 0 && nginx_lines + nginx_blocks > 1) {
+                return Sniff::Nginx;
+            }
+        }
+    }
+    // PHP 5.2's XML php-fpm.conf: php-fpm 5.3+ refuses it, which the parser reports.
+    let xml_fpm =
+        text.trim_start().starts_with("<?xml") && text.contains("name=\"global_options\"");
+    let fpm = fpm_keys > 0 || (global_section && global_keys > 0) || xml_fpm;
+    let nginx = if strict {
+        nginx_blocks > 0 && nginx_lines + nginx_blocks > 1
+    } else {
+        nginx_blocks > 0 || nginx_lines > 0 || (generic_blocks > 0 && unterminated == 0)
+    };
+    match (nginx, fpm) {
+        (true, false) => Sniff::Nginx,
+        (_, true) if !nginx || fpm_keys > nginx_lines => Sniff::Fpm,
+        (true, true) => Sniff::Nginx,
+        (false, false) if !content => Sniff::Empty,
+        _ => Sniff::Neither,
+    }
+}
 
 /// Decide the language of a file from its path and text.
 ///

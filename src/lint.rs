@@ -167,6 +167,10 @@ const MAX_FIX_ROUNDS: usize = 10;
 pub struct Fixed {
     /// New text per file of the first run's project, only for files that changed.
     pub changed: BTreeMap<FileId, String>,
+    /// For a changed file that is not UTF-8 (its text holds placeholders, see
+    /// `source::sanitize`), its new bytes: the fixes' edits replayed on the bytes read. None
+    /// when a fix copied such a byte, whose value the text does not know.
+    pub changed_original: BTreeMap<FileId, Option<Vec<u8>>>,
     pub applied: usize,
     /// The lint run over the fixed texts: what remains.
     pub after: LintOutput,
@@ -175,6 +179,15 @@ pub struct Fixed {
 }
 
 impl Fixed {
+    /// The bytes to write for a changed file whose new text is `new` (the text unless the
+    /// file is not UTF-8); None when they cannot be known.
+    pub fn new_bytes<'a>(&'a self, id: FileId, new: &'a str) -> Option<&'a [u8]> {
+        match self.changed_original.get(&id) {
+            Some(bytes) => bytes.as_deref(),
+            None => Some(new.as_bytes()),
+        }
+    }
+
     /// Append another run's fixes; `first_offset` is what [`LintOutput::absorb`] returned when
     /// that run's first output was appended (the ids `changed` is keyed by).
     pub fn absorb(&mut self, other: Fixed, first_offset: u32) {
@@ -183,6 +196,12 @@ impl Fixed {
                 .changed
                 .into_iter()
                 .map(|(id, text)| (FileId(id.0 + first_offset), text)),
+        );
+        self.changed_original.extend(
+            other
+                .changed_original
+                .into_iter()
+                .map(|(id, bytes)| (FileId(id.0 + first_offset), bytes)),
         );
         self.applied += other.applied;
         self.after.absorb(other.after);
@@ -297,12 +316,28 @@ pub fn fix_all_with(
         .into_iter()
         .filter(|(id, text)| *text != initial[id])
         .collect();
+    let changed_original = changed
+        .keys()
+        .filter_map(|&id| {
+            let original = project.sources.get(id).original.as_deref()?;
+            let replayed =
+                outcome
+                    .edit_rounds
+                    .iter()
+                    .try_fold(original.to_vec(), |bytes, round| match round.get(&id) {
+                        Some(edits) => crate::fix::apply::apply_edits_bytes(&bytes, edits),
+                        None => Some(bytes),
+                    });
+            Some((id, replayed))
+        })
+        .collect();
     let after = match last.filter(|_| converged) {
         Some(out) => out,
         None => relint(&changed.iter().map(|(k, v)| (*k, v.clone())).collect()),
     };
     Fixed {
         changed,
+        changed_original,
         applied: outcome.applied.len(),
         after,
         warning,

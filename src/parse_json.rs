@@ -31,14 +31,20 @@ pub fn render(project: &Project, includes: &IncludeMap, with_comments: bool) -> 
                 .map(|c| nginx_items(&c.items(), file, id, includes, &index_of, with_comments)),
             Language::PhpFpm => project.fpm(id).map(|c| fpm_items(c, file)),
         };
-        config.push(json!({
+        let mut entry = json!({
             "file": file.name,
             "language": file.language,
             "builtin": file.is_builtin(),
             "status": if errors.is_empty() { "ok" } else { "failed" },
             "errors": errors,
             "parsed": parsed.unwrap_or_default(),
-        }));
+        });
+        if file.origin == crate::source::Origin::Link {
+            // A symlink whose target is not in the tree: nothing was read.
+            entry["status"] = json!("not-found");
+            entry["link_target"] = json!(&*file.text);
+        }
+        config.push(entry);
     }
     let all_errors: Vec<Value> = project.problems.iter().map(problem_json).collect();
     json!({

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use crate::discover;
 use crate::model::builtin::{self, Platform};
 use crate::report::Problem;
-use crate::source::{read_shared, FileId, Language, Origin, ReadError, SourceFile, SourceMap};
+use crate::source::{
+    read_shared, FileId, Language, Origin, ReadError, SourceFile, SourceMap, Text,
+};
 use crate::syntax::{fpm, nginx, SyntaxError};
 
 /// Absolute config roots that mean "the directory holding nginx.conf".
@@ -63,6 +65,8 @@ type IncludeKey = (String, Option<PathBuf>, Option<PathBuf>);
 struct Prepared {
     lang: Language,
     text: Arc<str>,
+    /// The bytes read, when they are not `text` (see `source::Text`).
+    original: Option<Arc<[u8]>>,
     parsed: Result<Parsed, SyntaxError>,
 }
 
@@ -73,7 +77,12 @@ impl Prepared {
             Language::Nginx => nginx::parse_shared(text.clone()).map(Parsed::Nginx),
             Language::PhpFpm => fpm::parse_shared(text.clone()).map(Parsed::Fpm),
         };
-        Prepared { lang, text, parsed }
+        Prepared {
+            lang,
+            text,
+            original: None,
+            parsed,
+        }
     }
 }
 
@@ -84,13 +93,29 @@ fn prepare(
     path: &Path,
     canonical: &Path,
     force: Option<Language>,
+    check_content: bool,
 ) -> Result<Prepared, ReadError> {
-    let text = match options.overrides.get(canonical) {
-        Some(t) => Arc::from(t.as_str()),
+    let Text { text, original } = match options.overrides.get(canonical) {
+        Some(t) => Text {
+            text: Arc::from(t.as_str()),
+            original: None,
+        },
         None => read_shared(path)?,
     };
+    if check_content && force.is_none() {
+        let head = &text.as_bytes()[..text.len().min(discover::SNIFF_BYTES)];
+        let sniffed = discover::sniff(head, head.len() == text.len(), false);
+        if matches!(sniffed, discover::Sniff::Neither | discover::Sniff::Binary) {
+            return Err(ReadError::NotConfig {
+                reason: sniffed.reason(true),
+            });
+        }
+    }
     let lang = force.unwrap_or_else(|| discover::classify(path, &text));
-    Ok(Prepared::parse(lang, text))
+    Ok(Prepared {
+        original,
+        ..Prepared::parse(lang, text)
+    })
 }
 
 pub struct Project {
@@ -113,11 +138,45 @@ pub struct Project {
     canonical: Vec<Option<PathBuf>>,
     /// Files found by discovery, in order (includes loaded later are not listed here).
     pub discovered: Vec<FileId>,
+    /// Symlinks whose absolute target is not in the tree (each an `Origin::Link` file).
+    pub dangling_links: Vec<DanglingLink>,
+    /// Files the walk looked at and did not take, with why (for `--show-files`).
+    pub skipped: Vec<discover::Skipped>,
+    /// Canonical paths of files taken for their content, not their name.
+    pub by_content: std::collections::HashSet<PathBuf>,
+    /// The first file whose include reached each file (for `--show-files`).
+    pub included_by: HashMap<FileId, FileId>,
     /// Directories holding an nginx.conf in the tree: where `/etc/nginx/...` may live for files
     /// no nginx.conf includes (site templates deployed next to one).
     nginx_prefixes: Vec<PathBuf>,
     cwd: PathBuf,
 }
+
+/// A symlink in the tree whose absolute target is not in the tree.
+#[derive(Clone, Debug)]
+pub struct DanglingLink {
+    /// The `Origin::Link` file standing for the link: its name is the link's path, its text
+    /// the target as written.
+    pub file: FileId,
+    /// Where the target was looked for in the tree, best first (empty when nowhere maps).
+    pub tried: Vec<PathBuf>,
+}
+
+/// Where a path's bytes are, once symlinks with absolute targets are mapped onto the tree.
+enum LinkTarget {
+    /// Not such a link (or only relative links): read it as it is.
+    AsIs,
+    /// Read this file of the tree instead.
+    Mapped(PathBuf),
+    /// The target is not in the tree.
+    Dangling {
+        target: PathBuf,
+        tried: Vec<PathBuf>,
+    },
+}
+
+/// Links followed in one chain before giving up (the kernel's own limit is 40).
+const MAX_LINK_HOPS: usize = 16;
 
 /// What an include resolved to.
 #[derive(Clone, Debug, Default)]
@@ -147,6 +206,10 @@ impl Project {
             builtins: HashMap::new(),
             canonical: Vec::new(),
             discovered: Vec::new(),
+            dangling_links: Vec::new(),
+            skipped: Vec::new(),
+            by_content: Default::default(),
+            included_by: HashMap::new(),
             nginx_prefixes: Vec::new(),
             cwd,
         }
@@ -171,16 +234,45 @@ impl Project {
             .filter(|p| !unsaved.iter().any(|(u, _)| u == *p))
             .cloned()
             .collect();
-        let (mut found, walk_problems) = discover::discover(&on_disk);
+        let (mut found, walk_problems, skipped) = discover::discover(&on_disk);
+        project.skipped = skipped;
         for (path, canonical) in unsaved {
             if !found.iter().any(|f| f.canonical == canonical) {
                 found.push(discover::Found {
                     path,
                     canonical,
                     explicit: true,
+                    by_content: false,
+                    is_symlink: false,
                 });
             }
         }
+        // Absolute symlinks (an /etc dump's `sites-enabled/x -> /etc/nginx/sites-available/x`)
+        // are resolved onto the tree, never on this machine.
+        let mut kept = Vec::with_capacity(found.len());
+        let mut seen = std::collections::HashSet::new();
+        for mut f in found {
+            let target = if f.is_symlink {
+                project.map_link(&f.path)
+            } else {
+                LinkTarget::AsIs
+            };
+            match target {
+                LinkTarget::AsIs => {}
+                LinkTarget::Mapped(target) => {
+                    f.canonical = std::fs::canonicalize(&target).unwrap_or_else(|_| target.clone());
+                    f.path = target;
+                }
+                LinkTarget::Dangling { target, tried } => {
+                    project.add_dangling_link(&f.path, &target, tried);
+                    continue;
+                }
+            }
+            if seen.insert(f.canonical.clone()) {
+                kept.push(f);
+            }
+        }
+        let found = kept;
         crate::timings::mark("discover");
         for w in walk_problems {
             project.problems.push(Problem {
@@ -193,10 +285,22 @@ impl Project {
         // Reading and parsing are independent per file: done on every core, then registered
         // in discovery order so FileIds and reports do not depend on scheduling.
         let prepared = crate::parallel::map(&found, |f| {
-            prepare(&project.options, &f.path, &f.canonical, None)
+            // A file found by its name is still looked at: a redis.conf is not nginx's.
+            let check = !project.options.overrides.contains_key(&f.canonical);
+            prepare(&project.options, &f.path, &f.canonical, None, check)
         });
         crate::timings::mark("read and parse");
         for (f, prepared) in found.iter().zip(prepared) {
+            if let (Err(ReadError::NotConfig { reason }), false) = (&prepared, f.explicit) {
+                project.skipped.push(discover::Skipped {
+                    path: f.path.clone(),
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            if f.by_content {
+                project.by_content.insert(f.canonical.clone());
+            }
             if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
             }
@@ -233,7 +337,7 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
-        let prepared = prepare(&self.options, path, canonical, force);
+        let prepared = prepare(&self.options, path, canonical, force, false);
         self.register(path, canonical, prepared)
     }
 
@@ -272,10 +376,15 @@ impl Project {
     }
 
     fn push_parsed(&mut self, name: String, origin: Origin, prepared: Prepared) -> FileId {
-        let Prepared { lang, text, parsed } = prepared;
+        let Prepared {
+            lang,
+            text,
+            original,
+            parsed,
+        } = prepared;
         let id = self
             .sources
-            .add(SourceFile::new(name.clone(), origin, lang, text));
+            .add(SourceFile::new(name.clone(), origin, lang, text).with_original(original));
         self.canonical.push(None);
         match parsed {
             Ok(p) => self.parsed.push(Some(p)),
@@ -307,6 +416,16 @@ impl Project {
         }
         self.discovered
             .extend(other.discovered.into_iter().map(shift));
+        self.skipped.extend(other.skipped);
+        self.by_content.extend(other.by_content);
+        for (file, by) in other.included_by {
+            self.included_by.entry(shift(file)).or_insert(shift(by));
+        }
+        self.dangling_links
+            .extend(other.dangling_links.into_iter().map(|mut d| {
+                d.file = shift(d.file);
+                d
+            }));
         self.problems
             .extend(other.problems.into_iter().map(|mut p| {
                 p.span = p.span.map(|(id, span)| (shift(id), span));
@@ -392,20 +511,93 @@ impl Project {
             .into_iter()
             .filter(|p| self.inside_roots(p))
             .collect();
-        let found: Vec<(PathBuf, PathBuf)> = inside
-            .into_iter()
-            .map(|m| {
-                let canonical = self
-                    .canonicalizer
-                    .canonicalize(&m)
-                    .unwrap_or_else(|_| m.clone());
-                (m, canonical)
-            })
-            .collect();
+        let mut found: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(inside.len());
+        for m in inside {
+            let m = match self.map_link(&m) {
+                LinkTarget::AsIs => m,
+                LinkTarget::Mapped(target) => target,
+                LinkTarget::Dangling { target, tried } => {
+                    self.add_dangling_link(&m, &target, tried);
+                    continue;
+                }
+            };
+            let canonical = self
+                .canonicalizer
+                .canonicalize(&m)
+                .unwrap_or_else(|_| m.clone());
+            found.push((m, canonical));
+        }
         let found: Arc<[(PathBuf, PathBuf)]> = found.into();
         self.glob_cache
             .insert(pattern.to_path_buf(), Arc::clone(&found));
         found
+    }
+
+    /// Follow `path`'s symlinks the way nginx would on the deployed machine, but inside the
+    /// tree: an absolute target is mapped like an absolute include (`--map`, the standard
+    /// config roots, the tree mirroring the file system from some directory down). Relative
+    /// links are left to the file system, as before.
+    fn map_link(&self, path: &Path) -> LinkTarget {
+        let mut current = path.to_path_buf();
+        let mut mapped = false;
+        for _ in 0..MAX_LINK_HOPS {
+            let Ok(target) = std::fs::read_link(&current) else {
+                break;
+            };
+            let dir = current.parent().unwrap_or(Path::new("")).to_path_buf();
+            if target.is_relative() {
+                current = normalize(&dir.join(&target));
+                continue;
+            }
+            if self.inside_roots(&target) {
+                current = target;
+                continue;
+            }
+            let from_dir = std::fs::canonicalize(&dir).ok();
+            let tried = self.candidate_paths_from(
+                &target.to_string_lossy(),
+                from_dir.as_deref(),
+                None,
+                NGINX_ROOTS,
+            );
+            let hit = tried
+                .iter()
+                .find(|c| self.inside_roots(c) && std::fs::symlink_metadata(c).is_ok())
+                .cloned();
+            match hit {
+                Some(c) => {
+                    current = c;
+                    mapped = true;
+                }
+                None => return LinkTarget::Dangling { target, tried },
+            }
+        }
+        if mapped {
+            LinkTarget::Mapped(current)
+        } else {
+            LinkTarget::AsIs
+        }
+    }
+
+    /// Stand a file in for a dangling link, once per link.
+    fn add_dangling_link(&mut self, link: &Path, target: &Path, tried: Vec<PathBuf>) {
+        let name = self.display(link);
+        if self
+            .dangling_links
+            .iter()
+            .any(|d| self.sources.get(d.file).name == name)
+        {
+            return;
+        }
+        let file = self.sources.add(SourceFile::new(
+            name,
+            Origin::Link,
+            discover::classify(link, ""),
+            target.to_string_lossy().into_owned(),
+        ));
+        self.parsed.push(None);
+        self.canonical.push(None);
+        self.dangling_links.push(DanglingLink { file, tried });
     }
 
     fn inside_roots(&self, path: &Path) -> bool {
@@ -459,7 +651,16 @@ impl Project {
                 resolved.files.push(self.builtin_file(b));
             }
         }
+        self.note_includer(&resolved, from);
         resolved
+    }
+
+    fn note_includer(&mut self, resolved: &Resolved, from: FileId) {
+        for &file in &resolved.files {
+            if file != from {
+                self.included_by.entry(file).or_insert(from);
+            }
+        }
     }
 
     /// Resolve a php-fpm `include=` written in `from`.
@@ -471,6 +672,7 @@ impl Project {
             self.load_first_match(candidates, Language::PhpFpm)
         };
         resolved.is_glob = has_glob(pattern);
+        self.note_includer(&resolved, from);
         resolved
     }
 
@@ -575,10 +777,22 @@ impl Project {
         prefix: Option<&Path>,
         std_roots: &[&str],
     ) -> Vec<PathBuf> {
-        let mut out = Vec::new();
         let from_dir = self
             .disk_path(from)
             .and_then(|p| p.parent().map(Path::to_path_buf));
+        self.candidate_paths_from(pattern, from_dir.as_deref(), prefix, std_roots)
+    }
+
+    /// [`candidate_paths`](Self::candidate_paths) from a directory (canonical) rather than a file.
+    fn candidate_paths_from(
+        &self,
+        pattern: &str,
+        from_dir: Option<&Path>,
+        prefix: Option<&Path>,
+        std_roots: &[&str],
+    ) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let from_dir = from_dir.map(Path::to_path_buf);
         let mut ancestors: Vec<PathBuf> = Vec::new();
         if let Some(dir) = &from_dir {
             for a in dir.ancestors() {
@@ -716,7 +930,11 @@ pub fn glob_paths(pattern: &Path) -> Vec<PathBuf> {
             break;
         }
     }
-    current.into_iter().filter(|p| p.is_file()).collect()
+    // A symlink counts whatever it points to on this machine: the project maps its target.
+    current
+        .into_iter()
+        .filter(|p| p.is_file() || (discover::is_symlink(p) && !p.is_dir()))
+        .collect()
 }
 
 #[cfg(test)]

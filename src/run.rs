@@ -3,7 +3,8 @@
 //! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it (or, with
 //! `--diff`, a non-empty diff); 2 usage, I/O or syntax errors.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
-use crate::fix::diff::unified_diff;
+use crate::fix::diff::unified_diff_bytes;
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
 use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
@@ -359,6 +360,29 @@ fn lint_deployment(
     );
     if let Some(only) = &only {
         retain_problems(&mut first, only);
+        // A file named on the command line that is neither nginx nor PHP-FPM says so.
+        let skipped: HashMap<PathBuf, &str> = first
+            .project
+            .skipped
+            .iter()
+            .filter_map(|s| Some((std::fs::canonicalize(&s.path).ok()?, s.reason.as_str())))
+            .filter(|(c, _)| only.contains(c))
+            .collect();
+        let mut not_ours = Vec::new();
+        for path in paths {
+            let reason = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|c| skipped.get(&c).copied());
+            if let Some(reason) = reason {
+                not_ours.push((path, reason.to_owned()));
+            }
+        }
+        for (path, reason) in not_ours {
+            first.project.problems.push(crate::report::Problem::new(
+                path.to_string_lossy().trim_start_matches("./"),
+                format!("not an nginx or PHP-FPM file: {reason}; not linted"),
+            ));
+        }
     }
     if !(args.fix || args.diff) {
         return (first, None);
@@ -445,6 +469,10 @@ fn widen(
     load.extend(paths.iter().cloned());
     (load, Some(only))
 }
+
+/// Why a fix to a file that is not UTF-8 cannot be written.
+const UNKNOWN_BYTES: &str =
+    "a fix copies bytes of this file that are not UTF-8, which the fix cannot reproduce";
 
 fn lint(args: LintArgs) -> u8 {
     crate::timings::start();
@@ -548,15 +576,55 @@ fn lint(args: LintArgs) -> u8 {
         }
     }
     let first = first.expect("at least one deployment");
+    if args.show_files {
+        print_stdout(&show_files(&first.project));
+        return if first.project.problems.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        };
+    }
+    if first.project.discovered.is_empty()
+        && first.project.dangling_links.is_empty()
+        && first.project.problems.is_empty()
+    {
+        // As ruff says "No Python files found": an empty run is never silent.
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let skipped = first.project.skipped.len();
+        let why = if skipped > 0 {
+            format!(
+                " ({skipped} file{} looked at and skipped; --show-files says why)",
+                if skipped == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "warning: no nginx or PHP-FPM files found in {}{why}",
+            shown.join(", ")
+        );
+    }
 
     if args.diff {
         let fixed = fixed.expect("computed above");
-        let mut patch = String::new();
+        let mut patch = Vec::new();
+        let mut unknown_bytes = false;
         for (id, new) in &fixed.changed {
             let file = first.project.sources.get(*id);
-            patch.push_str(&unified_diff(&file.text, new, &file.name));
+            match fixed.new_bytes(*id, new) {
+                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), new, &file.name)),
+                None => {
+                    eprintln!("error: {}: {UNKNOWN_BYTES}", file.name);
+                    unknown_bytes = true;
+                }
+            }
         }
-        print_stdout(&patch);
+        // A file that is not UTF-8 keeps its bytes in the patch, so it goes out as bytes.
+        {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&patch).and_then(|()| stdout.flush());
+        }
         let remaining = fixed.after.diagnostics.len();
         if !args.quiet {
             eprintln!(
@@ -569,7 +637,7 @@ fn lint(args: LintArgs) -> u8 {
                 if remaining == 1 { "" } else { "s" }
             );
         }
-        if !first.project.problems.is_empty() {
+        if !first.project.problems.is_empty() || unknown_bytes {
             return EXIT_ERROR;
         }
         return if patch.is_empty() {
@@ -600,7 +668,12 @@ fn lint(args: LintArgs) -> u8 {
             }
             continue;
         }
-        if let Err(e) = write_atomic(path, new.as_bytes(), file.text.as_bytes()) {
+        let Some(new) = fixed.new_bytes(*id, new) else {
+            eprintln!("error: {}: {UNKNOWN_BYTES}; not written", file.name);
+            write_failed = true;
+            continue;
+        };
+        if let Err(e) = write_atomic(path, new, file.bytes()) {
             eprintln!("error: {e}");
             write_failed = true;
         }
@@ -625,6 +698,87 @@ fn lint(args: LintArgs) -> u8 {
         write_failed || stdin_file.is_some(),
     )
     .max(if write_failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// `--show-files`: every file of the run with its language and role, then the ones skipped.
+fn show_files(project: &Project) -> String {
+    use crate::source::{Language, Origin};
+    let mut out = String::new();
+    for (id, file) in project.sources.iter() {
+        let language = match file.language {
+            Language::Nginx => "nginx",
+            Language::PhpFpm => "php-fpm",
+        };
+        let role = match &file.origin {
+            Origin::Builtin { distro } => format!("packaged file ({distro}), not in the tree"),
+            Origin::Link => {
+                let _ = writeln!(
+                    out,
+                    "{}: skipped, a symlink to `{}`, which is not in the linted tree",
+                    file.name, file.text
+                );
+                continue;
+            }
+            _ => {
+                let mut role = match project.included_by.get(&id) {
+                    Some(by) => format!("included by {}", project.sources.get(*by).name),
+                    None => standalone_role(project, id),
+                };
+                if project
+                    .canonical_path(id)
+                    .is_some_and(|p| project.by_content.contains(p))
+                {
+                    role.push_str(" (recognised by content)");
+                }
+                role
+            }
+        };
+        let status = if project.problems.iter().any(|p| p.path == file.name) {
+            " (has errors)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{}: {language}, {role}{status}", file.name);
+    }
+    for p in project.problems.iter().filter(|p| p.span.is_none()) {
+        let _ = writeln!(out, "{}: not read, {}", p.path, p.message);
+    }
+    for s in &project.skipped {
+        let shown = s.path.to_string_lossy();
+        let _ = writeln!(
+            out,
+            "{}: skipped, {}",
+            shown.strip_prefix("./").unwrap_or(&shown),
+            s.reason
+        );
+    }
+    out
+}
+
+/// What a file no include reaches is: an nginx.conf-like entry point, a site, a snippet, a
+/// php-fpm.conf, a pool or a pool fragment.
+fn standalone_role(project: &Project, id: crate::source::FileId) -> String {
+    if let Some(c) = project.nginx(id) {
+        let top = |name: &str| c.directives().any(|d| d.is(name));
+        return if top("http") || top("events") {
+            "entry point".to_owned()
+        } else if top("server") {
+            "standalone site".to_owned()
+        } else {
+            "standalone snippet".to_owned()
+        };
+    }
+    if let Some(c) = project.fpm(id) {
+        let names: Vec<String> = c.sections().map(|s| s.name().to_owned()).collect();
+        return if names.iter().any(|n| n == "global") {
+            "entry point".to_owned()
+        } else if names.is_empty() {
+            "pool fragment".to_owned()
+        } else {
+            format!("pool [{}]", names.join("], ["))
+        };
+    }
+    "standalone (did not parse)".to_owned()
 }
 
 /// Drop read and parse problems of files other than the passed ones.

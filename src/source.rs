@@ -119,6 +119,10 @@ pub enum Origin {
     Builtin { distro: &'static str },
     /// Text handed to the tool directly (stdin, tests).
     Memory,
+    /// A symlink in the tree whose absolute target, mapped onto the tree, is not there: the
+    /// text is the target as the link holds it, and nothing was read (never the machine's
+    /// own file at that path).
+    Link,
 }
 
 #[derive(Clone, Debug)]
@@ -127,8 +131,12 @@ pub struct SourceFile {
     pub name: String,
     pub origin: Origin,
     pub language: Language,
-    /// Shared with the file's syntax tree, which reads its words from it.
+    /// Shared with the file's syntax tree, which reads its words from it. For a file that is
+    /// not UTF-8 this is the [`sanitize`]d text: same length, same offsets.
     pub text: Arc<str>,
+    /// The bytes read, only when they differ from `text` (a file that is not UTF-8): what fixes
+    /// are written over and diffs are shown against.
+    pub original: Option<Arc<[u8]>>,
     /// Built the first time a position is asked for: most files of a large run never are.
     lines: OnceLock<LineIndex>,
 }
@@ -145,8 +153,20 @@ impl SourceFile {
             origin,
             language,
             text: text.into(),
+            original: None,
             lines: OnceLock::new(),
         }
+    }
+
+    /// The bytes read from disk, when they are not the text (see [`sanitize`]).
+    pub fn with_original(mut self, original: Option<Arc<[u8]>>) -> Self {
+        self.original = original;
+        self
+    }
+
+    /// The file's bytes as read: what a fix must keep.
+    pub fn bytes(&self) -> &[u8] {
+        self.original.as_deref().unwrap_or(self.text.as_bytes())
     }
 
     pub fn line_col(&self, offset: usize) -> LineCol {
@@ -220,11 +240,9 @@ pub enum ReadError {
     TooLarge {
         bytes: u64,
     },
-    /// The first byte that is not UTF-8, with its position.
-    NotUtf8 {
-        offset: usize,
-        byte: u8,
-        at: LineCol,
+    /// The content is neither nginx nor PHP-FPM (see `discover::sniff`).
+    NotConfig {
+        reason: String,
     },
     /// A NUL byte: almost certainly a binary file.
     Binary {
@@ -240,47 +258,87 @@ impl fmt::Display for ReadError {
             ReadError::TooLarge { bytes } => {
                 write!(f, "file is too large ({bytes} bytes; the limit is 4 GiB)")
             }
-            ReadError::NotUtf8 { byte, at, .. } => write!(
-                f,
-                "{at}: invalid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8)"
-            ),
+            ReadError::NotConfig { reason } => {
+                write!(f, "not an nginx or PHP-FPM file: {reason}; not linted")
+            }
             ReadError::Binary { at, .. } => {
-                write!(f, "{at}: NUL byte; this looks like a binary file, not a configuration")
+                write!(
+                    f,
+                    "{at}: NUL byte; this looks like a binary file, not a configuration"
+                )
             }
         }
     }
 }
 
-/// Decode bytes as a configuration text: UTF-8, no NUL bytes.
-pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
-    check_text(&bytes)?;
-    Ok(String::from_utf8(bytes).expect("checked above"))
+/// What stands in, in the parsed text, for each byte that is not UTF-8. nginx and php-fpm read
+/// bytes: a Latin-1 or EUC-KR comment, or a `return` string in a legacy encoding, is valid for
+/// them. One ASCII byte per invalid byte keeps every offset (spans, fixes) the same as in the
+/// file, and DEL means nothing to either grammar (it is an ordinary word, value or comment
+/// character), so the file parses exactly as nginx reads it. A column counts one per such byte.
+pub const PLACEHOLDER: u8 = 0x7F;
+
+/// A file's text, and its bytes when they are not that text.
+#[derive(Clone, Debug)]
+pub struct Text {
+    pub text: Arc<str>,
+    pub original: Option<Arc<[u8]>>,
 }
 
-/// Check that bytes are a configuration text (UTF-8, no NUL bytes) and view them as one.
-fn check_text(bytes: &[u8]) -> Result<&str, ReadError> {
+/// Decode bytes as a configuration text (no NUL bytes; bytes that are not UTF-8 become
+/// [`PLACEHOLDER`]s, see [`sanitize`]).
+pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
+    check_size_and_nul(&bytes)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => Ok(sanitize(e.as_bytes())),
+    }
+}
+
+/// `bytes`, which are not UTF-8, as UTF-8 text of the same length: every byte outside ASCII
+/// becomes one [`PLACEHOLDER`]. Such a file is in some legacy encoding (Latin-1, EUC-KR, ...),
+/// so a run of its bytes that happens to be valid UTF-8 is not a character either: an
+/// EUC-KR syllable is two columns, as on a terminal set to that encoding.
+pub fn sanitize(bytes: &[u8]) -> String {
+    let ascii: Vec<u8> = bytes
+        .iter()
+        .map(|&b| if b.is_ascii() { b } else { PLACEHOLDER })
+        .collect();
+    String::from_utf8(ascii).expect("ASCII only")
+}
+
+fn check_size_and_nul(bytes: &[u8]) -> Result<(), ReadError> {
     if bytes.len() as u64 >= u32::MAX as u64 {
         return Err(ReadError::TooLarge {
             bytes: bytes.len() as u64,
         });
     }
-    let position = |bytes: &[u8], offset: usize| {
-        let prefix = String::from_utf8_lossy(&bytes[..offset]);
-        LineIndex::new(&prefix).line_col(&prefix, prefix.len())
-    };
     if let Some(offset) = memchr_nul(bytes) {
+        // Counted as the text will be: characters in a UTF-8 file, bytes in any other.
+        let prefix = match std::str::from_utf8(bytes) {
+            Ok(text) => text[..offset].to_owned(),
+            Err(_) => sanitize(&bytes[..offset]),
+        };
         return Err(ReadError::Binary {
             offset,
-            at: position(bytes, offset),
+            at: LineIndex::new(&prefix).line_col(&prefix, prefix.len()),
         });
     }
-    std::str::from_utf8(bytes).map_err(|e| {
-        let offset = e.valid_up_to();
-        ReadError::NotUtf8 {
-            offset,
-            byte: bytes[offset],
-            at: position(bytes, offset),
-        }
+    Ok(())
+}
+
+/// Check that bytes are a configuration text (no NUL bytes) and make the shared text of it.
+fn shared_text(bytes: &[u8]) -> Result<Text, ReadError> {
+    check_size_and_nul(bytes)?;
+    Ok(match std::str::from_utf8(bytes) {
+        Ok(text) => Text {
+            text: Arc::from(text),
+            original: None,
+        },
+        Err(_) => Text {
+            text: Arc::from(sanitize(bytes)),
+            original: Some(Arc::from(bytes)),
+        },
     })
 }
 
@@ -288,11 +346,11 @@ fn memchr_nul(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == 0)
 }
 
-/// Read a file from disk as configuration text (UTF-8, no NUL bytes, a regular file under
-/// 4 GiB), into the one shared allocation a project keeps. Each thread reads through the same
+/// Read a file from disk as configuration text (no NUL bytes, a regular file under 4 GiB;
+/// bytes that are not UTF-8 are kept aside, see [`Text`]), into the one shared allocation a project keeps. Each thread reads through the same
 /// buffer: a fresh buffer per file, freed once copied, left the allocator's pages
 /// scattered with holes between the texts a large run keeps.
-pub fn read_shared(path: &Path) -> Result<Arc<str>, ReadError> {
+pub fn read_shared(path: &Path) -> Result<Text, ReadError> {
     use std::io::Read as _;
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -303,7 +361,7 @@ pub fn read_shared(path: &Path) -> Result<Arc<str>, ReadError> {
         std::fs::File::open(path)
             .and_then(|mut f| f.read_to_end(buffer))
             .map_err(ReadError::Io)?;
-        let text = check_text(buffer).map(Arc::from);
+        let text = shared_text(buffer);
         // One unusually large file must not stay resident for the rest of the run.
         if buffer.capacity() > 1 << 20 {
             *buffer = Vec::new();
@@ -350,13 +408,32 @@ mod tests {
     }
 
     #[test]
-    fn decode_reports_first_bad_byte() {
-        let err = decode(b"# ok\n# caf\xe9\n".to_vec()).unwrap_err();
-        match err {
-            ReadError::NotUtf8 { offset, byte, at } => {
-                assert_eq!(offset, 10);
-                assert_eq!(byte, 0xE9);
-                assert_eq!(at, LineCol { line: 2, column: 6 });
+    fn bytes_that_are_not_utf8_keep_their_offsets() {
+        // Latin-1 "café", an EUC-KR word (two bytes a syllable, "\xd1\xb1" of which would
+        // pass for UTF-8) and a truncated UTF-8 "é".
+        let bytes = b"# caf\xe9\nreturn 200 \"\xc7\xd1\xb1\xdb\";\n# \xc3".to_vec();
+        let text = decode(bytes.clone()).unwrap();
+        assert_eq!(text.len(), bytes.len());
+        assert_eq!(text, "# caf\x7f\nreturn 200 \"\x7f\x7f\x7f\x7f\";\n# \x7f");
+        let shared = shared_text(&bytes).unwrap();
+        assert_eq!(shared.original.as_deref(), Some(&bytes[..]));
+        assert!(shared_text(b"ok\n").unwrap().original.is_none());
+        // One column per byte that is not UTF-8: the quote after the EUC-KR word is column 17.
+        let idx = LineIndex::new(&text);
+        assert_eq!(
+            idx.line_col(&text, 23),
+            LineCol {
+                line: 2,
+                column: 17
+            }
+        );
+    }
+
+    #[test]
+    fn binary_position_counts_like_the_text() {
+        match decode(b"# \xe9\xe9\n\xe9x\0".to_vec()) {
+            Err(ReadError::Binary { offset: 7, at }) => {
+                assert_eq!(at, LineCol { line: 2, column: 3 })
             }
             other => panic!("unexpected {other:?}"),
         }

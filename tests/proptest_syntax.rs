@@ -109,6 +109,9 @@ fn nginx_soup() -> impl Strategy<Value = String> {
         Just("fastcgi_pass"),
         Just("include"),
         Just("content_by_lua_block"),
+        Just("\"rewrite_by_lua_block\""),
+        Just("'access_by_lua_block'"),
+        Just("{ 1, 2, 3 }"),
         Just("--"),
         Just("[["),
         Just("]]"),
@@ -209,6 +212,30 @@ proptest! {
     fn any_unicode_never_panics(text in any::<String>()) {
         check_nginx(&text);
         check_fpm(&text);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_keep_their_offsets(
+        pick in any::<prop::sample::Index>(),
+        inserts in prop::collection::vec((any::<f64>(), 0x80u8..=0xFF), 1..6),
+    ) {
+        // Legacy-encoded bytes dropped into fixtures (in words, strings and comments alike):
+        // the text has the file's length, and both parsers agree and round-trip on it.
+        let (nginx_files, fpm_files) = fixture_texts();
+        for text in [
+            &nginx_files[pick.index(nginx_files.len())],
+            &fpm_files[pick.index(fpm_files.len())],
+        ] {
+            let mut bytes = text.clone().into_bytes();
+            for (at, byte) in &inserts {
+                let i = ((at.abs() % 1.0) * bytes.len() as f64) as usize;
+                bytes.insert(i.min(bytes.len()), *byte);
+            }
+            let decoded = nginx_fpm_lint::source::decode(bytes.clone()).unwrap();
+            prop_assert_eq!(decoded.len(), bytes.len());
+            check_nginx(&decoded);
+            check_fpm(&decoded);
+        }
     }
 
     #[test]

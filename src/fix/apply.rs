@@ -70,6 +70,39 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Applied {
     }
 }
 
+/// Apply to a file's bytes the edits [`apply_edits`] applied to its text, where the two have
+/// the same length and offsets (a file that is not UTF-8, see `source::sanitize`): edits
+/// outside the text's bounds or overlapping an earlier one are skipped exactly as there.
+/// `None` when a replacement holds a placeholder: it copied a byte whose value the text
+/// does not know, and writing it would lose that byte.
+pub fn apply_edits_bytes(bytes: &[u8], edits: &[Edit]) -> Option<Vec<u8>> {
+    let mut order: Vec<usize> = (0..edits.len()).collect();
+    order.sort_by_key(|&i| (edits[i].span.start, edits[i].span.end));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut cursor = 0usize;
+    for i in order {
+        let span = edits[i].span;
+        if span.start > span.end
+            || span.end as usize > bytes.len()
+            || (span.start as usize) < cursor
+        {
+            continue;
+        }
+        if edits[i]
+            .replacement
+            .as_bytes()
+            .contains(&crate::source::PLACEHOLDER)
+        {
+            return None;
+        }
+        out.extend_from_slice(&bytes[cursor..span.start as usize]);
+        out.extend_from_slice(edits[i].replacement.as_bytes());
+        cursor = span.end as usize;
+    }
+    out.extend_from_slice(&bytes[cursor..]);
+    Some(out)
+}
+
 /// Spans already claimed by accepted fixes, per file.
 #[derive(Default)]
 struct Claimed {
@@ -157,6 +190,8 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix], file: FileId) -> Applied {
 pub struct MultiApplied {
     /// Every input file's text after applying; untouched files are unchanged copies.
     pub texts: BTreeMap<FileId, String>,
+    /// The edits applied, per file, in the order given to [`apply_edits`].
+    pub edits: BTreeMap<FileId, Vec<Edit>>,
     /// Indices into the input fixes, ascending.
     pub applied: Vec<usize>,
     pub skipped: Vec<usize>,
@@ -170,13 +205,14 @@ pub fn apply_fixes_multi(texts: &BTreeMap<FileId, String>, fixes: &[&Fix]) -> Mu
     let (edits, applied, skipped) =
         select(fixes, &|_| true, &|f| texts.get(&f).map(String::as_str));
     let mut out = texts.clone();
-    for (file, edits) in edits {
-        let result = apply_edits(&texts[&file], &edits);
+    for (file, edits) in &edits {
+        let result = apply_edits(&texts[file], edits);
         debug_assert!(result.skipped.is_empty(), "selected edits must all apply");
-        out.insert(file, result.text);
+        out.insert(*file, result.text);
     }
     MultiApplied {
         texts: out,
+        edits,
         applied,
         skipped,
     }
@@ -198,6 +234,9 @@ pub struct FixOutcome {
     pub texts: BTreeMap<FileId, String>,
     /// Fixes applied and kept, in application order.
     pub applied: Vec<Fix>,
+    /// Each kept round's edits per file, as applied: replayed on the bytes of a file that
+    /// is not UTF-8 ([`apply_edits_bytes`]).
+    pub edit_rounds: Vec<BTreeMap<FileId, Vec<Edit>>>,
     /// Rounds whose changes were kept.
     pub rounds: usize,
     pub stop: Stop,
@@ -234,6 +273,7 @@ where
     let mut state = FixOutcome {
         texts: initial,
         applied: Vec::new(),
+        edit_rounds: Vec::new(),
         rounds: 0,
         stop: Stop::Converged,
     };
@@ -247,6 +287,7 @@ where
                     Some((texts, fixes)) => {
                         state.texts = texts;
                         state.applied.truncate(state.applied.len() - fixes.len());
+                        state.edit_rounds.pop();
                         state.rounds -= 1;
                         fixes
                     }
@@ -277,6 +318,7 @@ where
         }
         let kept: Vec<Fix> = result.applied.iter().map(|&i| fixes[i].clone()).collect();
         state.applied.extend(kept.iter().cloned());
+        state.edit_rounds.push(result.edits);
         state.rounds += 1;
         pending = Some((std::mem::replace(&mut state.texts, result.texts), kept));
     }
@@ -291,6 +333,26 @@ mod tests {
 
     fn rep(start: usize, end: usize, s: &str) -> Edit {
         Edit::replace(F, Span::new(start, end), s)
+    }
+
+    #[test]
+    fn bytes_get_the_same_edits_as_their_text() {
+        // A Latin-1 text and its placeholder twin: same offsets, so the same edits.
+        let bytes = b"# caf\xe9\nlisten 80;\n";
+        let text = crate::source::sanitize(bytes);
+        let edits = [
+            rep(14, 16, "8080"),
+            rep(0, 0, "# top\n"),
+            rep(15, 17, "overlaps, skipped"),
+        ];
+        let on_text = apply_edits(&text, &edits);
+        assert_eq!(on_text.skipped, [2]);
+        let on_bytes = apply_edits_bytes(bytes, &edits).unwrap();
+        assert_eq!(on_bytes, b"# top\n# caf\xe9\nlisten 8080;\n");
+        assert_eq!(crate::source::sanitize(&on_bytes), on_text.text);
+        // A replacement holding the placeholder copied a byte the text does not know.
+        let copy = [rep(0, 0, &text[2..6])];
+        assert_eq!(apply_edits_bytes(bytes, &copy), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@ const CONTEXT: usize = 3;
 
 /// Split into lines that keep their terminator. Only `\n` ends a line: a `\r` stays part of the
 /// line, so CRLF files round-trip byte for byte, as `git apply` and `patch` expect.
-fn lines(text: &str) -> Vec<&str> {
-    text.split_inclusive('\n').collect()
+fn lines(text: &[u8]) -> Vec<&[u8]> {
+    text.split_inclusive(|&b| b == b'\n').collect()
 }
 
 /// Quote a path the way git does when it contains characters that would otherwise end or
@@ -49,12 +49,12 @@ fn range(start: usize, len: usize) -> String {
     format!("{first},{len}")
 }
 
-fn push_line(out: &mut String, sign: char, line: &str) {
+fn push_line(out: &mut Vec<u8>, sign: u8, line: &[u8]) {
     out.push(sign);
-    out.push_str(line);
-    if !line.ends_with('\n') {
+    out.extend_from_slice(line);
+    if !line.ends_with(b"\n") {
         // Only the file's last line can lack a terminator.
-        out.push_str("\n\\ No newline at end of file\n");
+        out.extend_from_slice(b"\n\\ No newline at end of file\n");
     }
 }
 
@@ -62,15 +62,23 @@ fn push_line(out: &mut String, sign: char, line: &str) {
 /// lines of context; empty when the texts are equal. `path` is relative with `/` separators.
 /// Diffs of several files can be concatenated into one patch.
 pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
+    String::from_utf8(unified_diff_bytes(old.as_bytes(), new.as_bytes(), path))
+        .expect("lines of UTF-8 texts and UTF-8 headers")
+}
+
+/// [`unified_diff`] of bytes (a file that is not UTF-8): the lines are copied as they are,
+/// which is what `git apply` and `patch` compare them with.
+pub fn unified_diff_bytes(old: &[u8], new: &[u8], path: &str) -> Vec<u8> {
     if old == new {
-        return String::new();
+        return Vec::new();
     }
     let old_lines = lines(old);
     let new_lines = lines(new);
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
-    let mut out = String::new();
-    let _ = writeln!(out, "--- {}", header_path("a/", path));
-    let _ = writeln!(out, "+++ {}", header_path("b/", path));
+    let mut header = String::new();
+    let _ = writeln!(header, "--- {}", header_path("a/", path));
+    let _ = writeln!(header, "+++ {}", header_path("b/", path));
+    let mut out = header.into_bytes();
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
@@ -79,31 +87,33 @@ pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
         let new_start = first.new_range().start;
         let old_len = last.old_range().end - old_start;
         let new_len = last.new_range().end - new_start;
-        let _ = writeln!(
-            out,
-            "@@ -{} +{} @@",
-            range(old_start, old_len),
-            range(new_start, new_len)
+        out.extend_from_slice(
+            format!(
+                "@@ -{} +{} @@\n",
+                range(old_start, old_len),
+                range(new_start, new_len)
+            )
+            .as_bytes(),
         );
         for op in &group {
             match *op {
                 DiffOp::Equal { old_index, len, .. } => {
                     for line in &old_lines[old_index..old_index + len] {
-                        push_line(&mut out, ' ', line);
+                        push_line(&mut out, b' ', line);
                     }
                 }
                 DiffOp::Delete {
                     old_index, old_len, ..
                 } => {
                     for line in &old_lines[old_index..old_index + old_len] {
-                        push_line(&mut out, '-', line);
+                        push_line(&mut out, b'-', line);
                     }
                 }
                 DiffOp::Insert {
                     new_index, new_len, ..
                 } => {
                     for line in &new_lines[new_index..new_index + new_len] {
-                        push_line(&mut out, '+', line);
+                        push_line(&mut out, b'+', line);
                     }
                 }
                 DiffOp::Replace {
@@ -113,10 +123,10 @@ pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
                     new_len,
                 } => {
                     for line in &old_lines[old_index..old_index + old_len] {
-                        push_line(&mut out, '-', line);
+                        push_line(&mut out, b'-', line);
                     }
                     for line in &new_lines[new_index..new_index + new_len] {
-                        push_line(&mut out, '+', line);
+                        push_line(&mut out, b'+', line);
                     }
                 }
             }

@@ -116,10 +116,7 @@ impl<'a> Renderer<'a> {
                     code: None,
                     message: p.message.clone(),
                     severity: miette::Severity::Error,
-                    source: Some(FileSource {
-                        name: &f.name,
-                        text: &f.text,
-                    }),
+                    source: Some(FileSource::of(f)),
                     labels: vec![LabeledSpan::new_primary_with_span(None, to_miette(span))],
                 }
             }
@@ -157,10 +154,7 @@ impl<'a> Renderer<'a> {
             code: None,
             message,
             severity,
-            source: Some(FileSource {
-                name: &f.name,
-                text: &f.text,
-            }),
+            source: Some(FileSource::of(f)),
             labels,
         }
     }
@@ -314,7 +308,24 @@ impl miette::Diagnostic for Part<'_> {
 #[derive(Debug)]
 struct FileSource<'a> {
     name: &'a str,
-    text: &'a str,
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> FileSource<'a> {
+    /// A file that is not UTF-8 shows "?" for each byte that is not (the text's placeholder,
+    /// DEL, would print as nothing); one byte each, so the spans still fit.
+    fn of(f: &'a crate::source::SourceFile) -> Self {
+        let text = match f.original {
+            Some(_) => {
+                std::borrow::Cow::Owned(f.text.replace(crate::source::PLACEHOLDER as char, "?"))
+            }
+            None => std::borrow::Cow::Borrowed(&*f.text),
+        };
+        FileSource {
+            name: &f.name,
+            text,
+        }
+    }
 }
 
 impl SourceCode for FileSource<'_> {
@@ -324,9 +335,7 @@ impl SourceCode for FileSource<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner = (*self.text).read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),

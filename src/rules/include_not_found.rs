@@ -1,6 +1,7 @@
 use crate::diagnostic::{Label, Severity};
 use crate::model::fpm::FpmIssue;
 use crate::model::nginx::IncludeIssue;
+use crate::project::DanglingLink;
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::source::{FileId, Span};
 
@@ -10,6 +11,10 @@ declare_rule! {
     /// the linted tree nor a well-known packaged file (`fastcgi_params`, `fastcgi.conf`,
     /// `snippets/fastcgi-php.conf`, `mime.types`, ...). A glob that matches nothing is fine, as
     /// it is for nginx. An include that names a directory (`include conf.d;`) is an error.
+    /// Also flags a symlink whose absolute target (`sites-enabled/x ->
+    /// /etc/nginx/sites-available/x`, as in an /etc dump) is not in the tree: such a target is
+    /// looked for inside the tree the way an absolute include is, never on the machine running
+    /// the linter.
     ///
     /// ## Why it matters
     /// On the server, `nginx -t` fails with `open() "/etc/nginx/snippets/php.conf" failed
@@ -64,6 +69,11 @@ impl Rule for IncludeNotFound {
             } => Some((*file, *span, pattern, *is_directory, false)),
             _ => None,
         });
+        let links = cx
+            .project
+            .dangling_links
+            .iter()
+            .map(|l| dangling_link(cx, l));
         nginx
             .chain(fpm)
             .map(|(file, span, pattern, is_directory, is_nginx)| {
@@ -77,8 +87,30 @@ impl Rule for IncludeNotFound {
                     .help("commit the file, correct the path, or map its directory with --map FROM=DIR")
                 }
             })
+            .chain(links)
             .collect()
     }
+}
+
+/// `sites-enabled/x -> /etc/nginx/sites-available/x` whose target, mapped onto the tree, is not
+/// there. The machine running the linter is never asked: its own file would make the result
+/// depend on where the linter runs.
+fn dangling_link(cx: &LintContext<'_, '_>, link: &DanglingLink) -> Finding {
+    let file = cx.project.sources.get(link.file);
+    let tried = match link.tried.first() {
+        Some(first) => format!(" (looked for it at `{}`)", first.display()),
+        None => String::new(),
+    };
+    Finding::new(
+        format!(
+            "symlink `{}` points to `{}`, which is not in the linted tree; not linted",
+            file.name, file.text
+        ),
+        Label::primary(link.file, Span::new(0, file.text.len()), "the link's target"),
+    )
+    .help(format!(
+        "an absolute link target is looked for inside the tree, as an absolute include is{tried}; commit the target, or map its directory with --map FROM=DIR"
+    ))
 }
 
 /// `include conf.d;`: a directory. nginx refuses to start; php-fpm reads nothing from it.

@@ -933,7 +933,7 @@ fn explain_failure(
                 i += 1;
             }
             b'{' => {
-                let is_lua = lua_name_at(text, directive_start);
+                let is_lua = lua_block_name_at(bytes, directive_start);
                 words = 0;
                 if is_lua {
                     match skip_lua_body(bytes, i + 1) {
@@ -1169,26 +1169,34 @@ fn lua_depth_scan(bytes: &[u8], mut i: usize, mut depth: usize) -> Result<usize,
     Ok(i)
 }
 
-/// Whether the grammar's `lua_block_name` matches at `start`: `[A-Za-z0-9_]+` ending in
-/// `_by_lua_block`, then white space or "{".
-fn lua_block_name_at(bytes: &[u8], start: usize) -> bool {
-    let len = bytes[start..]
+/// The length of the grammar's `lua_block_name` at `start`, if it matches there:
+/// `[A-Za-z0-9_]+` ending in `_by_lua_block`, bare or in matching quotes, then white space or
+/// "{". nginx strips the quotes before the Lua module sees the name, so both are a Lua block.
+pub(super) fn lua_block_name_len(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = match bytes.get(start) {
+        Some(&q @ (b'"' | b'\'')) => Some(q),
+        _ => None,
+    };
+    let name_start = start + usize::from(quote.is_some());
+    let len = bytes[name_start..]
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
         .count();
-    bytes[start..start + len].ends_with(b"_by_lua_block")
-        && matches!(
-            bytes.get(start + len),
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'{')
-        )
+    let mut end = name_start + len;
+    if len <= "_by_lua_block".len() || !bytes[name_start..end].ends_with(b"_by_lua_block") {
+        return None;
+    }
+    if let Some(q) = quote {
+        if bytes.get(end) != Some(&q) {
+            return None;
+        }
+        end += 1;
+    }
+    matches!(bytes.get(end), Some(b' ' | b'\t' | b'\r' | b'\n' | b'{')).then_some(end - start)
 }
 
-fn lua_name_at(text: &str, start: usize) -> bool {
-    let name: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    name.ends_with("_by_lua_block")
+fn lua_block_name_at(bytes: &[u8], start: usize) -> bool {
+    lua_block_name_len(bytes, start).is_some()
 }
 
 /// Skip a Lua body starting after its "{"; returns the offset of the closing "}".
@@ -1333,6 +1341,30 @@ mod tests {
             c.directives().next().unwrap().end(),
             End::Raw { .. }
         ));
+    }
+
+    #[test]
+    fn quoted_lua_block_names_are_lua_blocks() {
+        // nginx strips the quotes before the Lua module reads the block raw, so Lua that is
+        // not nginx syntax (a table `{ 1, 2, 3 }`, strings holding ";" "{" and quotes) is fine.
+        let lua = " {\n  local t = { 1, 2, 3 }\n  local s = \"a;b{c'\" .. '}\"' -- ; {\n  ngx.say(#t, s)\n}\n";
+        for name in [
+            "\"rewrite_by_lua_block\"",
+            "'content_by_lua_block'",
+            "access_by_lua_block",
+        ] {
+            let text = format!("location / {{\n{name}{lua}}}\n");
+            assert_eq!(parse(&text), parse_reference(&text), "{text}");
+            let c = roundtrip(&text);
+            let location = c.directives().next().unwrap();
+            let block = location.children().next().unwrap();
+            assert_eq!(block.name(), name.trim_matches(['"', '\'']));
+            assert!(matches!(block.end(), End::Raw { .. }), "{text}");
+        }
+        // A quote that does not close right after the name is an ordinary word.
+        assert!(lua_block_name_len(b"\"x_by_lua_block {", 0).is_none());
+        assert!(lua_block_name_len(b"\"x_by_lua_block' {", 0).is_none());
+        assert_eq!(lua_block_name_len(b"'x_by_lua_block'{", 0), Some(16));
     }
 
     #[test]

@@ -205,21 +205,11 @@ impl Parser<'_> {
         Some(())
     }
 
-    /// `*_by_lua_block { ... }`.
+    /// `*_by_lua_block { ... }`, the name bare or quoted.
     fn lua_directive(&mut self, index: usize, start: usize) -> Lua {
-        let len = self.b[start..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-            .count();
-        if len <= "_by_lua_block".len()
-            || !self.b[start..start + len].ends_with(b"_by_lua_block")
-            || !self
-                .b
-                .get(start + len)
-                .is_some_and(|&c| is_ws(c) || c == b'{')
-        {
+        let Some(len) = super::lua_block_name_len(self.b, start) else {
             return Lua::Plain;
-        }
+        };
         self.i = start + len;
         self.tree.word(self.text, Span::new(start, start + len));
         self.gap();
