@@ -1,0 +1,4 @@
+//! `diagnose`: from the logs of a live 502 to the line of config that causes it.
+
+pub mod logline;
+pub mod time;
