@@ -114,6 +114,8 @@ pub struct Tally {
     /// The `server:` and `host:` fields of the first nginx line, to pick the server block.
     pub server: Option<String>,
     pub host: Option<String>,
+    /// The request path of the first nginx line, to pick the location.
+    pub path: Option<String>,
     /// Pools php-fpm named (`[pool www]`).
     pub pools: Vec<String>,
     /// The errno nginx reported, where one did.
@@ -290,6 +292,7 @@ impl Engine {
             if t.server.is_none() {
                 t.server = line.fields.server.clone();
                 t.host = line.fields.host.clone();
+                t.path = line.fields.path().map(str::to_owned);
             }
         };
         match &line.event {
@@ -512,6 +515,7 @@ impl Engine {
         if t.server.is_none() {
             t.server = line.fields.server.clone();
             t.host = line.fields.host.clone();
+            t.path = line.fields.path().map(str::to_owned);
         }
         t.errno.get_or_insert(104);
         t.evidence.entry(a.kind).or_insert(a.evidence);
@@ -530,6 +534,7 @@ impl Engine {
         if t.server.is_none() {
             t.server = line.fields.server.clone();
             t.host = line.fields.host.clone();
+            t.path = line.fields.path().map(str::to_owned);
         }
     }
 
