@@ -240,7 +240,7 @@ impl Engine {
         errors
     }
 
-    fn read_one(&mut self, path: &PathBuf) -> std::io::Result<()> {
+    fn read_one(&mut self, path: &std::path::Path) -> std::io::Result<()> {
         let name = path.display().to_string();
         let mut reader = LogReader::open(path)?;
         // nginx continues a multi-line FastCGI stderr message on the following lines: those
@@ -659,7 +659,7 @@ pub fn signal_name(signal: u32) -> &'static str {
 }
 
 /// Whether a log holds nginx lines (sniffed from its first lines).
-fn has_nginx_lines(path: &PathBuf) -> std::io::Result<bool> {
+fn has_nginx_lines(path: &std::path::Path) -> std::io::Result<bool> {
     if path.as_os_str() == "-" {
         return Ok(true);
     }

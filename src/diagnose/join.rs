@@ -522,7 +522,6 @@ fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
         .iter()
         .filter(|d| rule_codes.contains(&d.code))
         .find(|d| touches(d));
-    let mut labels = labels;
     if let Some(d) = predicted {
         for l in &d.labels {
             if !labels.iter().any(|c| c.file == l.file && c.span == l.span) {
