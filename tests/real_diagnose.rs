@@ -90,6 +90,15 @@ fn lab(location: &str, pool: &str) -> TreeConfig {
         )
 }
 
+/// `lab`, with `http` added at http level (upstreams).
+fn lab_http(http: &str, location: &str, pool: &str) -> TreeConfig {
+    let mut t = lab(location, pool);
+    t.files[0].1 = t.files[0]
+        .1
+        .replace("    server {\n", &format!("{http}\n    server {{\n"));
+    t
+}
+
 const PASS: &str = "fastcgi_pass unix:@ROOT@/run/php8.2-fpm.sock;";
 
 /// Run `diagnose` over the stack's config and its real logs (plus `extra` logs), as JSON.
@@ -422,6 +431,118 @@ fn full_pool_with_backlog_one_is_pool_exhausted() {
             .any(|l| l["message"].as_str().unwrap().contains("listen.backlog")),
         "{c:#}"
     );
+}
+
+#[test]
+fn refused_pool_config_is_fpm_start_failed_and_backend_down() {
+    let Some(bins) = require_stack() else { return };
+    let mut stack = Stack::start(StackConfig::new(&bins, lab(PASS, "")));
+    assert_eq!(stack.get("/index.php").0, 200);
+    // A typo in a key: php-fpm refuses the whole configuration and does not start again.
+    let pool = stack.root().join("php-fpm/pool.d/www.conf");
+    let text = std::fs::read_to_string(&pool).unwrap();
+    std::fs::write(&pool, text.replace("pm.max_children", "pm.max_chidren")).unwrap();
+    assert!(stack.try_restart_fpm().is_err(), "php-fpm accepted a typo");
+    assert_eq!(stack.get("/index.php").0, 502);
+    await_nginx(&stack, "(2: No such file or directory)");
+    let (json, out) = diagnose(&stack, &[]);
+    let ids = cause_ids(&json);
+    assert!(
+        ids.contains(&"fpm-start-failed".to_owned()),
+        "{}",
+        show(&out)
+    );
+    assert!(ids.contains(&"backend-down".to_owned()), "{}", show(&out));
+    let c = cause(&json, "fpm-start-failed").unwrap();
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown entry 'pm.max_chidren'"),
+        "{c:#}"
+    );
+}
+
+#[test]
+fn upstream_servers_all_failing_is_no_live_upstreams_with_the_reason() {
+    let Some(bins) = require_stack() else { return };
+    let stack = Stack::start(StackConfig::new(
+        &bins,
+        lab_http(
+            "    upstream php_backend {\n        server unix:@ROOT@/run/php8.1-fpm.sock;\n        server unix:@ROOT@/run/php8.0-fpm.sock;\n    }",
+            "fastcgi_pass php_backend;",
+            "",
+        ),
+    ));
+    // The first request fails on both servers and marks them down; the second finds none.
+    assert_eq!(stack.get("/index.php").0, 502);
+    assert_eq!(stack.get("/index.php").0, 502);
+    await_nginx(&stack, "no live upstreams");
+    let (json, out) = diagnose(&stack, &[]);
+    let ids = cause_ids(&json);
+    assert!(
+        ids.contains(&"no-live-upstreams".to_owned()),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        ids.contains(&"listen-mismatch".to_owned()),
+        "{}",
+        show(&out)
+    );
+    let c = cause(&json, "no-live-upstreams").unwrap();
+    let pass = label_in(c, "nginx/nginx.conf").expect("fastcgi_pass php_backend labelled");
+    assert_eq!(pass["line"], 23, "{c:#}");
+}
+
+#[test]
+fn worker_user_not_allowed_on_socket_is_socket_permission() {
+    let Some(bins) = require_stack() else { return };
+    if !support::is_root() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("socket-permission needs root to run nginx workers as nobody");
+        }
+        eprintln!("SKIPPED: socket-permission needs root to run nginx workers as nobody");
+        return;
+    }
+    let tree = support::Tree::materialise(&TreeConfig::fixture("join-socket-permission"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tree.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stack = Stack::try_start_on(bins.clone(), tree, "HTTP_PORT").unwrap();
+    assert_eq!(stack.get("/index.php").0, 502, "{}", stack.logs());
+    await_nginx(&stack, "(13: Permission denied)");
+    let (json, out) = diagnose(&stack, &[]);
+    assert_eq!(cause_ids(&json), ["socket-permission"], "{}", show(&out));
+    let c = cause(&json, "socket-permission").unwrap();
+    assert!(
+        c["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().contains("workers run as")),
+        "nginx's `user` is labelled: {c:#}"
+    );
+    assert_eq!(c["rule"]["code"], "NFL102", "{c:#}");
+}
+
+#[test]
+fn allowed_clients_without_nginx_is_client_not_allowed() {
+    let Some(bins) = require_stack() else { return };
+    let stack = Stack::start(StackConfig::fixture(&bins, "join-allowed-clients"));
+    assert_eq!(stack.get("/index.php").0, 502, "{}", stack.logs());
+    await_fpm(&stack, "Connection disallowed");
+    let (json, out) = diagnose(&stack, &[]);
+    assert_eq!(
+        cause_ids(&json),
+        ["client-not-allowed"],
+        "{}\n{}",
+        show(&out),
+        stack.logs()
+    );
+    let c = cause(&json, "client-not-allowed").unwrap();
+    assert!(label_in(c, "www.conf").is_some(), "{c:#}");
+    assert_eq!(c["rule"]["code"], "NFL104", "{c:#}");
+    assert!(!c["fix"].is_null());
 }
 
 /// A real OOM kill: php-fpm's master in a memory cgroup of 120 MB, a script that allocates

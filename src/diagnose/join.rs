@@ -120,6 +120,20 @@ fn passes_for<'s, 'p>(
     let mut exact = Vec::new();
     let mut by_port = Vec::new();
     for site in nginx.fastcgi_sites() {
+        // `no live upstreams` names the upstream, not a server: the pass that names it.
+        if let Target::Upstream(name) = &logged {
+            if let Some(word) = site.pass.directive.args().first() {
+                if word.value() == name {
+                    exact.push(Pass {
+                        site,
+                        directive: site.pass,
+                        word: word.span(),
+                        target: logged.clone(),
+                    });
+                }
+            }
+            continue;
+        }
         for (directive, word, target) in nginx.pass_targets(site) {
             let m = match (&logged, &target) {
                 (Target::Unix(a), Target::Unix(b)) => {

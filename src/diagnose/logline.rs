@@ -319,6 +319,16 @@ pub fn fpm_message(message: &str) -> Event {
         None => (None, message),
     };
     let pool_name = || pool.clone().unwrap_or_default();
+    // With catch_workers_output a worker's own log lines arrive wrapped:
+    // `child 31251 said into stderr: "ERROR: Connection disallowed: ..."`.
+    if let Some((_, said)) = msg.split_once(" said into stderr: \"") {
+        let inner = said.strip_suffix('"').unwrap_or(said);
+        let inner = strip_fpm_level(inner).unwrap_or(inner);
+        return match fpm_message(inner) {
+            Event::ConnectionDisallowed { address } => Event::ConnectionDisallowed { address },
+            _ => Event::Other,
+        };
+    }
     if let Some(rest) = msg.strip_prefix("child ") {
         let pid = leading_number(rest);
         if let (Some(pid), Some(sig)) = (pid, rest.split_once(" exited on signal ")) {
@@ -622,6 +632,19 @@ mod tests {
         ));
         assert!(parse(forms[0]).unwrap().stamp.unwrap().is_uptime());
         assert!(!parse(forms[1]).unwrap().stamp.unwrap().is_uptime());
+    }
+
+    #[test]
+    fn worker_output_caught_by_the_master() {
+        let l = parse(r#"[03-Dec-2026 10:54:49] WARNING: [pool www] child 31251 said into stderr: "ERROR: Connection disallowed: IP address '127.0.0.1' has been dropped.""#).unwrap();
+        assert_eq!(
+            l.event,
+            Event::ConnectionDisallowed {
+                address: "127.0.0.1".into()
+            }
+        );
+        let l = parse(r#"[03-Dec-2026 10:32:10] WARNING: [pool www] child 22529 said into stderr: "NOTICE: PHP message: PHP Fatal error:  Uncaught Error""#).unwrap();
+        assert_eq!(l.event, Event::Other);
     }
 
     #[test]
