@@ -6,7 +6,7 @@
 //! lines are paired with (php-fpm's and the kernel's kills and timeouts) are rare, and nginx
 //! lines that wait for a pairing are capped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use super::logline::{self, Event, Line, LogKind, Phase};
@@ -127,8 +127,72 @@ pub struct Tally {
     pub notes: Vec<String>,
 }
 
+/// The line being read, quoted only if a tally keeps it.
+pub struct Seen<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub text: &'a str,
+}
+
+impl Seen<'_> {
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            file: self.file.to_owned(),
+            line: self.line,
+            text: self.text.chars().take(400).collect(),
+        }
+    }
+}
+
+/// The request fields of an nginx line that a cause keeps.
+#[derive(Clone, Copy, Default)]
+struct Req<'a> {
+    address: Option<&'a str>,
+    server: Option<&'a str>,
+    host: Option<&'a str>,
+    request: Option<&'a str>,
+}
+
+impl<'a> Req<'a> {
+    fn of(line: &Line<'a>) -> Req<'a> {
+        Req {
+            address: line.fields.upstream_address(),
+            server: line.fields.server,
+            host: line.fields.host,
+            request: line.fields.request,
+        }
+    }
+}
+
+/// [`Req`] kept for a line that waits for the end of the run.
+struct OwnedReq {
+    address: Option<String>,
+    server: Option<String>,
+    host: Option<String>,
+    request: Option<String>,
+}
+
+impl OwnedReq {
+    fn of(r: Req<'_>) -> Self {
+        OwnedReq {
+            address: r.address.map(str::to_owned),
+            server: r.server.map(str::to_owned),
+            host: r.host.map(str::to_owned),
+            request: r.request.map(str::to_owned),
+        }
+    }
+    fn borrow(&self) -> Req<'_> {
+        Req {
+            address: self.address.as_deref(),
+            server: self.server.as_deref(),
+            host: self.host.as_deref(),
+            request: self.request.as_deref(),
+        }
+    }
+}
+
 impl Tally {
-    fn add(&mut self, kind: LogKind, stamp: Option<Stamp>, evidence: &Evidence) {
+    fn add(&mut self, kind: LogKind, stamp: Option<Stamp>, seen: &Seen<'_>) {
         self.count += 1;
         if let Some(s) = stamp.filter(|s| !s.is_uptime()) {
             if self.first_seen.is_none_or(|f| s < f) {
@@ -138,9 +202,37 @@ impl Tally {
                 self.last_seen = Some(s);
             }
         }
-        self.evidence
-            .entry(kind)
-            .or_insert_with(|| evidence.clone());
+        self.evidence.entry(kind).or_insert_with(|| seen.evidence());
+    }
+
+    /// Count a line whose evidence is already quoted.
+    fn add_evidence(&mut self, kind: LogKind, stamp: Option<Stamp>, evidence: &Evidence) {
+        self.add(
+            kind,
+            stamp,
+            &Seen {
+                file: &evidence.file,
+                line: evidence.line,
+                text: &evidence.text,
+            },
+        );
+    }
+
+    /// Keep the first nginx line's request fields: they pick the server and location.
+    fn request(&mut self, r: Req<'_>) {
+        if let Some(a) = r.address {
+            if self.address.as_deref() != Some(a) {
+                self.address = Some(a.to_owned());
+            }
+        }
+        if self.server.is_none() && self.host.is_none() {
+            self.server = r.server.map(str::to_owned);
+            self.host = r.host.map(str::to_owned);
+            self.path = r
+                .request
+                .and_then(|q| q.split(' ').nth(1))
+                .map(|t| t.split('?').next().unwrap_or(t).to_owned());
+        }
     }
 
     fn add_pool(&mut self, pool: &str) {
@@ -149,9 +241,9 @@ impl Tally {
         }
     }
 
-    fn note(&mut self, note: String) {
-        if !self.notes.contains(&note) && self.notes.len() < 8 {
-            self.notes.push(note);
+    fn note(&mut self, note: &str) {
+        if self.notes.len() < 8 && !self.notes.iter().any(|n| n == note) {
+            self.notes.push(note.to_owned());
         }
     }
 }
@@ -181,7 +273,7 @@ enum AnchorKind {
 struct Pending {
     at: Option<i64>,
     stamp: Option<Stamp>,
-    line: Line,
+    req: OwnedReq,
     evidence: Evidence,
 }
 
@@ -203,6 +295,8 @@ pub struct Engine {
     pub boot: Option<i64>,
     anchors: Vec<Anchor>,
     pending: Vec<Pending>,
+    /// Tallies by cause, then key: looked up by `&str`, no key built per line.
+    tallies: HashMap<CauseId, HashMap<String, Tally>>,
     pub out: Findings,
 }
 
@@ -214,6 +308,7 @@ impl Engine {
             boot,
             anchors: Vec::new(),
             pending: Vec::new(),
+            tallies: HashMap::new(),
             out: Findings::default(),
         }
     }
@@ -254,7 +349,11 @@ impl Engine {
                 }
                 continue;
             };
-            in_continuation = line.kind == LogKind::Nginx && text.matches('"').count() % 2 == 1;
+            // Only a FastCGI stderr text spans lines (its quote closes on a later line).
+            in_continuation = line.kind == LogKind::Nginx
+                && matches!(line.event, Event::PhpFatal { .. } | Event::Other)
+                && text.contains("FastCGI sent in stderr")
+                && text.matches('"').count() % 2 == 1;
             if matches!(line.event, Event::Other) {
                 continue;
             }
@@ -265,42 +364,32 @@ impl Engine {
                     continue;
                 }
             }
-            let evidence = Evidence {
-                file: name.clone(),
+            let seen = Seen {
+                file: &name,
                 line: line_no,
-                text: text.chars().take(400).collect(),
+                text: &text,
             };
-            self.take(line, at, evidence);
+            self.take(line, at, &seen);
         }
         Ok(())
     }
 
     fn tally(&mut self, cause: CauseId, key: &str) -> &mut Tally {
-        self.out.tallies.entry((cause, key.to_owned())).or_default()
+        let by_key = self.tallies.entry(cause).or_default();
+        if !by_key.contains_key(key) {
+            by_key.insert(key.to_owned(), Tally::default());
+        }
+        by_key.get_mut(key).expect("inserted above")
     }
 
-    fn take(&mut self, line: Line, at: Option<i64>, evidence: Evidence) {
+    fn take(&mut self, line: Line<'_>, at: Option<i64>, seen: &Seen<'_>) {
         let kind = line.kind;
         let stamp = line.stamp;
-        let address = line
-            .fields
-            .upstream_address()
-            .map(str::to_owned)
-            .unwrap_or_default();
-        let nginx_cause = |t: &mut Tally, line: &Line| {
-            t.address = line.fields.upstream_address().map(str::to_owned);
-            if t.server.is_none() {
-                t.server = line.fields.server.clone();
-                t.host = line.fields.host.clone();
-                t.path = line.fields.path().map(str::to_owned);
-            }
-        };
-        match &line.event {
+        let req = Req::of(&line);
+        let address = req.address.unwrap_or_default();
+        match line.event {
             Event::ConnectFailed { errno, address: a } => {
-                let addr = a
-                    .as_deref()
-                    .map(|a| a.to_owned())
-                    .unwrap_or_else(|| address.clone());
+                let addr = a.unwrap_or(address);
                 let cause = match errno {
                     // Connecting found no socket file (2), nobody on the port or a socket file
                     // with no master behind it (111): resolved against the config later.
@@ -310,140 +399,137 @@ impl Engine {
                     11 => CauseId::PoolExhausted,
                     _ => CauseId::BackendDown,
                 };
-                let t = self.tally(cause, &addr);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
-                t.address = Some(addr);
-                t.errno.get_or_insert(*errno);
+                let t = self.tally(cause, addr);
+                t.add(kind, stamp, seen);
+                t.request(Req {
+                    address: Some(addr),
+                    ..req
+                });
+                t.errno.get_or_insert(errno);
             }
             Event::TimedOut { phase } => {
-                let cause = if *phase == Phase::Connecting {
+                let cause = if phase == Phase::Connecting {
                     CauseId::PoolExhausted
                 } else {
                     CauseId::UpstreamTimeout
                 };
-                let t = self.tally(cause, &address);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
+                let t = self.tally(cause, address);
+                t.add(kind, stamp, seen);
+                t.request(req);
                 t.errno.get_or_insert(110);
-                if *phase == Phase::Connecting {
+                if phase == Phase::Connecting {
                     t.timed_out_connecting = true;
                 }
             }
-            Event::TooBigHeader => {
-                let t = self.tally(CauseId::HeaderTooBig, &address);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
-            }
-            Event::PrimaryScriptUnknown => {
-                let t = self.tally(CauseId::ScriptNotFound, &address);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
-            }
-            Event::NoLiveUpstreams => {
-                let t = self.tally(CauseId::NoLiveUpstreams, &address);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
+            Event::TooBigHeader | Event::PrimaryScriptUnknown | Event::NoLiveUpstreams => {
+                let cause = match line.event {
+                    Event::TooBigHeader => CauseId::HeaderTooBig,
+                    Event::PrimaryScriptUnknown => CauseId::ScriptNotFound,
+                    _ => CauseId::NoLiveUpstreams,
+                };
+                let t = self.tally(cause, address);
+                t.add(kind, stamp, seen);
+                t.request(req);
             }
             Event::PhpFatal { message } => {
-                let t = self.tally(CauseId::PhpFatal, &address);
-                t.add(kind, stamp, &evidence);
-                nginx_cause(t, &line);
-                t.note(message.clone());
+                let t = self.tally(CauseId::PhpFatal, address);
+                t.add(kind, stamp, seen);
+                t.request(req);
+                t.note(message);
             }
             Event::Reset { .. } | Event::PrematurelyClosed => {
-                if !self.pair(&line, at, stamp, &evidence) {
+                if !self.pair(req, at, stamp, seen) {
                     if self.pending.len() < MAX_PENDING {
                         self.pending.push(Pending {
                             at,
                             stamp,
-                            line,
-                            evidence,
+                            req: OwnedReq::of(req),
+                            evidence: seen.evidence(),
                         });
                     } else {
-                        self.unexplained_reset(&line, stamp, &evidence);
+                        self.unexplained_reset(req, stamp, seen);
                     }
                 }
             }
             Event::UpstreamDisabled => {}
             Event::ExecutionTimedOut { pool, request, .. } => self.anchor(
                 AnchorKind::ExecTimeout {
-                    pool: pool.clone(),
-                    request: request.clone(),
+                    pool: pool.to_owned(),
+                    request: request.to_owned(),
                 },
                 at,
                 kind,
                 stamp,
-                evidence,
+                seen.evidence(),
             ),
             Event::ChildSignal { pool, pid, signal } => {
                 // SIGTERM and SIGQUIT are php-fpm's own (a timeout, a reload): the timeout
                 // line says more than the signal.
-                if *signal != 15 && *signal != 3 {
+                if signal != 15 && signal != 3 {
                     self.anchor(
                         AnchorKind::Signal {
-                            pool: pool.clone(),
-                            pid: *pid,
-                            signal: *signal,
+                            pool: pool.to_owned(),
+                            pid,
+                            signal,
                         },
                         at,
                         kind,
                         stamp,
-                        evidence,
+                        seen.evidence(),
                     )
                 }
             }
             Event::OomKilled { pid, comm, .. } => self.anchor(
                 AnchorKind::Oom {
-                    pid: *pid,
-                    comm: comm.clone(),
+                    pid,
+                    comm: comm.to_owned(),
                 },
                 at,
                 kind,
                 stamp,
-                evidence,
+                seen.evidence(),
             ),
             Event::ConnectionDisallowed { address } => self.anchor(
                 AnchorKind::Disallowed {
-                    address: address.clone(),
+                    address: address.to_owned(),
                 },
                 at,
                 kind,
                 stamp,
-                evidence,
+                seen.evidence(),
             ),
             Event::MaxChildrenReached { pool, value } => {
                 let t = self.tally(CauseId::PoolExhausted, &format!("pool:{pool}"));
-                t.add(kind, stamp, &evidence);
+                t.add(kind, stamp, seen);
                 t.add_pool(pool);
                 if let Some(v) = value {
-                    t.note(format!("pool [{pool}] reached pm.max_children ({v})"));
+                    t.note(&format!("pool [{pool}] reached pm.max_children ({v})"));
                 }
             }
             Event::SeemsBusy { pool } => {
                 let t = self.tally(CauseId::PoolExhausted, &format!("pool:{pool}"));
-                t.add(kind, stamp, &evidence);
+                t.add(kind, stamp, seen);
                 t.add_pool(pool);
             }
             Event::MaxProcessesReached => {
                 let t = self.tally(CauseId::PoolExhausted, "process.max");
-                t.add(kind, stamp, &evidence);
-                t.note("php-fpm reached process.max ([global])".into());
+                t.add(kind, stamp, seen);
+                t.note("php-fpm reached process.max ([global])");
             }
             Event::BindFailed { address, errno } => {
                 let t = self.tally(CauseId::FpmStartFailed, address);
-                t.add(kind, stamp, &evidence);
-                t.address = Some(address.clone());
-                t.errno = *errno;
+                t.add(kind, stamp, seen);
+                t.address = Some(address.to_owned());
+                t.errno = errno;
             }
             Event::ConfigRefused { message } => {
                 let t = self.tally(CauseId::FpmStartFailed, "config");
-                t.add(kind, stamp, &evidence);
-                t.note(message.clone());
+                t.add(kind, stamp, seen);
+                t.note(message);
             }
             Event::InitFailed => {
                 let t = self.tally(CauseId::FpmStartFailed, "config");
-                t.add(kind, stamp, &evidence);
+                t.add(kind, stamp, seen);
             }
             Event::FpmStarted { .. } | Event::FpmStopped | Event::Other => {}
         }
@@ -460,7 +546,7 @@ impl Engine {
         if self.anchors.len() >= MAX_ANCHORS {
             // Still counted, just not paired.
             let (cause, key) = anchor_cause(&what);
-            self.tally(cause, &key).add(kind, stamp, &evidence);
+            self.tally(cause, &key).add_evidence(kind, stamp, &evidence);
             return;
         }
         self.anchors.push(Anchor {
@@ -474,11 +560,17 @@ impl Engine {
     }
 
     /// Pair an nginx reset with a php-fpm or kernel event close in time; false if none.
-    fn pair(&mut self, line: &Line, at: Option<i64>, stamp: Option<Stamp>, ev: &Evidence) -> bool {
+    fn pair(
+        &mut self,
+        req: Req<'_>,
+        at: Option<i64>,
+        stamp: Option<Stamp>,
+        seen: &Seen<'_>,
+    ) -> bool {
         let Some(at) = at else {
             return false;
         };
-        let request = line.fields.request.as_deref().map(request_without_protocol);
+        let request = req.request.map(request_without_protocol);
         // Each kill or timeout ends one request: it explains one nginx line at most. Among
         // the candidates the most telling kind wins, then the closest in time.
         let mut best: Option<((u8, i64), usize)> = None;
@@ -510,32 +602,17 @@ impl Engine {
         let a = self.anchors[i].clone();
         let (cause, key) = anchor_cause(&a.what);
         let t = self.tally(cause, &key);
-        t.add(LogKind::Nginx, stamp, ev);
-        t.address = line.fields.upstream_address().map(str::to_owned);
-        if t.server.is_none() {
-            t.server = line.fields.server.clone();
-            t.host = line.fields.host.clone();
-            t.path = line.fields.path().map(str::to_owned);
-        }
+        t.add(LogKind::Nginx, stamp, seen);
+        t.request(req);
         t.errno.get_or_insert(104);
         t.evidence.entry(a.kind).or_insert(a.evidence);
         true
     }
 
-    fn unexplained_reset(&mut self, line: &Line, stamp: Option<Stamp>, ev: &Evidence) {
-        let address = line
-            .fields
-            .upstream_address()
-            .unwrap_or_default()
-            .to_owned();
-        let t = self.tally(CauseId::UpstreamReset, &address);
-        t.add(LogKind::Nginx, stamp, ev);
-        t.address = Some(address);
-        if t.server.is_none() {
-            t.server = line.fields.server.clone();
-            t.host = line.fields.host.clone();
-            t.path = line.fields.path().map(str::to_owned);
-        }
+    fn unexplained_reset(&mut self, req: Req<'_>, stamp: Option<Stamp>, seen: &Seen<'_>) {
+        let t = self.tally(CauseId::UpstreamReset, req.address.unwrap_or_default());
+        t.add(LogKind::Nginx, stamp, seen);
+        t.request(req);
     }
 
     /// Give raw-dmesg kills the time of php-fpm's line for the same pid, pair what waited,
@@ -583,8 +660,13 @@ impl Engine {
             }
         }
         for p in std::mem::take(&mut self.pending) {
-            if !self.pair(&p.line, p.at, p.stamp, &p.evidence) {
-                self.unexplained_reset(&p.line, p.stamp, &p.evidence);
+            let seen = Seen {
+                file: &p.evidence.file,
+                line: p.evidence.line,
+                text: &p.evidence.text,
+            };
+            if !self.pair(p.req.borrow(), p.at, p.stamp, &seen) {
+                self.unexplained_reset(p.req.borrow(), p.stamp, &seen);
             }
         }
         for a in std::mem::take(&mut self.anchors) {
@@ -601,23 +683,28 @@ impl Engine {
             if a.paired {
                 t.evidence.entry(a.kind).or_insert(a.evidence.clone());
             } else {
-                t.add(a.kind, a.stamp, &a.evidence);
+                t.add_evidence(a.kind, a.stamp, &a.evidence);
             }
             match &a.what {
                 AnchorKind::Signal { pool, pid, signal } => {
                     t.add_pool(pool);
-                    t.note(format!(
+                    t.note(&format!(
                         "php-fpm worker {pid} of pool [{pool}] died on signal {signal} ({})",
                         signal_name(*signal)
                     ));
                 }
                 AnchorKind::ExecTimeout { pool, .. } => t.add_pool(pool),
                 AnchorKind::Oom { pid, comm } => {
-                    t.note(format!("the kernel killed process {pid} ({comm})"))
+                    t.note(&format!("the kernel killed process {pid} ({comm})"))
                 }
                 AnchorKind::Disallowed { address } => {
-                    t.note(format!("php-fpm dropped connections from {address}"))
+                    t.note(&format!("php-fpm dropped connections from {address}"))
                 }
+            }
+        }
+        for (cause, by_key) in std::mem::take(&mut self.tallies) {
+            for (key, tally) in by_key {
+                self.out.tallies.insert((cause, key), tally);
             }
         }
     }

@@ -19,19 +19,19 @@ pub enum LogKind {
 /// The request fields nginx appends to an error line (`client: ..., server: ..., request: "...",
 /// upstream: "...", host: "..."`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RequestFields {
-    pub client: Option<String>,
-    pub server: Option<String>,
-    pub request: Option<String>,
-    pub upstream: Option<String>,
-    pub host: Option<String>,
+pub struct RequestFields<'a> {
+    pub client: Option<&'a str>,
+    pub server: Option<&'a str>,
+    pub request: Option<&'a str>,
+    pub upstream: Option<&'a str>,
+    pub host: Option<&'a str>,
 }
 
-impl RequestFields {
+impl<'a> RequestFields<'a> {
     /// The upstream address as nginx dialled it (`unix:/run/php.sock`, `127.0.0.1:9000`), without
     /// the `fastcgi://` scheme and the trailing `:` nginx puts after a unix path.
-    pub fn upstream_address(&self) -> Option<&str> {
-        let u = self.upstream.as_deref()?;
+    pub fn upstream_address(&self) -> Option<&'a str> {
+        let u = self.upstream?;
         let u = u.split_once("://").map_or(u, |(_, rest)| rest);
         Some(if u.starts_with("unix:") {
             u.strip_suffix(':').unwrap_or(u)
@@ -41,8 +41,8 @@ impl RequestFields {
     }
 
     /// The request path, without method, query and protocol.
-    pub fn path(&self) -> Option<&str> {
-        let r = self.request.as_deref()?;
+    pub fn path(&self) -> Option<&'a str> {
+        let r = self.request?;
         let target = r.split(' ').nth(1)?;
         Some(target.split('?').next().unwrap_or(target))
     }
@@ -59,10 +59,13 @@ pub enum Phase {
 
 /// What one line says.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<'a> {
     // nginx
     /// `connect() to ADDR failed (N: ...)` / `connect() failed (N: ...)`.
-    ConnectFailed { errno: u32, address: Option<String> },
+    ConnectFailed {
+        errno: u32,
+        address: Option<&'a str>,
+    },
     /// `upstream timed out (110: ...) while ...`.
     TimedOut { phase: Phase },
     /// `recv() failed (104: ...)`, `readv() failed (104: ...)`, `writev() failed (32: ...)`.
@@ -74,7 +77,7 @@ pub enum Event {
     /// `FastCGI sent in stderr: "Primary script unknown"`.
     PrimaryScriptUnknown,
     /// `FastCGI sent in stderr: "PHP message: PHP Fatal error: ..."`.
-    PhpFatal { message: String },
+    PhpFatal { message: &'a str },
     /// `no live upstreams while connecting to upstream`.
     NoLiveUpstreams,
     /// `upstream server temporarily disabled while ...`.
@@ -83,28 +86,35 @@ pub enum Event {
     // php-fpm
     /// `[pool P] child N, script 'S' (request: "R") execution timed out (T sec), terminating`.
     ExecutionTimedOut {
-        pool: String,
+        pool: &'a str,
         pid: u32,
-        script: String,
-        request: String,
+        script: &'a str,
+        request: &'a str,
     },
     /// `[pool P] child N exited on signal S (NAME)`.
-    ChildSignal { pool: String, pid: u32, signal: u32 },
+    ChildSignal {
+        pool: &'a str,
+        pid: u32,
+        signal: u32,
+    },
     /// `[pool P] server reached pm.max_children setting (N), consider raising it`, or
     /// `max_children` for ondemand.
-    MaxChildrenReached { pool: String, value: Option<u32> },
+    MaxChildrenReached { pool: &'a str, value: Option<u32> },
     /// `[pool P] seems busy (you may need to increase ...)`.
-    SeemsBusy { pool: String },
+    SeemsBusy { pool: &'a str },
     /// `the maximum number of processes has been reached` (`process.max` in `[global]`).
     MaxProcessesReached,
     /// `unable to bind listening socket for address 'A': ... (N)`.
-    BindFailed { address: String, errno: Option<u32> },
+    BindFailed {
+        address: &'a str,
+        errno: Option<u32>,
+    },
     /// `[FILE:LINE] unknown entry 'X'` and similar refusals of the configuration.
-    ConfigRefused { message: String },
+    ConfigRefused { message: &'a str },
     /// `FPM initialization failed`.
     InitFailed,
     /// `Connection disallowed: IP address 'A' has been dropped.`
-    ConnectionDisallowed { address: String },
+    ConnectionDisallowed { address: &'a str },
     /// `fpm is running, pid N` / `ready to handle connections`.
     FpmStarted { pid: Option<u32> },
     /// `exiting, bye-bye!` / `Terminating ...`.
@@ -115,7 +125,7 @@ pub enum Event {
     /// (COMM)`.
     OomKilled {
         pid: u32,
-        comm: String,
+        comm: &'a str,
         cgroup: bool,
     },
 
@@ -125,17 +135,17 @@ pub enum Event {
 
 /// A line read and understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<'a> {
     pub kind: LogKind,
     pub stamp: Option<Stamp>,
     /// The writer's pid: nginx's worker, php-fpm's master (when logged by journald/syslog).
     pub pid: Option<u32>,
-    pub event: Event,
-    pub fields: RequestFields,
+    pub event: Event<'a>,
+    pub fields: RequestFields<'a>,
 }
 
 /// Classify one line (without its line terminator). `None`: no known kind.
-pub fn parse(line: &str) -> Option<Line> {
+pub fn parse(line: &str) -> Option<Line<'_>> {
     let line = line.trim_end_matches(['\r', '\n']);
     if let Some(l) = parse_nginx(line) {
         return Some(l);
@@ -147,7 +157,7 @@ pub fn parse(line: &str) -> Option<Line> {
 }
 
 /// `2026/12/03 08:58:18 [error] 1234#1234: *5 MESSAGE`
-fn parse_nginx(line: &str) -> Option<Line> {
+fn parse_nginx(line: &str) -> Option<Line<'_>> {
     let (stamp, rest) = time::nginx_prefix(line)?;
     let rest = rest.strip_prefix(' ')?;
     let (_level, rest) = bracketed(rest)?;
@@ -170,20 +180,20 @@ fn parse_nginx(line: &str) -> Option<Line> {
 }
 
 /// The event of an nginx message, and the request fields after it.
-pub fn nginx_message(message: &str) -> (Event, RequestFields) {
-    let fields = request_fields(message);
-    let phase = phase_of(message);
+pub fn nginx_message(message: &str) -> (Event<'_>, RequestFields<'_>) {
     let event = if let Some(rest) = message.strip_prefix("connect() ") {
         let address = rest
             .strip_prefix("to ")
             .and_then(|r| r.split_once(" failed"))
-            .map(|(a, _)| a.to_owned());
+            .map(|(a, _)| a);
         match errno_after(rest, "failed (") {
             Some(errno) => Event::ConnectFailed { errno, address },
             None => Event::Other,
         }
     } else if message.starts_with("upstream timed out") {
-        Event::TimedOut { phase }
+        Event::TimedOut {
+            phase: phase_of(message),
+        }
     } else if message.starts_with("upstream sent too big header") {
         Event::TooBigHeader
     } else if message.starts_with("upstream prematurely closed") {
@@ -203,25 +213,34 @@ pub fn nginx_message(message: &str) -> (Event, RequestFields) {
     } else if let Some((call, rest)) = message.split_once("() failed (") {
         // recv(), readv(), writev(), send(), sendfile() ...: the upstream went away mid-request.
         match (call.contains(' '), leading_number(rest)) {
-            (false, Some(errno)) if matches!(errno, 104 | 32) => Event::Reset { errno, phase },
+            (false, Some(errno)) if matches!(errno, 104 | 32) => Event::Reset {
+                errno,
+                phase: phase_of(message),
+            },
             _ => Event::Other,
         }
     } else {
         Event::Other
+    };
+    // The trailing fields are read only for lines a cause uses: most lines of a busy log are not.
+    let fields = if matches!(event, Event::Other) {
+        RequestFields::default()
+    } else {
+        request_fields(message)
     };
     (event, fields)
 }
 
 /// The PHP fatal error's own words, from a FastCGI stderr text (which may carry several
 /// `PHP message:` parts).
-fn php_fatal(stderr: &str) -> Option<String> {
+fn php_fatal(stderr: &str) -> Option<&str> {
     let start = stderr.find("PHP Fatal error:")?;
     let text = &stderr[start + "PHP Fatal error:".len()..];
     let end = text
         .find(" in /")
         .or_else(|| text.find('"'))
         .unwrap_or(text.len());
-    Some(text[..end].trim().to_owned())
+    Some(text[..end].trim())
 }
 
 fn phase_of(message: &str) -> Phase {
@@ -238,7 +257,7 @@ fn phase_of(message: &str) -> Phase {
 
 /// nginx's trailing `, client: A, server: B, request: "C", upstream: "D", host: "E"` fields.
 /// Quoted values may hold commas; they are read to their closing quote.
-fn request_fields(message: &str) -> RequestFields {
+fn request_fields(message: &str) -> RequestFields<'_> {
     let mut f = RequestFields::default();
     let Some(start) = message.rfind(", client: ") else {
         return f;
@@ -259,7 +278,7 @@ fn request_fields(message: &str) -> RequestFields {
                 None => (after, ""),
             }
         };
-        let value = Some(value.to_owned());
+        let value = Some(value);
         match key {
             "client" => f.client = value,
             "server" => f.server = value,
@@ -275,7 +294,7 @@ fn request_fields(message: &str) -> RequestFields {
 
 /// `[03-Dec-2026 08:58:18] LEVEL: MESSAGE` (php-fpm's own error_log), or the same message
 /// through journald/syslog, where the prefix is `... php-fpm8.2[123]: `.
-fn parse_fpm(line: &str) -> Option<Line> {
+fn parse_fpm(line: &str) -> Option<Line<'_>> {
     let (stamp, rest) = time::fpm_prefix(line)?;
     let rest = rest.strip_prefix(' ')?;
     let message = strip_fpm_level(rest)?;
@@ -309,16 +328,16 @@ fn strip_fpm_level(s: &str) -> Option<&str> {
 }
 
 /// The event of a php-fpm message (after its level).
-pub fn fpm_message(message: &str) -> Event {
+pub fn fpm_message(message: &str) -> Event<'_> {
     // `[pool www] ...` prefixes the per-pool messages.
     let (pool, msg) = match message.strip_prefix("[pool ") {
         Some(r) => match r.split_once("] ") {
-            Some((p, m)) => (Some(p.to_owned()), m),
+            Some((p, m)) => (Some(p), m),
             None => (None, message),
         },
         None => (None, message),
     };
-    let pool_name = || pool.clone().unwrap_or_default();
+    let pool_name = || pool.unwrap_or_default();
     // With catch_workers_output a worker's own log lines arrive wrapped:
     // `child 31251 said into stderr: "ERROR: Connection disallowed: ..."`.
     if let Some((_, said)) = msg.split_once(" said into stderr: \"") {
@@ -346,8 +365,8 @@ pub fn fpm_message(message: &str) -> Event {
             return Event::ExecutionTimedOut {
                 pool: pool_name(),
                 pid,
-                script: script.to_owned(),
-                request: request.to_owned(),
+                script,
+                request,
             };
         }
         return Event::Other;
@@ -368,7 +387,7 @@ pub fn fpm_message(message: &str) -> Event {
         return Event::MaxProcessesReached;
     }
     if let Some(rest) = msg.strip_prefix("unable to bind listening socket for address '") {
-        let address = rest.split('\'').next().unwrap_or_default().to_owned();
+        let address = rest.split('\'').next().unwrap_or_default();
         // `... : Address already in use (98)`: the errno is the last parenthesised number.
         let errno = rest
             .rsplit_once('(')
@@ -380,7 +399,7 @@ pub fn fpm_message(message: &str) -> Event {
     }
     if let Some(rest) = msg.strip_prefix("Connection disallowed: IP address '") {
         return Event::ConnectionDisallowed {
-            address: rest.split('\'').next().unwrap_or_default().to_owned(),
+            address: rest.split('\'').next().unwrap_or_default(),
         };
     }
     if msg.starts_with("fpm is running, pid ") || msg.starts_with("ready to handle connections") {
@@ -402,16 +421,14 @@ pub fn fpm_message(message: &str) -> Event {
         || msg.contains("invalid process manager")
         || msg.contains("no listen address have been defined")
     {
-        return Event::ConfigRefused {
-            message: msg.to_owned(),
-        };
+        return Event::ConfigRefused { message: msg };
     }
     Event::Other
 }
 
 /// Lines with a syslog, journald or dmesg prefix: the kernel's OOM kills, and php-fpm's or
 /// nginx's messages when journald or syslog carried them.
-fn parse_syslog_like(line: &str) -> Option<Line> {
+fn parse_syslog_like(line: &str) -> Option<Line<'_>> {
     let (stamp, rest, has_host) = time::syslog_prefix(line)?;
     // dmesg: the message follows the stamp. journald/syslog: `HOST IDENT[PID]: message`.
     let (ident, pid, message) = if has_host {
@@ -453,7 +470,7 @@ fn parse_syslog_like(line: &str) -> Option<Line> {
 }
 
 /// The kernel's OOM kill line, or `Event::Other` for another kernel line.
-fn oom_kill(message: &str) -> Option<Event> {
+fn oom_kill(message: &str) -> Option<Event<'_>> {
     let cgroup = message.starts_with("Memory cgroup out of memory");
     let Some(at) = message.find("Killed process ") else {
         return Some(Event::Other);
@@ -463,7 +480,7 @@ fn oom_kill(message: &str) -> Option<Event> {
     }
     let rest = &message[at + "Killed process ".len()..];
     let pid = leading_number(rest)?;
-    let comm = between(rest, "(", ")").unwrap_or_default().to_owned();
+    let comm = between(rest, "(", ")").unwrap_or_default();
     Some(Event::OomKilled { pid, comm, cgroup })
 }
 
@@ -506,16 +523,16 @@ mod tests {
             l.event,
             Event::ConnectFailed {
                 errno: 2,
-                address: Some("unix:/tmp/rs/run/nope.sock".into())
+                address: Some("unix:/tmp/rs/run/nope.sock")
             }
         );
         assert_eq!(
             l.fields.upstream_address(),
             Some("unix:/tmp/rs/run/nope.sock")
         );
-        assert_eq!(l.fields.server.as_deref(), Some(""));
+        assert_eq!(l.fields.server, Some(""));
         assert_eq!(l.fields.path(), Some("/wrong.php"));
-        assert_eq!(l.fields.host.as_deref(), Some("127.0.0.1:18080"));
+        assert_eq!(l.fields.host, Some("127.0.0.1:18080"));
         let s = l.stamp.unwrap();
         assert_eq!(s.to_string(), "2026-12-03 10:32:10");
     }
@@ -557,36 +574,38 @@ mod tests {
         assert_eq!(
             l.event,
             Event::PhpFatal {
-                message: "Uncaught Error: Call to undefined function undefined_fn()".into()
+                message: "Uncaught Error: Call to undefined function undefined_fn()"
             }
         );
     }
 
     #[test]
     fn fpm_lines() {
-        let ev = |s: &str| parse(s).unwrap().event;
+        fn ev(s: &str) -> Event<'_> {
+            parse(s).unwrap().event
+        }
         assert_eq!(
             ev("[03-Dec-2026 10:32:15] WARNING: [pool www] child 22899 exited on signal 11 (SIGSEGV) after 0.134914 seconds from start"),
-            Event::ChildSignal { pool: "www".into(), pid: 22899, signal: 11 }
+            Event::ChildSignal { pool: "www", pid: 22899, signal: 11 }
         );
         assert_eq!(
             ev(
                 r#"[03-Dec-2026 10:32:14] WARNING: [pool www] child 22529, script '/tmp/rs/www/index.php' (request: "GET /index.php?sleep=4") execution timed out (3.882834 sec), terminating"#
             ),
             Event::ExecutionTimedOut {
-                pool: "www".into(),
+                pool: "www",
                 pid: 22529,
-                script: "/tmp/rs/www/index.php".into(),
-                request: "GET /index.php?sleep=4".into()
+                script: "/tmp/rs/www/index.php",
+                request: "GET /index.php?sleep=4"
             }
         );
         assert_eq!(
             ev("[03-Dec-2026 10:40:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it"),
-            Event::MaxChildrenReached { pool: "www".into(), value: Some(5) }
+            Event::MaxChildrenReached { pool: "www", value: Some(5) }
         );
         assert_eq!(
             ev("[03-Dec-2026 10:40:00] ERROR: unable to bind listening socket for address '/run/php/x.sock': No such file or directory (2)"),
-            Event::BindFailed { address: "/run/php/x.sock".into(), errno: Some(2) }
+            Event::BindFailed { address: "/run/php/x.sock", errno: Some(2) }
         );
         assert_eq!(
             ev("[03-Dec-2026 10:32:09] NOTICE: fpm is running, pid 22525"),
@@ -614,7 +633,7 @@ mod tests {
                 l.event,
                 Event::OomKilled {
                     pid: 4242,
-                    comm: "php-fpm8.2".into(),
+                    comm: "php-fpm8.2",
                     cgroup: true
                 },
                 "{f}"
@@ -640,7 +659,7 @@ mod tests {
         assert_eq!(
             l.event,
             Event::ConnectionDisallowed {
-                address: "127.0.0.1".into()
+                address: "127.0.0.1"
             }
         );
         let l = parse(r#"[03-Dec-2026 10:32:10] WARNING: [pool www] child 22529 said into stderr: "NOTICE: PHP message: PHP Fatal error:  Uncaught Error""#).unwrap();
@@ -656,7 +675,7 @@ mod tests {
         assert_eq!(
             l.event,
             Event::MaxChildrenReached {
-                pool: "www".into(),
+                pool: "www",
                 value: Some(5)
             }
         );

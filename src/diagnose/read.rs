@@ -50,28 +50,33 @@ impl LogReader {
     /// at the end.
     pub fn next_line(&mut self) -> io::Result<Option<(u64, std::borrow::Cow<'_, str>)>> {
         self.buf.clear();
-        let mut too_long = false;
-        loop {
-            let available = self.inner.fill_buf()?;
-            if available.is_empty() {
-                if self.buf.is_empty() && !too_long {
-                    return Ok(None);
+        // `read_until` finds the newline with the standard library's fast search; `take`
+        // bounds what one line may hold.
+        let n = (&mut self.inner)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        } else if self.buf.len() >= MAX_LINE {
+            // Cut: skip the rest of the line without keeping it.
+            loop {
+                let available = self.inner.fill_buf()?;
+                if available.is_empty() {
+                    break;
                 }
-                break;
-            }
-            let (chunk, done) = match memchr(available) {
-                Some(i) => (&available[..i], Some(i + 1)),
-                None => (available, None),
-            };
-            let room = MAX_LINE.saturating_sub(self.buf.len());
-            if chunk.len() > room {
-                too_long = true;
-            }
-            self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            let used = done.unwrap_or(available.len());
-            self.inner.consume(used);
-            if done.is_some() {
-                break;
+                match available.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.inner.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let len = available.len();
+                        self.inner.consume(len);
+                    }
+                }
             }
         }
         self.line_no += 1;
@@ -80,10 +85,6 @@ impl LogReader {
         }
         Ok(Some((self.line_no, String::from_utf8_lossy(&self.buf))))
     }
-}
-
-fn memchr(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 #[cfg(test)]
