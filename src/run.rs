@@ -225,6 +225,7 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
     let mut paths = args.paths.clone();
     let mut logs = args.logs.clone();
     let mut boot = None;
+    let mut live = None;
     if args.host {
         let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
         let host = diagnose::host_paths(&root);
@@ -235,6 +236,7 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
             logs = host.logs;
         }
         boot = host.boot;
+        live = Some(diagnose::live::LiveState::read(&root));
     }
     if logs.is_empty() {
         eprintln!("error: no log to read: give --log FILE (nginx's error.log, php-fpm's log, the kernel's), or --host on the server");
@@ -290,6 +292,7 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
         since,
         until,
         boot,
+        live,
     });
     for (path, e) in &d.log_errors {
         eprintln!("error: {}: {e}", path.display());

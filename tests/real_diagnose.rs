@@ -545,6 +545,96 @@ fn allowed_clients_without_nginx_is_client_not_allowed() {
     assert!(!c["fix"].is_null());
 }
 
+/// A root standing in for a server's `/`: its config and log places link to the stack's, and
+/// `/proc`, `/tmp` (where the stack's sockets are) and `/etc/passwd` to this machine's.
+fn host_root(stack: &Stack) -> tempfile::TempDir {
+    use std::os::unix::fs::symlink;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    for d in ["etc", "var/log/nginx"] {
+        std::fs::create_dir_all(r.join(d)).unwrap();
+    }
+    symlink(stack.root().join("nginx"), r.join("etc/nginx")).unwrap();
+    symlink(stack.root().join("php-fpm"), r.join("etc/php")).unwrap();
+    symlink(
+        stack.root().join("log/nginx-error.log"),
+        r.join("var/log/nginx/error.log"),
+    )
+    .unwrap();
+    symlink(
+        stack.root().join("log/php-fpm.stderr"),
+        r.join("var/log/php8.2-fpm.log"),
+    )
+    .unwrap();
+    symlink("/proc", r.join("proc")).unwrap();
+    symlink("/tmp", r.join("tmp")).unwrap();
+    symlink("/etc/passwd", r.join("etc/passwd")).unwrap();
+    symlink("/etc/group", r.join("etc/group")).unwrap();
+    root
+}
+
+fn diagnose_host(root: &Path) -> (Value, std::process::Output) {
+    let out = run_cli(
+        root,
+        &[
+            "diagnose",
+            "--isolated",
+            "--format",
+            "json",
+            "--host",
+            "--root",
+            root.to_str().unwrap(),
+        ],
+    );
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", show(&out)));
+    (json, out)
+}
+
+/// `--host` finds the default places and reads the live state: the master is gone and its
+/// socket with it.
+#[test]
+fn host_mode_reads_the_live_state() {
+    let Some(bins) = require_stack() else { return };
+    let stack = Stack::start(StackConfig::new(&bins, lab(PASS, "")));
+    assert_eq!(stack.get("/index.php").0, 200);
+    let root = host_root(&stack);
+    let (json, out) = diagnose_host(root.path());
+    assert_eq!(cause_ids(&json), Vec::<String>::new(), "{}", show(&out));
+
+    let master = fpm_master_pid(&stack);
+    kill(master, "QUIT");
+    let gone = support::wait_until(Duration::from_secs(5), || {
+        (!stack.root().join("run/php8.2-fpm.sock").exists()).then_some(())
+    });
+    assert!(gone.is_some());
+    assert_eq!(stack.get("/index.php").0, 502);
+    await_nginx(&stack, "(2: No such file or directory)");
+    let (json, out) = diagnose_host(root.path());
+    assert_eq!(cause_ids(&json), ["backend-down"], "{}", show(&out));
+    let notes: Vec<&str> = cause(&json, "backend-down").unwrap()["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let sock = stack.root().join("run/php8.2-fpm.sock");
+    assert!(
+        notes.contains(
+            &format!(
+                "live: pool [www]'s php-fpm master is not running (no pid file {}/run/php-fpm.pid)",
+                stack.root().display()
+            )
+            .as_str()
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.contains(&format!("live: {} does not exist", sock.display()).as_str()),
+        "{notes:#?}"
+    );
+}
+
 /// A real OOM kill: php-fpm's master in a memory cgroup of 120 MB, a script that allocates
 /// 300 MB with no memory_limit, and the kernel's own report read back from `dmesg`.
 #[test]

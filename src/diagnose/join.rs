@@ -42,6 +42,8 @@ pub struct Config<'a, 'p> {
     pub lint: &'a [Diagnostic],
     /// Whether any config was given at all (else labels are empty and the help says so).
     pub has_config: bool,
+    /// The server's live state (`--host`).
+    pub live: Option<&'a super::live::LiveState>,
 }
 
 /// Resolve every tally into a cause, most frequent first; PHP's own errors (500s) last.
@@ -543,6 +545,12 @@ fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
             }
         }
     }
+    let mut tally = tally;
+    if let Some(live) = cx.live {
+        for note in live_notes(id, &pools, &address, cx, live) {
+            tally.notes.push(note);
+        }
+    }
     // The primary label: the nginx line nginx dialled from, else the first one.
     if let Some(first) = labels.first_mut() {
         first.primary = true;
@@ -570,4 +578,130 @@ fn overlaps(a: Span, b: Span) -> bool {
 fn dedup_labels(labels: &mut Vec<Label>) {
     let mut seen: HashSet<(FileId, Span)> = HashSet::new();
     labels.retain(|l| seen.insert((l.file, l.span)));
+}
+
+/// What the live server says about a cause: is the master running, is the socket there, who
+/// may open it, how much memory there is.
+fn live_notes(
+    id: CauseId,
+    pools: &[&Pool<'_>],
+    address: &str,
+    cx: &Config<'_, '_>,
+    live: &super::live::LiveState,
+) -> Vec<String> {
+    use super::live::SocketState;
+    let mut notes = Vec::new();
+    let socket_note = |path: &str| match live.socket(path) {
+        SocketState::Missing => format!("live: {path} does not exist"),
+        SocketState::NotASocket => format!("live: {path} exists but is not a socket"),
+        SocketState::Socket { uid, gid, mode } => format!(
+            "live: {path} is a socket owned by {}:{} with mode {mode:04o}",
+            live.user_name(uid),
+            live.group_name(gid)
+        ),
+    };
+    let master_note = |pool: &Pool<'_>| {
+        let pid_path = cx
+            .fpm
+            .globals
+            .get(pool.instance)
+            .and_then(|g| g.iter().rev().find(|s| s.key() == "pid"))
+            .map(|s| s.text().to_owned());
+        let workers = live.pool_workers(&pool.name).count();
+        match pid_path.as_deref().map(|p| (p, live.pid_file(p))) {
+            Some((p, Some(pid))) if live.runs(pid) => format!(
+                "live: pool [{}]'s php-fpm master runs (pid {pid} from {p}) with {workers} worker{}",
+                pool.name,
+                if workers == 1 { "" } else { "s" }
+            ),
+            Some((p, Some(pid))) => format!(
+                "live: pool [{}]'s php-fpm master is not running (pid {pid} in {p} is gone)",
+                pool.name
+            ),
+            // php-fpm removes its pid file when it stops.
+            Some((p, None)) => format!(
+                "live: pool [{}]'s php-fpm master is not running (no pid file {p})",
+                pool.name
+            ),
+            _ if workers > 0 => format!(
+                "live: {workers} worker{} of pool [{}] run",
+                if workers == 1 { "" } else { "s" },
+                pool.name
+            ),
+            _ => {
+                let masters = live.fpm_masters().count();
+                format!(
+                    "live: no worker of pool [{}] runs ({masters} php-fpm master{} in all)",
+                    pool.name,
+                    if masters == 1 { "" } else { "s" }
+                )
+            }
+        }
+    };
+    let unix_path = address.strip_prefix("unix:");
+    match id {
+        CauseId::BackendDown | CauseId::ListenMismatch | CauseId::FpmStartFailed => {
+            for pool in pools {
+                notes.push(master_note(pool));
+            }
+            if let Some(path) = unix_path {
+                notes.push(socket_note(path));
+            } else if let Some(port) = address
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse::<u16>().ok())
+            {
+                let listening = live.tcp_listening.contains(&port);
+                notes.push(format!(
+                    "live: {} listens on TCP port {port}",
+                    if listening { "something" } else { "nothing" }
+                ));
+            }
+        }
+        CauseId::SocketPermission => {
+            if let Some(path) = unix_path {
+                notes.push(socket_note(path));
+            }
+            let users = live.nginx_worker_users();
+            if !users.is_empty() {
+                notes.push(format!("live: nginx workers run as {}", users.join(", ")));
+            }
+        }
+        CauseId::OomKilled | CauseId::PoolExhausted => {
+            if let (Some(total), Some(avail)) = (live.mem_total, live.mem_available) {
+                notes.push(format!(
+                    "live: {} of memory, {} available{}",
+                    crate::model::units::format_size(total),
+                    crate::model::units::format_size(avail),
+                    live.cgroup_limit
+                        .map(|l| format!(
+                            "; this cgroup may use {}",
+                            crate::model::units::format_size(l)
+                        ))
+                        .unwrap_or_default()
+                ));
+            }
+            let all: Vec<&Pool<'_>> = if id == CauseId::OomKilled {
+                cx.fpm.pools.iter().collect()
+            } else {
+                pools.to_vec()
+            };
+            for pool in all {
+                let rss: Vec<u64> = live.pool_workers(&pool.name).map(|p| p.rss).collect();
+                if let Some(max) = rss.iter().max() {
+                    let avg = rss.iter().sum::<u64>() / rss.len() as u64;
+                    notes.push(format!(
+                        "live: pool [{}] runs {} worker{} of {} on average ({} the largest)",
+                        pool.name,
+                        rss.len(),
+                        if rss.len() == 1 { "" } else { "s" },
+                        crate::model::units::format_size(avg),
+                        crate::model::units::format_size(*max)
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    notes
 }

@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod join;
+pub mod live;
 pub mod logline;
 pub mod output;
 pub mod read;
@@ -44,6 +45,8 @@ pub struct Inputs<'a> {
     pub until: Option<i64>,
     /// Boot time in wall-clock microseconds, to place raw dmesg lines.
     pub boot: Option<i64>,
+    /// The server's live state (`--host`).
+    pub live: Option<live::LiveState>,
 }
 
 pub fn diagnose(inputs: Inputs<'_>) -> Diagnosis {
@@ -57,7 +60,24 @@ pub fn diagnose(inputs: Inputs<'_>) -> Diagnosis {
     } else {
         Project::from_memory(&[], inputs.options)
     };
-    let mut lint_out = lint::lint_project(project, inputs.settings, &lint::all_rules);
+    // With the live server's figures, the memory rule runs with the real budget and the real
+    // memory per worker.
+    let mut settings = inputs.settings.clone();
+    if let Some(live) = &inputs.live {
+        if settings.memory_budget.is_none() {
+            settings.memory_budget = live.memory_budget();
+        }
+        let rss: Vec<u64> = live
+            .processes
+            .iter()
+            .filter(|p| p.title.starts_with("php-fpm: pool "))
+            .map(|p| p.rss)
+            .collect();
+        if !rss.is_empty() {
+            settings.worker_memory = rss.iter().sum::<u64>() / rss.len() as u64;
+        }
+    }
+    let mut lint_out = lint::lint_project(project, &settings, &lint::all_rules);
     let (lines_read, lines_unknown, lines_outside) = (
         findings.lines_read,
         findings.lines_unknown,
@@ -75,6 +95,7 @@ pub fn diagnose(inputs: Inputs<'_>) -> Diagnosis {
             fpm: &fpm_model,
             lint: &lint_out.diagnostics,
             has_config,
+            live: inputs.live.as_ref(),
         };
         join::causes(findings, &cx)
     };
