@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Lint nginx and PHP-FPM configuration files together
     Lint(LintArgs),
+    /// Explain a live 502 from nginx's, php-fpm's and the kernel's logs, with the config behind it
+    Diagnose(DiagnoseArgs),
     /// Print the parsed tree of configuration files as JSON (directives, args, lines, spans, includes)
     Parse(ParseArgs),
     /// List every rule: code, name, default severity, fix availability
@@ -157,6 +159,67 @@ pub struct LintArgs {
     /// standalone site or snippet, pool) or why it was skipped; lint nothing
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     pub show_files: bool,
+
+    #[command(flatten)]
+    pub tree: TreeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Config files or directories, as `lint` takes them (the nginx and PHP-FPM configuration
+    /// the logs were written under)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// A log to read: nginx's error.log, php-fpm's log, the kernel's (dmesg, journalctl -k,
+    /// kern.log, syslog); rotated and .gz files too; `-` for standard input (repeatable)
+    #[arg(long = "log", value_name = "FILE")]
+    pub logs: Vec<PathBuf>,
+
+    /// Only lines at or after this time: `2026-12-03 09:00` or an age such as 2h, 30m
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only lines at or before this time (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// On the server itself: read the packaged config directories (/etc/nginx, /etc/php, ...)
+    /// and logs (/var/log/nginx/error.log*, /var/log/php*-fpm.log*, kern.log)
+    #[arg(long)]
+    pub host: bool,
+
+    /// With --host: read every path under DIR instead of / (a mounted image, a test stack)
+    #[arg(long, value_name = "DIR", requires = "host")]
+    pub root: Option<PathBuf>,
+
+    /// List every cause: the log lines that show it, what it means, the rule that predicts it
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the fixes of the causes found as one unified diff
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Output format [default: human on a terminal, concise otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Print only the causes: no summary line
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Disable colors (also: NO_COLOR environment variable)
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// Use this config file instead of the nearest `.nginx-fpm-lint.toml`
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file
+    #[arg(long)]
+    pub isolated: bool,
 
     #[command(flatten)]
     pub tree: TreeArgs,

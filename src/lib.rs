@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod diagnose;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 use crate::cli::{
-    Cli, Command, ConfigCommand, FailOn, Format, LintArgs, ParseArgs, RulesFormat, TreeArgs,
+    Cli, Command, ConfigCommand, DiagnoseArgs, FailOn, Format, LintArgs, ParseArgs, RulesFormat,
+    TreeArgs,
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
@@ -32,6 +33,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Lint(args) => lint(args),
+        Command::Diagnose(args) => diagnose(args),
         Command::Parse(args) => parse(args),
         Command::Rules { format } => {
             match format {
@@ -225,6 +227,159 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
         ..defaults
     };
     (options, settings)
+}
+
+fn diagnose(args: DiagnoseArgs) -> u8 {
+    use crate::diagnose::{self, output};
+    if args.list {
+        print_stdout(&output::list());
+        return EXIT_OK;
+    }
+    let mut paths = args.paths.clone();
+    let mut logs = args.logs.clone();
+    let mut boot = None;
+    let mut live = None;
+    if args.host {
+        let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let host = diagnose::host_paths(&root);
+        if paths.is_empty() {
+            paths = host.config;
+        }
+        if logs.is_empty() {
+            logs = host.logs;
+        }
+        boot = host.boot;
+        live = Some(diagnose::live::LiveState::read(&root));
+    }
+    if logs.is_empty() {
+        eprintln!("error: no log to read: give --log FILE (nginx's error.log, php-fpm's log, the kernel's), or --host on the server");
+        return EXIT_ERROR;
+    }
+    for p in &paths {
+        if !p.exists() {
+            eprintln!("error: {}: no such file or directory", p.display());
+            return EXIT_ERROR;
+        }
+    }
+    let now = now_wall_clock_us();
+    let bound = |v: &Option<String>, flag: &str| -> Result<Option<i64>, String> {
+        v.as_deref()
+            .map(|s| crate::diagnose::time::parse_bound(s, now))
+            .transpose()
+            .map_err(|e| format!("--{flag}: {e}"))
+    };
+    let (since, until) = match (bound(&args.since, "since"), bound(&args.until, "until")) {
+        (Ok(s), Ok(u)) => (s, u),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let config = if args.isolated {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        match config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    } else {
+        let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        match config::find(&start).map(|p| config::load(&p)) {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+            None => Config::default(),
+        }
+    };
+    let (options, settings) = options_and_settings(&args.tree, &config);
+    let d = diagnose::diagnose(diagnose::Inputs {
+        config_paths: &paths,
+        options,
+        settings: &settings,
+        logs: &logs,
+        since,
+        until,
+        boot,
+        live,
+    });
+    for (path, e) in &d.log_errors {
+        eprintln!("error: {}: {e}", path.display());
+    }
+    for p in &d.lint.project.problems {
+        eprintln!("error: {}: {}", p.location(), p.message);
+    }
+    if args.diff {
+        let fixes = diagnose::fixes(&d);
+        let mut texts = std::collections::BTreeMap::new();
+        for f in &fixes {
+            for e in &f.edits {
+                texts
+                    .entry(e.file)
+                    .or_insert_with(|| d.lint.project.sources.get(e.file).text.to_string());
+            }
+        }
+        let applied = crate::fix::apply::apply_fixes_multi(&texts, &fixes);
+        let mut patch = Vec::new();
+        for (id, edits) in &applied.edits {
+            let file = d.lint.project.sources.get(*id);
+            // The edits go onto the file's own bytes (a file that is not UTF-8 keeps them);
+            // one that would copy a byte it cannot know is left out, as lint --diff does.
+            match crate::fix::apply::apply_edits_bytes(file.bytes(), edits) {
+                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), &new, &file.name)),
+                None => eprintln!(
+                    "error: {}: the fix would copy bytes that are not UTF-8; not shown",
+                    file.name
+                ),
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(&patch).and_then(|()| stdout.flush());
+    } else {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let format = args.format.unwrap_or(if stdout_tty {
+            Format::Human
+        } else {
+            Format::Concise
+        });
+        let color = stdout_tty
+            && !args.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let diags = output::diagnostics(&d);
+        let report = Report::new(&diags, &d.lint.project.sources, &[], 0);
+        let text = match format {
+            Format::Human => output::human(
+                &d,
+                &HumanOptions {
+                    color,
+                    width: terminal_width(),
+                },
+            ),
+            Format::Concise => output::concise(&d, args.quiet),
+            Format::Json => output::json(&d),
+            Format::Sarif => report::sarif::render(&report),
+            Format::Github => report::github::render(&report),
+        };
+        print_stdout(&text);
+    }
+    if !d.log_errors.is_empty() {
+        EXIT_ERROR
+    } else if d.causes.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
+}
+
+/// Now, as wall-clock microseconds in UTC (logs print local time; servers mostly run in UTC).
+fn now_wall_clock_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 fn parse(args: ParseArgs) -> u8 {

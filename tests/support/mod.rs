@@ -313,6 +313,13 @@ impl Stack {
         self.start_fpm().unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Restart php-fpm; an `Err` (with the logs) when it does not come back, as when its
+    /// configuration is refused.
+    pub fn try_restart_fpm(&mut self) -> Result<(), String> {
+        drop(self.fpm.take());
+        self.start_fpm()
+    }
+
     /// Stop both now (Drop does the same).
     pub fn stop(&mut self) {
         drop(self.nginx.take());
