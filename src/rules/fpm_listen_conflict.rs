@@ -90,6 +90,11 @@ impl Rule for FpmListenConflict {
                     out.push(same_master(pi, si, pj, sj, lj));
                     break;
                 }
+                if in_own_container(cx, pi) && in_own_container(cx, pj) {
+                    // Two masters laid out as the official php image's each run in a container
+                    // of their own, with its own network and file system: nothing is shared.
+                    continue;
+                }
                 if pi.name == pj.name && same_dir(cx, si.file, sj.file) {
                     // Two files of one pool directory, each with a [global] section (docker's
                     // docker.conf and zz-docker.conf): one master includes both, so they are
@@ -119,6 +124,18 @@ impl Rule for FpmListenConflict {
         }
         out
     }
+}
+
+/// Whether the pool's master is laid out as the official php image's (`zz-docker.conf`, or
+/// `/usr/local/etc/php-fpm.d`): a container of its own.
+fn in_own_container(cx: &LintContext<'_, '_>, pool: &Pool<'_>) -> bool {
+    let Some(instance) = cx.fpm.instances.get(pool.instance) else {
+        return false;
+    };
+    instance.files.iter().any(|&f| {
+        let name = &cx.project.sources.get(f).name;
+        name.ends_with("zz-docker.conf") || name.contains("usr/local/etc/php-fpm")
+    })
 }
 
 fn same_dir(cx: &LintContext<'_, '_>, a: FileId, b: FileId) -> bool {
