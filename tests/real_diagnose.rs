@@ -291,11 +291,15 @@ fn killed_php_fpm_leaves_a_stale_socket_backend_down() {
         .is_ok_and(|s| s.success());
     assert!(killed, "no php-fpm workers to kill");
     kill(master, "KILL");
+    // A request caught mid-kill is reset (104); the ones after it find nobody accepting (111).
     let refused = support::wait_until(Duration::from_secs(5), || {
-        (stack.get("/index.php").0 == 502).then_some(())
+        let _ = stack.get("/index.php");
+        stack
+            .nginx_error_log()
+            .contains("(111: Connection refused)")
+            .then_some(())
     });
     assert!(refused.is_some(), "{}", stack.logs());
-    await_nginx(&stack, "(111: Connection refused)");
     assert!(stack.root().join("run/php8.2-fpm.sock").exists());
     let (json, out) = diagnose(&stack, &[]);
     assert!(
@@ -398,6 +402,38 @@ fn missing_script_is_script_not_found_404() {
     let (json, out) = diagnose(&stack, &[]);
     assert_eq!(cause_ids(&json), ["script-not-found"], "{}", show(&out));
     assert_eq!(cause(&json, "script-not-found").unwrap()["status"], 404);
+}
+
+/// No SCRIPT_FILENAME at all: every script is "not found"; the rule that predicts it carries
+/// its fix, and the fix makes the page answer.
+#[test]
+fn missing_script_filename_is_script_not_found_with_nfl203s_fix() {
+    let Some(bins) = require_stack() else { return };
+    let mut stack = Stack::start(StackConfig::fixture(&bins, "join-script-filename"));
+    assert_eq!(stack.get("/index.php").0, 404, "{}", stack.logs());
+    await_nginx(&stack, "Primary script unknown");
+    let (json, out) = diagnose(&stack, &[]);
+    assert_eq!(cause_ids(&json), ["script-not-found"], "{}", show(&out));
+    let c = cause(&json, "script-not-found").unwrap();
+    assert_eq!(c["rule"]["code"], "NFL203", "{c:#}");
+    let diff = run_cli(
+        stack.root(),
+        &[
+            "diagnose",
+            "--isolated",
+            "--diff",
+            "--log",
+            "log/nginx-error.log",
+            "nginx",
+            "php-fpm",
+        ],
+    );
+    let patch = String::from_utf8(diff.stdout.clone()).unwrap();
+    assert!(patch.contains("SCRIPT_FILENAME"), "{}", show(&diff));
+    let applied = git_apply(stack.root(), &patch);
+    assert!(applied.ok, "git apply failed:\n{}", applied.output);
+    stack.restart_nginx();
+    assert_eq!(stack.get("/index.php").0, 200, "{}", stack.logs());
 }
 
 #[test]
