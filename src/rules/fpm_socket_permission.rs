@@ -438,7 +438,7 @@ fn finding(
         None => {
             f.help = f.help.map(|h| {
                 format!(
-                    "{h} (no `user` directive: assumed the default worker user `{}` of {}; see --nginx-user, and {})",
+                    "{h} (no `user` directive: assumed the default worker user `{}` of {}, as when the packaged nginx is started as root; a master started as another user runs its workers as that user; see --nginx-user, and {})",
                     w.user,
                     cx.settings.cited_platform(),
                     SETTLE_HINT
@@ -450,8 +450,13 @@ fn finding(
                 f.message,
                 cx.settings.cited_platform()
             );
-            // The worker user itself is a platform fact.
-            if !cx.settings.platform_basis.is_known() {
+            // Without `user`, the workers run as whoever starts nginx when that is not root (as
+            // in many containers), else as the build's default: neither is in the tree, so
+            // only a declared platform (the packaged build, started as root) settles it.
+            if !matches!(
+                cx.settings.platform_basis,
+                crate::model::platform::PlatformBasis::Declared
+            ) {
                 f = f.severity(Severity::Warning);
             }
         }

@@ -17,6 +17,12 @@ pub(crate) struct JoinScope {
     php_dir_held: bool,
     /// A php-fpm.conf is in the tree: its `include=` says where every pool is.
     has_main: bool,
+    /// A php-fpm.conf whose path names no PHP version (not Debian's per-version layout).
+    has_unversioned_main: bool,
+    /// Versions whose php-fpm.conf or packaged `pool.d/www.conf` is in the tree: Debian's
+    /// `phpX.Y-fpm.sock` is the listen of that `www.conf`, so without either file the tree
+    /// cannot say that nothing listens there.
+    complete_versions: HashSet<String>,
     /// Directories the pools' unix sockets are in.
     socket_dirs: HashSet<String>,
     has_tcp: bool,
@@ -25,6 +31,8 @@ pub(crate) struct JoinScope {
 impl JoinScope {
     pub fn of(cx: &LintContext<'_, '_>) -> JoinScope {
         let mut versions = HashSet::new();
+        let mut complete_versions = HashSet::new();
+        let mut has_unversioned_main = false;
         let mut php_dir_held = false;
         let roots = cx.project.lint_roots();
         for instance in &cx.fpm.instances {
@@ -32,7 +40,16 @@ impl JoinScope {
                 let Some(path) = cx.project.tree_path(file) else {
                     continue;
                 };
-                if let Some(v) = path_php_version(&path) {
+                let version = path_php_version(&path);
+                if let Some(v) = &version {
+                    if path.ends_with("/fpm/php-fpm.conf") || path.ends_with("/pool.d/www.conf") {
+                        complete_versions.insert(v.clone());
+                    }
+                }
+                if instance.main == Some(file) && version.is_none() {
+                    has_unversioned_main = true;
+                }
+                if let Some(v) = version {
                     versions.insert(v);
                 }
                 if let Some(at) = path.find("/php/") {
@@ -60,6 +77,8 @@ impl JoinScope {
             versions,
             php_dir_held,
             has_main: cx.fpm.instances.iter().any(|i| i.main.is_some()),
+            has_unversioned_main,
+            complete_versions,
             socket_dirs,
             has_tcp,
         }
@@ -79,6 +98,15 @@ impl JoinScope {
     /// php-fpm.conf (its includes say where every pool is), or pools of that PHP version or
     /// listening in that place (the socket's directory; TCP for a TCP address).
     pub fn holds_half(&self, target: &Target) -> bool {
+        if let Target::Unix(path) = target {
+            if let Some(v) = socket_php_version(path) {
+                // Known: that version's www.conf (or php-fpm.conf) is here, or the tree holds
+                // all of /etc/php and the version is absent from it (not installed).
+                return self.complete_versions.contains(v)
+                    || self.has_unversioned_main
+                    || (self.php_dir_held && !self.versions.contains(v));
+            }
+        }
         if self.has_main {
             return true;
         }
