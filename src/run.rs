@@ -239,6 +239,7 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
     let mut logs = args.logs.clone();
     let mut boot = None;
     let mut live = None;
+    let mut _kernel_log = None;
     if args.host {
         let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
         let host = diagnose::host_paths(&root);
@@ -249,6 +250,7 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
             logs = host.logs;
         }
         boot = host.boot;
+        _kernel_log = host.kernel_log;
         live = Some(diagnose::live::LiveState::read(&root));
     }
     if logs.is_empty() {

@@ -114,6 +114,9 @@ pub struct HostPaths {
     pub config: Vec<PathBuf>,
     pub logs: Vec<PathBuf>,
     pub boot: Option<i64>,
+    /// The kernel's log as `journalctl -k` or `dmesg` printed it (on `/` only), kept until
+    /// it has been read.
+    pub kernel_log: Option<tempfile::NamedTempFile>,
 }
 
 /// `--host`: the packaged config directories and logs that exist under `root`.
@@ -151,11 +154,48 @@ pub fn host_paths(root: &Path) -> HostPaths {
     add_glob("/var/log", "php");
     add_glob("/var/log/php-fpm", "");
     add_glob("/var/log", "kern.log");
+    // The kernel's ring buffer is not a file: on the server itself, ask journald (clock
+    // times) or dmesg. Under another root there is no such command to ask.
+    let kernel_log = if root == Path::new("/") && !logs.iter().any(|l| l.ends_with("kern.log")) {
+        kernel_log_now()
+    } else {
+        None
+    };
+    if let Some(f) = &kernel_log {
+        logs.push(f.path().to_owned());
+    }
     HostPaths {
         config,
         logs,
         boot: boot_time(&under("/proc/stat")),
+        kernel_log,
     }
+}
+
+/// `journalctl -k -o short-iso` or else `dmesg`, into a temporary file; None when neither
+/// answers (no permission, not installed).
+fn kernel_log_now() -> Option<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let tries: [&[&str]; 2] = [
+        &["journalctl", "-k", "-o", "short-iso", "--no-pager", "-q"],
+        &["dmesg"],
+    ];
+    for argv in tries {
+        let Ok(out) = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+        else {
+            continue;
+        };
+        if out.status.success() && !out.stdout.is_empty() {
+            let mut f = tempfile::NamedTempFile::new().ok()?;
+            f.write_all(&out.stdout).ok()?;
+            return Some(f);
+        }
+    }
+    None
 }
 
 /// `btime` of /proc/stat: boot time in seconds since the epoch (UTC). Log clock times are
