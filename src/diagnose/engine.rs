@@ -357,7 +357,12 @@ impl Engine {
             if matches!(line.event, Event::Other) {
                 continue;
             }
+            let mut line = line;
             let at = line.stamp.and_then(|s| s.to_clock(self.boot));
+            // A raw dmesg stamp placed on the clock by the boot time is shown as a clock time.
+            if let Some(at) = at {
+                line.stamp = Some(Stamp::Clock(at));
+            }
             if let Some(at) = at {
                 if self.since.is_some_and(|s| at < s) || self.until.is_some_and(|u| at > u) {
                     self.out.lines_outside += 1;
