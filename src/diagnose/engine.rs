@@ -352,7 +352,7 @@ impl Engine {
             // Only a FastCGI stderr text spans lines (its quote closes on a later line).
             in_continuation = line.kind == LogKind::Nginx
                 && matches!(line.event, Event::PhpFatal { .. } | Event::Other)
-                && text.contains("FastCGI sent in stderr")
+                && starts_fastcgi_stderr(&text)
                 && text.matches('"').count() % 2 == 1;
             if matches!(line.event, Event::Other) {
                 continue;
@@ -713,6 +713,14 @@ impl Engine {
             }
         }
     }
+}
+
+/// Whether an nginx line's message is a FastCGI stderr text (which may span lines): it follows
+/// the `*N ` connection number.
+fn starts_fastcgi_stderr(text: &str) -> bool {
+    text.find('*')
+        .and_then(|i| text[i..].split_once(' '))
+        .is_some_and(|(_, m)| m.starts_with("FastCGI sent in stderr"))
 }
 
 /// `GET /index.php?sleep=4 HTTP/1.1` -> `GET /index.php?sleep=4`, as php-fpm logs it.

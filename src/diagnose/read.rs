@@ -83,7 +83,13 @@ impl LogReader {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
-        Ok(Some((self.line_no, String::from_utf8_lossy(&self.buf))))
+        // Validating is much cheaper than the lossy conversion's scan; logs are nearly
+        // always valid UTF-8.
+        let text = match std::str::from_utf8(&self.buf) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(&self.buf),
+        };
+        Ok(Some((self.line_no, text)))
     }
 }
 
