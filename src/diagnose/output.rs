@@ -195,9 +195,10 @@ pub fn list() -> String {
         let (shows, means) = describe(id);
         let rules = super::predicted_by(id);
         out.push_str(&format!(
-            "{} (HTTP {})\n  shown by: {shows}\n  means:    {means}\n  predicted by: {}\n\n",
+            "{} (HTTP {})\n  shown by: {shows}\n  means:    {means}\n  check:    {}\n  predicted by: {}\n\n",
             id.as_str(),
             id.status(),
+            check(id),
             if rules.is_empty() {
                 "-".to_owned()
             } else {
@@ -206,6 +207,27 @@ pub fn list() -> String {
         ));
     }
     out
+}
+
+/// What to look at first, for `--list`.
+fn check(id: CauseId) -> &'static str {
+    match id {
+        CauseId::ListenMismatch => "`fastcgi_pass` against each pool's `listen`; `ls -l` the socket directory",
+        CauseId::BackendDown => "`systemctl status php*-fpm` and its log; the kernel's log for an OOM kill; a stale socket file",
+        CauseId::SocketPermission => "`ls -l` the socket; `ps -o user= -C nginx`; listen.owner, listen.group, listen.mode",
+        CauseId::HeaderTooBig => "fastcgi_buffer_size where the location passes to PHP; the size of the app's cookies",
+        CauseId::ScriptNotFound => "`fastcgi_param SCRIPT_FILENAME` and `root`; that the file exists where php-fpm runs",
+        CauseId::NoLiveUpstreams => "the causes logged just before it, for each server of the upstream",
+        CauseId::PoolExhausted => "pm.max_children and listen.backlog of the pool; the slow log; memory for more workers",
+        CauseId::UpstreamTimeout => "fastcgi_read_timeout against request_terminate_timeout and max_execution_time; the slow script",
+        CauseId::RequestTerminated => "the script php-fpm names; request_terminate_timeout against fastcgi_read_timeout",
+        CauseId::WorkerCrashed => "`coredumpctl`; extensions loaded (`php -m`); PHP's version",
+        CauseId::OomKilled => "`dmesg`; pm.max_children x memory per worker against the RAM or the container's limit",
+        CauseId::ClientNotAllowed => "listen.allowed_clients against the address nginx connects from",
+        CauseId::FpmStartFailed => "`php-fpm -t`; the socket's directory; another process on the port (`ss -ltnp`)",
+        CauseId::UpstreamReset => "php-fpm's and the kernel's logs for the same minutes",
+        CauseId::PhpFatal => "the application's code at the file and line PHP names",
+    }
 }
 
 fn describe(id: CauseId) -> (&'static str, &'static str) {
