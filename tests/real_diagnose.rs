@@ -131,6 +131,28 @@ fn diagnose(stack: &Stack, extra: &[&Path]) -> (Value, std::process::Output) {
     (json, out)
 }
 
+/// `diagnose --diff` over nginx's log, applied with `git apply` as a user would (the patch must
+/// mention `expect`), then nginx restarted on the patched config.
+fn apply_diagnose_diff(stack: &mut Stack, expect: &str) {
+    let diff = run_cli(
+        stack.root(),
+        &[
+            "diagnose",
+            "--isolated",
+            "--diff",
+            "--log",
+            "log/nginx-error.log",
+            "nginx",
+            "php-fpm",
+        ],
+    );
+    let patch = String::from_utf8(diff.stdout.clone()).unwrap();
+    assert!(patch.contains(expect), "{}", show(&diff));
+    let applied = git_apply(stack.root(), &patch);
+    assert!(applied.ok, "git apply failed:\n{}", applied.output);
+    stack.restart_nginx();
+}
+
 fn cause<'v>(json: &'v Value, id: &str) -> Option<&'v Value> {
     json["causes"]
         .as_array()
@@ -235,23 +257,7 @@ fn wrong_socket_is_listen_mismatch_and_its_fix_cures_the_502() {
     assert_eq!(c["fix"]["applicability"], "safe");
 
     // The diagnosis's own patch, applied as a user would, turns the 502 into a 200.
-    let diff = run_cli(
-        stack.root(),
-        &[
-            "diagnose",
-            "--isolated",
-            "--diff",
-            "--log",
-            "log/nginx-error.log",
-            "nginx",
-            "php-fpm",
-        ],
-    );
-    let patch = String::from_utf8(diff.stdout.clone()).unwrap();
-    assert!(patch.contains("+++ b/nginx/nginx.conf"), "{}", show(&diff));
-    let applied = git_apply(stack.root(), &patch);
-    assert!(applied.ok, "git apply failed:\n{}", applied.output);
-    stack.restart_nginx();
+    apply_diagnose_diff(&mut stack, "+++ b/nginx/nginx.conf");
     assert_eq!(stack.get("/index.php"), (200, "ok\n".to_owned()));
 }
 
@@ -416,23 +422,7 @@ fn missing_script_filename_is_script_not_found_with_nfl203s_fix() {
     assert_eq!(cause_ids(&json), ["script-not-found"], "{}", show(&out));
     let c = cause(&json, "script-not-found").unwrap();
     assert_eq!(c["rule"]["code"], "NFL203", "{c:#}");
-    let diff = run_cli(
-        stack.root(),
-        &[
-            "diagnose",
-            "--isolated",
-            "--diff",
-            "--log",
-            "log/nginx-error.log",
-            "nginx",
-            "php-fpm",
-        ],
-    );
-    let patch = String::from_utf8(diff.stdout.clone()).unwrap();
-    assert!(patch.contains("SCRIPT_FILENAME"), "{}", show(&diff));
-    let applied = git_apply(stack.root(), &patch);
-    assert!(applied.ok, "git apply failed:\n{}", applied.output);
-    stack.restart_nginx();
+    apply_diagnose_diff(&mut stack, "SCRIPT_FILENAME");
     assert_eq!(stack.get("/index.php").0, 200, "{}", stack.logs());
 }
 
