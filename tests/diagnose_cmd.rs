@@ -234,6 +234,27 @@ fn without_config_the_causes_still_show() {
 }
 
 #[test]
+fn backend_down_names_the_versioned_service() {
+    let dir = tree();
+    // Real shape: php-fpm stopped after a kill, its socket left behind.
+    std::fs::write(
+        dir.path().join("log/down.log"),
+        r#"2026/12/03 10:40:00 [error] 7#7: *9 connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: shop.example, request: "GET /index.php HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "shop.example"
+"#,
+    )
+    .unwrap();
+    let out = cmd(dir.path())
+        .args(["--format", "json", "--log", "log/down.log", "etc"])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert_eq!(ids(&v), ["backend-down"]);
+    let help = v["causes"][0]["help"].as_str().unwrap();
+    assert!(help.contains("`systemctl status php8.2-fpm`"), "{help}");
+    assert!(help.contains("killed without removing it"), "{help}");
+}
+
+#[test]
 fn diff_prints_the_fix_of_the_causes() {
     let dir = tree();
     let out = cmd(dir.path())

@@ -690,6 +690,14 @@ fn oom_kill_in_a_memory_cgroup_is_oom_killed() {
         .map(|e| e["log"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["nginx", "php-fpm", "kernel"], "{c:#}");
+    // NFL303's arithmetic: 2 workers, memory_limit -1 counted at the assumed 128M each.
+    assert!(
+        c["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("the pools may take up to 256M in all: [www] 2 x 128M")),
+        "{c:#}"
+    );
     assert!(label_in(c, "pool.d/www.conf").is_some(), "{c:#}");
     drop(stack);
     drop(cgroup);

@@ -44,6 +44,9 @@ pub struct Config<'a, 'p> {
     pub has_config: bool,
     /// The server's live state (`--host`).
     pub live: Option<&'a super::live::LiveState>,
+    /// Memory per worker where a pool sets no memory_limit (`--worker-memory`, or the live
+    /// workers' average with `--host`).
+    pub settings_worker_memory: u64,
 }
 
 /// Resolve every tally into a cause, most frequent first; PHP's own errors (500s) last.
@@ -252,7 +255,7 @@ fn pool_named<'a, 'p>(fpm: &'a FpmModel<'p>, name: &str) -> Option<&'a Pool<'p>>
     fpm.pools.iter().find(|p| p.name == name)
 }
 
-fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
+fn resolve(id: CauseId, mut tally: Tally, cx: &Config<'_, '_>) -> Cause {
     let address = tally.address.clone().unwrap_or_default();
     let passes = if address.is_empty() {
         Vec::new()
@@ -321,12 +324,20 @@ fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
                         labels.push(l);
                     }
                 }
+                // Debian's service is named for the version its pool files are under.
+                let service = pools
+                    .iter()
+                    .find_map(|p| {
+                        let file = p.header().0;
+                        crate::model::platform::path_php_version(&cx.project.tree_path(file)?)
+                    })
+                    .map_or_else(|| "php*-fpm".to_owned(), |v| format!("php{v}-fpm"));
                 (
                     format!(
                         "php-fpm is not answering on {address}, where pool {pool_names} listens: the service is stopped or was killed"
                     ),
                     format!(
-                        "{}check the service (`systemctl status php*-fpm`, `journalctl -u php*-fpm`), start it, then find out why it stopped: its log, and the kernel's for an OOM kill.",
+                        "{}check the service (`systemctl status {service}`, `journalctl -u {service}`), start it, then find out why it stopped: its log, and the kernel's for an OOM kill.",
                         if stale {
                             "the socket file is still there but no master accepts on it (111): php-fpm was killed without removing it. "
                         } else {
@@ -464,6 +475,16 @@ fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
                 }
             }
             let killed_with_kernel = tally.evidence.contains_key(&LogKind::Kernel);
+            let (parts, total) = crate::rules::fpm_memory_overcommit::arithmetic(
+                cx.fpm,
+                cx.settings_worker_memory,
+            );
+            if !parts.is_empty() {
+                tally.notes.push(format!(
+                    "the pools may take up to {total} in all: {}",
+                    parts.join(" + ")
+                ));
+            }
             (
                 if killed_with_kernel {
                     "the kernel's OOM killer killed php-fpm: its workers wanted more memory than there was".to_owned()
@@ -545,7 +566,6 @@ fn resolve(id: CauseId, tally: Tally, cx: &Config<'_, '_>) -> Cause {
             }
         }
     }
-    let mut tally = tally;
     if let Some(live) = cx.live {
         for note in live_notes(id, &pools, &address, cx, live) {
             tally.notes.push(note);

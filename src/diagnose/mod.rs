@@ -96,6 +96,7 @@ pub fn diagnose(inputs: Inputs<'_>) -> Diagnosis {
             lint: &lint_out.diagnostics,
             has_config,
             live: inputs.live.as_ref(),
+            settings_worker_memory: settings.worker_memory,
         };
         join::causes(findings, &cx)
     };

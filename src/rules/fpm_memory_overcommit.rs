@@ -61,6 +61,34 @@ declare_rule! {
     }
 }
 
+/// Every pool's `pm.max_children x memory per worker`, as the rule counts it, and the total
+/// (saturating): for `diagnose`'s OOM cause.
+pub(crate) fn arithmetic(
+    fpm: &crate::model::fpm::FpmModel<'_>,
+    worker_memory: u64,
+) -> (Vec<String>, String) {
+    let mut parts = Vec::new();
+    let mut total = 0u64;
+    for pool in &fpm.pools {
+        let Some((children, _)) = PoolPm::read(pool).max_children() else {
+            continue;
+        };
+        if children < 1 {
+            continue;
+        }
+        let (per_worker, source) = self::worker_memory(pool, worker_memory);
+        total = total.saturating_add((children as u64).saturating_mul(per_worker));
+        parts.push(format!(
+            "[{}] {} x {}{}",
+            pool.name,
+            children,
+            fmt_size(per_worker),
+            source
+        ));
+    }
+    (parts, fmt_size(total))
+}
+
 /// The share of the budget the fix aims for, and above which the rule warns (percent).
 const HEADROOM_PERCENT: u64 = 80;
 

@@ -25,7 +25,7 @@ mod fastcgi_timeout_mismatch;
 mod fpm_allowed_clients_excludes_nginx;
 mod fpm_listen_conflict;
 mod fpm_listen_invalid;
-mod fpm_memory_overcommit;
+pub(crate) mod fpm_memory_overcommit;
 mod fpm_pm_invalid;
 mod fpm_pool_exhaustion;
 mod fpm_socket_permission;
