@@ -519,6 +519,16 @@ fn upstream_servers_all_failing_is_no_live_upstreams_with_the_reason() {
     let c = cause(&json, "no-live-upstreams").unwrap();
     let pass = label_in(c, "nginx/nginx.conf").expect("fastcgi_pass php_backend labelled");
     assert_eq!(pass["line"], 23, "{c:#}");
+    assert!(
+        c["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with(
+                "the servers of upstream `php_backend` were marked down by: listen-mismatch"
+            )),
+        "{c:#}"
+    );
 }
 
 #[test]

@@ -69,6 +69,7 @@ pub fn causes(findings: Findings, cx: &Config<'_, '_>) -> Vec<Cause> {
             merged.push(c);
         }
     }
+    name_what_marked_servers_down(&mut merged, cx);
     merged.sort_by(|a, b| {
         (a.id == CauseId::PhpFatal)
             .cmp(&(b.id == CauseId::PhpFatal))
@@ -76,6 +77,43 @@ pub fn causes(findings: Findings, cx: &Config<'_, '_>) -> Vec<Cause> {
             .then(a.id.cmp(&b.id))
     });
     merged
+}
+
+/// `no live upstreams` follows failures that marked every server of the upstream down: name
+/// the causes whose lines are those servers.
+fn name_what_marked_servers_down(causes: &mut [Cause], cx: &Config<'_, '_>) {
+    for i in 0..causes.len() {
+        if causes[i].id != CauseId::NoLiveUpstreams {
+            continue;
+        }
+        let Some(name) = causes[i].tally.address.clone() else {
+            continue;
+        };
+        let Some(up) = cx.nginx.upstreams.iter().find(|u| u.name == name) else {
+            continue;
+        };
+        let (file, span) = (up.directive.file, up.directive.directive.span());
+        let inside =
+            |l: &Label| l.file == file && span.start <= l.span.start && l.span.end <= span.end;
+        let why: Vec<String> = causes
+            .iter()
+            .filter(|c| c.id != CauseId::NoLiveUpstreams && c.labels.iter().any(inside))
+            .map(|c| {
+                format!(
+                    "{} ({} time{})",
+                    c.id.as_str(),
+                    c.tally.count,
+                    if c.tally.count == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        if !why.is_empty() {
+            causes[i].tally.notes.push(format!(
+                "the servers of upstream `{name}` were marked down by: {}",
+                why.join(", ")
+            ));
+        }
+    }
 }
 
 fn merge_tally(into: &mut Tally, from: Tally) {
