@@ -46,7 +46,8 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # nginx prefix for relative includes (default: the directory holding each nginx.conf).
 # nginx-prefix = "etc/nginx"
 
-# Memory the PHP-FPM pools may use in all (no default: the check is off).
+# Memory the PHP-FPM pools may use in all. No default: without it fpm-memory-overcommit
+# (NFL303) is off and prints nothing.
 # memory = "2G"
 # Memory per PHP worker when a pool sets no php_admin_value[memory_limit].
 # worker-memory = "128M"
@@ -346,12 +347,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let span = s.span();
         match s.into_inner() {
             Size::Bytes(n) => Ok(Some(n)),
-            Size::Text(t) => crate::model::units::parse_size(&t)
+            Size::Text(t) => crate::model::units::parse_user_size(&t)
                 .map(Some)
                 .ok_or_else(|| {
                     err(
                         span,
-                        format!("expected a size like 512M, 2G or 32k, got {t:?}"),
+                        format!("expected a size like 512M, 2G, 2GB or 32k, got {t:?}"),
                     )
                 }),
         }
