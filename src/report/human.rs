@@ -117,7 +117,11 @@ impl<'a> Renderer<'a> {
                     message: p.message.clone(),
                     severity: miette::Severity::Error,
                     source: Some(FileSource::of(f)),
-                    labels: vec![LabeledSpan::new_primary_with_span(None, to_miette(span))],
+                    // A label with no text draws a bare underline; say what is there.
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        Some(syntax_label(&p.message)),
+                        to_miette(span),
+                    )],
                 }
             }
             None => Part::bare(
@@ -216,6 +220,17 @@ fn fix_note(fix: &Fix) -> (&'static str, String) {
             format!("{} (not applied automatically)", fix.message),
         ),
     }
+}
+
+/// The label under a syntax error: its message up to the first `;` (the rest is advice),
+/// so the underline says what is wrong there.
+fn syntax_label(message: &str) -> String {
+    message
+        .split(';')
+        .next()
+        .unwrap_or(message)
+        .trim()
+        .to_owned()
 }
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own rather than being split,
