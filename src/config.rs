@@ -53,8 +53,8 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # worker-memory = "128M"
 # Smallest fastcgi_buffer_size / proxy_buffer_size not flagged.
 # min-header-buffer = "32k"
-# pm.max_children below this is flagged.
-# min-max-children = 5
+# pm.max_children below this is flagged; 6 flags the packaged default of 5, 5 accepts it.
+# min-max-children = 6
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
 

@@ -1022,7 +1022,7 @@ fn finish(
                 t
             }
             Format::Concise => {
-                let mut t = report::concise::render(&report);
+                let mut t = report::concise::render_linked(&report);
                 let any = !shown.diagnostics.is_empty() || !shown.project.problems.is_empty();
                 if any && !args.quiet {
                     t.push_str(&report.summary().line());

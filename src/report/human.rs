@@ -105,6 +105,10 @@ impl<'a> Renderer<'a> {
             let (label, text) = fix_note(fix);
             self.note(out, label, &text);
         }
+        // diagnose's causes are drawn here too; only a rule has a section in docs/rules.md.
+        if crate::rules::lookup(d.code).is_some() {
+            self.note(out, "docs", &crate::docs::rule_url(d.name));
+        }
     }
 
     fn problem(&self, out: &mut String, p: &Problem) {
