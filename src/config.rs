@@ -415,7 +415,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 }
 
 fn unknown_rule(name: &str) -> String {
-    format!("unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL")
+    match crate::rules::suggest(name) {
+        Some(s) => format!("unknown rule {name:?}; did you mean `{s}`?"),
+        None => format!(
+            "unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL"
+        ),
+    }
 }
 
 impl Config {

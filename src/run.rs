@@ -55,7 +55,14 @@ pub fn run(cli: Cli) -> u8 {
                 EXIT_OK
             }
             None => {
-                eprintln!("error: no rule named {rule:?}; `nginx-fpm-lint rules` lists them");
+                match rules::suggest(&rule) {
+                    Some(m) => eprintln!("error: no rule named {rule:?}; did you mean `{m}`?"),
+                    None => {
+                        eprintln!(
+                            "error: no rule named {rule:?}; `nginx-fpm-lint rules` lists them"
+                        )
+                    }
+                }
                 EXIT_ERROR
             }
         },
@@ -435,16 +442,18 @@ fn load_config_at(args: &LintArgs, start: &Path) -> Result<Config, String> {
             None => Config::default(),
         }
     };
-    let resolve =
-        |list: &[String]| -> Result<Vec<&'static str>, String> {
-            let mut out = Vec::new();
-            for s in list {
-                out.extend(config::resolve_selector(s).ok_or_else(|| {
-                    format!("unknown rule {s:?}; `nginx-fpm-lint rules` lists them")
-                })?);
-            }
-            Ok(out)
-        };
+    let resolve = |list: &[String]| -> Result<Vec<&'static str>, String> {
+        let mut out = Vec::new();
+        for s in list {
+            out.extend(
+                config::resolve_selector(s).ok_or_else(|| match rules::suggest(s) {
+                    Some(m) => format!("unknown rule {s:?}; did you mean `{m}`?"),
+                    None => format!("unknown rule {s:?}; `nginx-fpm-lint rules` lists them"),
+                })?,
+            );
+        }
+        Ok(out)
+    };
     if !args.select.is_empty() {
         config.select = Some(resolve(&args.select)?);
     }
