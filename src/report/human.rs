@@ -45,7 +45,10 @@ pub fn render(report: &Report<'_>, opts: &HumanOptions) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let r = Renderer {
-        handler: GraphicalReportHandler::new_themed(theme.clone()).with_width(opts.width),
+        // A word longer than the line goes on a line of its own rather than split.
+        handler: GraphicalReportHandler::new_themed(theme.clone())
+            .with_width(opts.width)
+            .with_break_words(false),
         theme,
         width: opts.width,
         sources: report.sources,
@@ -150,7 +153,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .filter(|l| l.file == file)
             .map(|l| {
-                let text = (!l.message.is_empty()).then(|| l.message.clone());
+                let text = (!l.message.is_empty()).then(|| self.fit_label(f, l));
                 if l.primary {
                     LabeledSpan::new_primary_with_span(text, to_miette(l.span))
                 } else {
@@ -165,6 +168,21 @@ impl<'a> Renderer<'a> {
             source: Some(FileSource::of(f)),
             labels,
         }
+    }
+
+    /// A label's text in lines that end before the terminal's edge: miette draws a label at
+    /// the middle of its underline and never wraps it, so a long one would run past the edge
+    /// and break the box. miette puts each `\n`-separated line under the one before.
+    fn fit_label(&self, f: &crate::source::SourceFile, l: &crate::diagnostic::Label) -> String {
+        let start = f.line_col(l.span.start as usize);
+        let underline = f
+            .text
+            .get(l.span.range())
+            .map_or(1, |t| t.lines().next().unwrap_or("").chars().count().max(1));
+        // ` 15 │ ` before the source, then the underline's middle, then `╰── `.
+        let gutter = (start.line as usize + 1).to_string().len() + 3;
+        let indent = gutter + start.column as usize - 1 + underline / 2 + 4;
+        wrap(&l.message, self.width.saturating_sub(indent).max(20)).join("\n")
     }
 
     fn miette(&self, out: &mut String, part: &Part<'_>) {
