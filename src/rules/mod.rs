@@ -294,25 +294,6 @@ pub fn run(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_and_names_are_unique_and_documented() {
-        let mut seen = std::collections::HashSet::new();
-        for (code, rule) in RULES {
-            let m = rule.meta();
-            assert!(seen.insert(*code), "duplicate code {code}");
-            assert!(seen.insert(m.name), "duplicate name {}", m.name);
-            let docs = docs_text(m);
-            for section in ["## What it does", "## Why it matters", "## Example"] {
-                assert!(docs.contains(section), "{code} {} lacks {section}", m.name);
-            }
-        }
-    }
-}
-
 /// The rule a misspelled code or name most likely means (`fastcgi-pass-no-listner`,
 /// `NFL1O1`), for a "did you mean" hint: the closest code or name within a third of its
 /// length in edits (case ignored), else None.
@@ -359,4 +340,23 @@ pub fn did_you_mean(written: &str) -> String {
     suggest(written)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, rule) in RULES {
+            let m = rule.meta();
+            assert!(seen.insert(*code), "duplicate code {code}");
+            assert!(seen.insert(m.name), "duplicate name {}", m.name);
+            let docs = docs_text(m);
+            for section in ["## What it does", "## Why it matters", "## Example"] {
+                assert!(docs.contains(section), "{code} {} lacks {section}", m.name);
+            }
+        }
+    }
 }
