@@ -45,10 +45,7 @@ pub fn render(report: &Report<'_>, opts: &HumanOptions) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let r = Renderer {
-        // A word longer than the line goes on a line of its own rather than split.
-        handler: GraphicalReportHandler::new_themed(theme.clone())
-            .with_width(opts.width)
-            .with_break_words(false),
+        handler: GraphicalReportHandler::new_themed(theme.clone()).with_width(opts.width),
         theme,
         width: opts.width,
         sources: report.sources,
@@ -244,11 +241,11 @@ fn fix_note(fix: &Fix) -> (&'static str, String) {
     }
 }
 
-/// The label under a syntax error: its message up to the first `;` (the rest is advice),
+/// The label under a syntax error: its message up to the first `; ` (the rest is advice),
 /// so the underline says what is wrong there.
 fn syntax_label(message: &str) -> String {
     message
-        .split(';')
+        .split("; ")
         .next()
         .unwrap_or(message)
         .trim()
