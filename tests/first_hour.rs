@@ -160,6 +160,10 @@ fn syntax_and_read_errors_carry_their_position_in_every_format() {
         "{github}"
     );
     assert!(!github.contains("::2:5:"), "{github}");
+    assert!(
+        github.contains("::error file=sites/site.conf,line=3,col=23,endLine=3,endColumn=24,"),
+        "{github}"
+    );
 
     let json: serde_json::Value = serde_json::from_str(
         &run(dir.path(), &["lint", "--isolated", "--format", "json", "."]).stdout,

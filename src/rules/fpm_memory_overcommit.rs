@@ -10,14 +10,14 @@ declare_rule! {
     /// With a memory budget for PHP (`--memory 2G`), adds up what the pools may use at
     /// peak: for each pool, `pm.max_children` times the memory one worker may take (its
     /// `php_admin_value[memory_limit]`, else its `php_value[memory_limit]`, else the
-    /// assumed `worker_memory`, 128M by default). Above the budget it is an error; above 80%
+    /// assumed `worker-memory`, 128M by default). Above the budget it is an error; above 80%
     /// of it a warning, since `memory_limit` caps what a script allocates, not the worker's
     /// own footprint (the interpreter, extensions, its share of opcache).
     ///
     /// Without a budget (`--memory`, or `memory` in the config file) the check is off and
     /// says nothing, as any rule that is not selected.
     /// A pool with `memory_limit = -1` has no cap; it is counted at the assumed
-    /// `worker_memory`, and the finding says so.
+    /// `worker-memory`, and the finding says so.
     ///
     /// ## Why it matters
     /// When every worker is busy with a large request, the machine runs out of memory and the
