@@ -302,7 +302,7 @@ fn php_location_regexes_in_examples_match_a_php_uri() {
 
 /// nginx reads `\\` in a word as one backslash (checked with nginx 1.22: `location ~ \\.php$`
 /// matches `/index.php`), so a doubled backslash passes both tests above; but nobody writes a
-/// regex so, and copied into a regex tester or another tool
+/// regex so, and copied into a regex tester or another tool,
 /// it is a different pattern. The docs show the regex as it is written.
 #[test]
 fn examples_write_regexes_with_single_backslashes() {
