@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::model::builtin::Platform;
 
+/// The program's name, shown by `--version` of every subcommand too (clap would say
+/// `nginx-fpm-lint-lint`).
+const NAME: &str = "nginx-fpm-lint";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nginx-fpm-lint",
@@ -21,28 +25,35 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint nginx and PHP-FPM configuration files together
+    #[command(display_name = NAME)]
     Lint(LintArgs),
     /// Explain a live 502 from nginx's, php-fpm's and the kernel's logs, with the config behind it
+    #[command(display_name = NAME)]
     Diagnose(DiagnoseArgs),
     /// Print the parsed tree of configuration files as JSON (directives, args, lines, spans, includes)
+    #[command(display_name = NAME)]
     Parse(ParseArgs),
     /// List every rule: code, name, default severity, fix availability
+    #[command(display_name = NAME)]
     Rules {
         /// `table` for people, `json` for programs
         #[arg(long, value_enum, default_value = "table")]
         format: RulesFormat,
     },
     /// Print a rule's documentation
+    #[command(display_name = NAME)]
     Explain {
         /// Rule code (NFL101) or name (fastcgi-pass-no-listener)
         rule: String,
     },
     /// Create or validate a `.nginx-fpm-lint.toml`
-    #[command(subcommand)]
+    #[command(subcommand, display_name = NAME)]
     Config(ConfigCommand),
     /// Print docs/rules.md: every rule's documentation, generated from the rules themselves
+    #[command(display_name = NAME)]
     Docs,
     /// Print a shell completion script (e.g. `nginx-fpm-lint completions bash > ...`)
+    #[command(display_name = NAME)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -52,13 +63,19 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Write a commented default `.nginx-fpm-lint.toml` (refuses to overwrite one)
+    #[command(display_name = NAME)]
     Init {
         /// Where to write it
         #[arg(default_value = ".nginx-fpm-lint.toml")]
         path: PathBuf,
     },
-    /// Validate a config file [default: the one `lint` would use here]
-    Check { path: Option<PathBuf> },
+    /// Validate a config file: unknown keys, unknown rules and bad values are errors
+    #[command(display_name = NAME)]
+    Check {
+        /// The config file to check [default: the one `lint` would use here]
+        #[arg(value_name = "FILE")]
+        path: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,6 +98,33 @@ pub enum Format {
     Github,
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color on a terminal, unless NO_COLOR is set (FORCE_COLOR or CLICOLOR_FORCE: always)
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to color, given whether the output is a terminal and the environment
+    /// (`NO_COLOR`, `FORCE_COLOR`, `CLICOLOR_FORCE`, as ruff and most CLIs read them).
+    pub fn resolve(self, no_color_flag: bool, is_terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if no_color_flag || set("NO_COLOR") => false,
+            ColorChoice::Auto => {
+                set("FORCE_COLOR")
+                    || std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0")
+                    || is_terminal
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
@@ -90,7 +134,8 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Files or directories to lint; directories are searched for nginx and PHP-FPM files
+    /// Files or directories to lint; directories are searched for nginx and PHP-FPM files;
+    /// `-` reads standard input (named by --stdin-filename, else `-`)
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
@@ -107,14 +152,27 @@ pub struct LintArgs {
     pub unsafe_fixes: bool,
 
     /// Output format [default: human on a terminal, concise otherwise]
-    #[arg(long, value_enum)]
+    #[arg(long, visible_alias = "output-format", value_enum)]
     pub format: Option<Format>,
+
+    /// Write the report to FILE instead of standard output (the exit code is unchanged)
+    #[arg(short, long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
 
     /// Lowest severity that makes the exit code 1 [default: warning]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
-    /// Disable colors (also: NO_COLOR environment variable)
+    /// Exit 0 even when there are findings (usage, read and syntax errors still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// When to color the output: auto colors on a terminal unless NO_COLOR is set;
+    /// FORCE_COLOR or CLICOLOR_FORCE color it anywhere
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// Disable colors (the same as --color never; also: NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,
 
@@ -236,7 +294,37 @@ pub struct ParseArgs {
     pub comments: bool,
 
     #[command(flatten)]
-    pub tree: TreeArgs,
+    pub includes: IncludeArgs,
+}
+
+/// Where includes lead: all `parse` reads of the tree flags (memory and users do not apply).
+#[derive(Debug, Default, Args)]
+pub struct IncludeArgs {
+    /// nginx prefix for relative includes [default: the directory holding each nginx.conf]
+    #[arg(long, value_name = "DIR")]
+    pub nginx_prefix: Option<PathBuf>,
+
+    /// Map an absolute path used in the configs onto a directory of the tree, e.g.
+    /// --map /opt/docker/etc/php/fpm=docker/php-fpm (repeatable)
+    #[arg(long = "map", value_name = "FROM=DIR", value_parser = parse_map)]
+    pub maps: Vec<(String, PathBuf)>,
+
+    /// Platform whose packaged include files are known [default: detected from the layout,
+    /// else debian]
+    #[arg(long, value_name = "PLATFORM", ignore_case = true, value_parser = platform_parser())]
+    pub platform: Option<Platform>,
+}
+
+impl IncludeArgs {
+    /// As [`TreeArgs`], with everything `parse` does not read left at its default.
+    pub fn to_tree(&self) -> TreeArgs {
+        TreeArgs {
+            nginx_prefix: self.nginx_prefix.clone(),
+            maps: self.maps.clone(),
+            platform: self.platform,
+            ..TreeArgs::default()
+        }
+    }
 }
 
 /// How include paths map onto the linted tree, and which platform's defaults apply.
@@ -252,16 +340,16 @@ pub struct TreeArgs {
     pub maps: Vec<(String, PathBuf)>,
 
     /// Platform whose packaged defaults apply (worker user and groups, packaged include
-    /// files): debian, rhel, alpine, freebsd, docker or upstream [default: detected from the
-    /// layout, else debian as an assumption]
-    #[arg(long, value_parser = parse_platform)]
+    /// files) [default: detected from the layout, else debian as an assumption]
+    #[arg(long, value_name = "PLATFORM", ignore_case = true, value_parser = platform_parser())]
     pub platform: Option<Platform>,
 
     /// The nginx worker user, when nginx.conf has no `user` directive [default: the platform's]
     #[arg(long, value_name = "USER")]
     pub nginx_user: Option<String>,
 
-    /// Memory the PHP-FPM pools may use in all (e.g. 2G); enables fpm-memory-overcommit
+    /// Memory the PHP-FPM pools may use in all (e.g. 2G, 2GB, 2048M, 512MiB); turns on
+    /// fpm-memory-overcommit (NFL303), which is off and silent without it
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub memory: Option<u64>,
 
@@ -285,8 +373,8 @@ pub struct TreeArgs {
 }
 
 fn parse_bytes(s: &str) -> Result<u64, String> {
-    crate::model::units::parse_size(s)
-        .ok_or_else(|| format!("expected a size like 512M, 2G or 32k, got {s:?}"))
+    crate::model::units::parse_user_size(s)
+        .ok_or_else(|| format!("expected a size like 512M, 2G, 2GB or 32k, got {s:?}"))
 }
 
 fn parse_map(s: &str) -> Result<(String, PathBuf), String> {
@@ -310,8 +398,19 @@ fn parse_env_file(s: &str) -> Result<Vec<(String, String)>, String> {
     crate::config::parse_env_file(&text).map_err(|(line, why)| format!("{s}:{line}: {why}"))
 }
 
-fn parse_platform(s: &str) -> Result<Platform, String> {
-    s.parse()
+/// The platforms, listed in `--help` and completions; the other spellings (ubuntu, fedora,
+/// centos, rocky, alma, nginx) are accepted as aliases.
+fn platform_parser() -> impl clap::builder::TypedValueParser<Value = Platform> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("debian").alias("ubuntu"),
+        PossibleValue::new("rhel").aliases(["fedora", "centos", "rocky", "alma"]),
+        PossibleValue::new("alpine"),
+        PossibleValue::new("freebsd"),
+        PossibleValue::new("docker"),
+        PossibleValue::new("upstream").alias("nginx"),
+    ])
+    .map(|s| s.parse::<Platform>().expect("every listed platform parses"))
 }
 
 #[cfg(test)]

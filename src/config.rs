@@ -46,14 +46,15 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # nginx prefix for relative includes (default: the directory holding each nginx.conf).
 # nginx-prefix = "etc/nginx"
 
-# Memory the PHP-FPM pools may use in all (no default: the check is off).
+# Memory the PHP-FPM pools may use in all. No default: without it fpm-memory-overcommit
+# (NFL303) is off and prints nothing.
 # memory = "2G"
 # Memory per PHP worker when a pool sets no php_admin_value[memory_limit].
 # worker-memory = "128M"
 # Smallest fastcgi_buffer_size / proxy_buffer_size not flagged.
 # min-header-buffer = "32k"
-# pm.max_children below this is flagged.
-# min-max-children = 5
+# pm.max_children below this is flagged; 6 flags the packaged default of 5, 5 accepts it.
+# min-max-children = 6
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
 
@@ -346,12 +347,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let span = s.span();
         match s.into_inner() {
             Size::Bytes(n) => Ok(Some(n)),
-            Size::Text(t) => crate::model::units::parse_size(&t)
+            Size::Text(t) => crate::model::units::parse_user_size(&t)
                 .map(Some)
                 .ok_or_else(|| {
                     err(
                         span,
-                        format!("expected a size like 512M, 2G or 32k, got {t:?}"),
+                        format!("expected a size like 512M, 2G, 2GB or 32k, got {t:?}"),
                     )
                 }),
         }
@@ -414,7 +415,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 }
 
 fn unknown_rule(name: &str) -> String {
-    format!("unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL")
+    match crate::rules::suggest(name) {
+        Some(s) => format!("unknown rule {name:?}; did you mean `{s}`?"),
+        None => format!(
+            "unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL"
+        ),
+    }
 }
 
 impl Config {

@@ -27,6 +27,10 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// How a secondary label that names the likely intended target ends (NFL101's pool "probably
+/// the one meant"); the concise output repeats such a label, since it shows no other.
+pub const PROBABLY_MEANT: &str = ": probably the one meant";
+
 /// A place involved in a finding. A cross-file finding has labels in several files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {

@@ -357,7 +357,7 @@ impl Project {
             Err(e) => {
                 self.problems.push(Problem {
                     path: name,
-                    at: None,
+                    at: e.at(),
                     span: None,
                     message: e.to_string(),
                 });

@@ -55,7 +55,14 @@ pub fn run(cli: Cli) -> u8 {
                 EXIT_OK
             }
             None => {
-                eprintln!("error: no rule named {rule:?}; `nginx-fpm-lint rules` lists them");
+                match rules::suggest(&rule) {
+                    Some(m) => eprintln!("error: no rule named {rule:?}; did you mean `{m}`?"),
+                    None => {
+                        eprintln!(
+                            "error: no rule named {rule:?}; `nginx-fpm-lint rules` lists them"
+                        )
+                    }
+                }
                 EXIT_ERROR
             }
         },
@@ -385,7 +392,7 @@ fn now_wall_clock_us() -> i64 {
 }
 
 fn parse(args: ParseArgs) -> u8 {
-    let (options, _) = options_and_settings(&args.tree, &Config::default());
+    let (options, _) = options_and_settings(&args.includes.to_tree(), &Config::default());
     let mut project = Project::load(&args.paths, options);
     let includes = crate::model::nginx::resolve_includes(&mut project);
     let value = crate::parse_json::render(&project, &includes, args.comments);
@@ -435,16 +442,18 @@ fn load_config_at(args: &LintArgs, start: &Path) -> Result<Config, String> {
             None => Config::default(),
         }
     };
-    let resolve =
-        |list: &[String]| -> Result<Vec<&'static str>, String> {
-            let mut out = Vec::new();
-            for s in list {
-                out.extend(config::resolve_selector(s).ok_or_else(|| {
-                    format!("unknown rule {s:?}; `nginx-fpm-lint rules` lists them")
-                })?);
-            }
-            Ok(out)
-        };
+    let resolve = |list: &[String]| -> Result<Vec<&'static str>, String> {
+        let mut out = Vec::new();
+        for s in list {
+            out.extend(
+                config::resolve_selector(s).ok_or_else(|| match rules::suggest(s) {
+                    Some(m) => format!("unknown rule {s:?}; did you mean `{m}`?"),
+                    None => format!("unknown rule {s:?}; `nginx-fpm-lint rules` lists them"),
+                })?,
+            );
+        }
+        Ok(out)
+    };
     if !args.select.is_empty() {
         config.select = Some(resolve(&args.select)?);
     }
@@ -646,16 +655,31 @@ fn lint(args: LintArgs) -> u8 {
     // --stdin-filename: the text stands in for the file at PATH.
     let mut stdin_file: Option<(PathBuf, String)> = None;
     let mut paths = args.paths.clone();
-    if let Some(name) = &args.stdin_filename {
+    // `-` alone, as ruff and shellcheck take it: standard input, linted on its own as `-`
+    // unless --stdin-filename places it in a tree.
+    let dash = paths.iter().any(|p| p.as_os_str() == "-");
+    if dash && paths.len() > 1 {
+        eprintln!("error: `-` (standard input) cannot be linted together with other paths");
+        return EXIT_ERROR;
+    }
+    let stdin_name = args
+        .stdin_filename
+        .clone()
+        .or_else(|| dash.then(|| PathBuf::from("-")));
+    if let Some(name) = &stdin_name {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
             eprintln!("error: reading standard input: {e}");
             return EXIT_ERROR;
         }
-        match std::fs::canonicalize(name)
-            .ok()
-            .or_else(|| would_be_canonical(name))
-        {
+        let placed = if args.stdin_filename.is_some() {
+            std::fs::canonicalize(name)
+                .ok()
+                .or_else(|| would_be_canonical(name))
+        } else {
+            None
+        };
+        match placed {
             Some(canonical) => {
                 if !name.exists() {
                     // A new file an editor has not saved: linted with the tree around it.
@@ -977,13 +1001,16 @@ fn finish(
         files_checked,
     );
     let stdout_tty = std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if stdout_tty {
-        Format::Human
-    } else {
-        Format::Concise
-    });
-    let color =
-        stdout_tty && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let format = args
+        .format
+        .unwrap_or(if stdout_tty && args.output_file.is_none() {
+            Format::Human
+        } else {
+            Format::Concise
+        });
+    // A report written to a file is colored only when asked (--color always, FORCE_COLOR).
+    let to_terminal = stdout_tty && args.output_file.is_none() && !to_stderr;
+    let color = args.color.resolve(args.no_color, to_terminal);
     let mut text = if args.statistics {
         statistics(&shown.diagnostics, format == Format::Json)
     } else {
@@ -1004,7 +1031,7 @@ fn finish(
                 t
             }
             Format::Concise => {
-                let mut t = report::concise::render(&report);
+                let mut t = report::concise::render_linked(&report);
                 let any = !shown.diagnostics.is_empty() || !shown.project.problems.is_empty();
                 if any && !args.quiet {
                     t.push_str(&report.summary().line());
@@ -1020,7 +1047,12 @@ fn finish(
     if args.show_fixes && matches!(format, Format::Human | Format::Concise) {
         text.push_str(&show_fixes(&report, threshold));
     }
-    if to_stderr {
+    if let Some(path) = &args.output_file {
+        if let Err(e) = std::fs::write(path, &text) {
+            eprintln!("error: {}: {e}", path.display());
+            return EXIT_ERROR;
+        }
+    } else if to_stderr {
         eprint!("{text}");
     } else {
         print_stdout(&text);
@@ -1036,7 +1068,7 @@ fn finish(
         Some(FailOn::Info) => Severity::Info,
         None => config.fail_on.unwrap_or(Severity::Warning),
     };
-    if shown.diagnostics.iter().any(|d| d.severity >= floor) {
+    if !args.exit_zero && shown.diagnostics.iter().any(|d| d.severity >= floor) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -1102,10 +1134,18 @@ fn show_fixes(report: &Report<'_>, threshold: Option<Applicability>) -> String {
     format!("Fixes available:\n{}", lines.concat())
 }
 
+/// The width human output wraps to: `$COLUMNS` when set (bash does not export it), else the
+/// terminal's own (standard output, then standard error), else 100.
 fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .or_else(|| {
+            let (terminal_size::Width(w), _) = terminal_size::terminal_size()
+                .or_else(|| terminal_size::terminal_size_of(std::io::stderr()))?;
+            (w > 0).then_some(usize::from(w))
+        })
         .unwrap_or(100)
 }
 

@@ -2,6 +2,7 @@
 //! rules read them, never the command line.
 
 use crate::model::builtin::Platform;
+use crate::model::fpm_defaults::PACKAGED_MAX_CHILDREN;
 use crate::model::platform::{Cited, PlatformBasis};
 
 #[derive(Clone, Debug)]
@@ -22,8 +23,8 @@ pub struct Settings {
     pub worker_memory: u64,
     /// Smallest `fastcgi_buffer_size` / `proxy_buffer_size` not flagged, in bytes (32k).
     pub min_header_buffer: u64,
-    /// `pm.max_children` below this is flagged as easy to exhaust (the packaged default, 5, is
-    /// flagged too).
+    /// `pm.max_children` below this is flagged as easy to exhaust. The default, 6, flags the
+    /// packaged 5; `min-max-children = 5` accepts it, 3 accepts 3 and up.
     pub min_max_children: u32,
     /// `listen.backlog` below this is flagged (unix sockets overflow with EAGAIN -> 502).
     pub min_listen_backlog: u32,
@@ -55,7 +56,7 @@ impl Default for Settings {
             memory_budget: None,
             worker_memory: 128 * 1024 * 1024,
             min_header_buffer: 32 * 1024,
-            min_max_children: 5,
+            min_max_children: PACKAGED_MAX_CHILDREN as u32 + 1,
             min_listen_backlog: 64,
             env: std::collections::BTreeMap::new(),
         }

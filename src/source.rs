@@ -261,12 +261,23 @@ impl fmt::Display for ReadError {
             ReadError::NotConfig { reason } => {
                 write!(f, "not an nginx or PHP-FPM file: {reason}; not linted")
             }
-            ReadError::Binary { at, .. } => {
+            // The position goes with the problem (`path:line:col: error: ...`), not in the text.
+            ReadError::Binary { .. } => {
                 write!(
                     f,
-                    "{at}: NUL byte; this looks like a binary file, not a configuration"
+                    "NUL byte; this looks like a binary file, not a configuration"
                 )
             }
+        }
+    }
+}
+
+impl ReadError {
+    /// Where in the file the error is, when it is at one place.
+    pub fn at(&self) -> Option<LineCol> {
+        match self {
+            ReadError::Binary { at, .. } => Some(*at),
+            _ => None,
         }
     }
 }

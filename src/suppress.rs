@@ -256,7 +256,11 @@ pub fn apply(
         for n in &s.rules {
             match n.code {
                 None => {
-                    problems.push(format!("unknown rule `{}`", n.written));
+                    problems.push(format!(
+                        "unknown rule `{}`{}",
+                        n.written,
+                        rules::did_you_mean(&n.written)
+                    ));
                     // Probably a typo for a rule that does fire: for the author to correct.
                     all_unused = false;
                 }

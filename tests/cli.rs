@@ -208,7 +208,10 @@ fn every_format_reports_the_same_finding() {
         concise.stdout.lines().next().unwrap(),
         format!(
             "{SITE}:6:22: error[NFL101 fastcgi-pass-no-listener] \
-             `fastcgi_pass unix:/run/php/php8.1-fpm.sock` reaches no PHP-FPM pool"
+             `fastcgi_pass unix:/run/php/php8.1-fpm.sock` reaches no PHP-FPM pool \
+             (probably meant: pool [www] listens on unix:/run/php/php8.2-fpm.sock, \
+             {POOL_PATH}:4:10) \
+             https://github.com/nginx-fpm-lint/nginx-fpm-lint/blob/main/docs/rules.md#fastcgi-pass-no-listener"
         )
     );
 

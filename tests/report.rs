@@ -360,7 +360,8 @@ fn summary_line_wording() {
     assert_eq!(
         mixed,
         "Checked 4 files: 3 findings (2 errors, 1 warning); 2 fixable with --fix, 1 more with \
-         --unsafe-fixes. 1 error reading or parsing files; findings may be incomplete."
+         --unsafe-fixes; 1 file could not be read or parsed (errors above), so findings may be \
+         incomplete."
     );
 }
 

@@ -26,6 +26,29 @@ pub fn parse_size(s: &str) -> Option<u64> {
         .filter(|&n| n <= NGX_MAX_VALUE)
 }
 
+/// A size as a user writes one on the command line or in `.nginx-fpm-lint.toml`: a whole
+/// number, an optional space and an optional unit `k`, `m`, `g`, `t`, each alone or followed
+/// by `b` or `ib`, in any case (`2G`, `2GB`, `2gb`, `2048M`, `512MiB`, `32k`), or `b`/`B`
+/// for bytes. Every unit counts in 1024s, as nginx, php.ini and free(1) do, so `2GB` is
+/// 2 GiB. None for anything else, and on overflow.
+pub fn parse_user_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(digits_end);
+    if digits.is_empty() {
+        return None;
+    }
+    let power = match unit.trim_start().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 1,
+        "m" | "mb" | "mib" => 2,
+        "g" | "gb" | "gib" => 3,
+        "t" | "tb" | "tib" => 4,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1024u64.pow(power))
+}
+
 /// Format bytes the way a config author would write them (`32k`, `1m`, `4088`).
 pub fn format_size(bytes: u64) -> String {
     const M: u64 = 1024 * 1024;
@@ -156,5 +179,30 @@ mod tests {
         assert_eq!(parse_time_ms("1M"), None);
         assert_eq!(parse_time_ms("1s1m"), None);
         assert_eq!(parse_time_ms("1m1m"), None);
+    }
+
+    #[test]
+    fn user_sizes_as_people_write_them() {
+        const K: u64 = 1024;
+        const G: u64 = K * K * K;
+        for (text, bytes) in [
+            ("2G", 2 * G),
+            ("2GB", 2 * G),
+            ("2g", 2 * G),
+            ("2gb", 2 * G),
+            ("2 GiB", 2 * G),
+            ("2048M", 2 * G),
+            ("512MiB", 512 * K * K),
+            ("32k", 32 * K),
+            ("32KB", 32 * K),
+            ("1T", 1024 * G),
+            ("4096", 4096),
+            ("4096b", 4096),
+        ] {
+            assert_eq!(parse_user_size(text), Some(bytes), "{text}");
+        }
+        for bad in ["", "G", "2X", "2GBs", "-1G", "1.5G", "99999999999T"] {
+            assert_eq!(parse_user_size(bad), None, "{bad}");
+        }
     }
 }

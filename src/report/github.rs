@@ -19,6 +19,11 @@ pub fn render(report: &Report<'_>) -> String {
         if let Some(at) = p.at {
             props.push_str(&format!(",line={},col={}", at.line, at.column));
         }
+        // A syntax error's span, as for findings.
+        if let Some((file, span)) = p.span {
+            let end = report.sources.get(file).line_col(span.end as usize);
+            props.push_str(&format!(",endLine={},endColumn={}", end.line, end.column));
+        }
         out.push_str(&format!(
             "::error {props},title={}::{}\n",
             property("syntax or read error"),

@@ -105,6 +105,10 @@ impl<'a> Renderer<'a> {
             let (label, text) = fix_note(fix);
             self.note(out, label, &text);
         }
+        // diagnose's causes are drawn here too; only a rule has a section in docs/rules.md.
+        if crate::rules::lookup(d.code).is_some() {
+            self.note(out, "docs", &crate::docs::rule_url(d.name));
+        }
     }
 
     fn problem(&self, out: &mut String, p: &Problem) {
@@ -117,7 +121,11 @@ impl<'a> Renderer<'a> {
                     message: p.message.clone(),
                     severity: miette::Severity::Error,
                     source: Some(FileSource::of(f)),
-                    labels: vec![LabeledSpan::new_primary_with_span(None, to_miette(span))],
+                    // A label with no text draws a bare underline; say what is there.
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        Some(syntax_label(&p.message)),
+                        to_miette(span),
+                    )],
                 }
             }
             None => Part::bare(
@@ -142,7 +150,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .filter(|l| l.file == file)
             .map(|l| {
-                let text = (!l.message.is_empty()).then(|| l.message.clone());
+                let text = (!l.message.is_empty()).then(|| self.fit_label(f, l));
                 if l.primary {
                     LabeledSpan::new_primary_with_span(text, to_miette(l.span))
                 } else {
@@ -157,6 +165,21 @@ impl<'a> Renderer<'a> {
             source: Some(FileSource::of(f)),
             labels,
         }
+    }
+
+    /// A label's text in lines that end before the terminal's edge: miette draws a label at
+    /// the middle of its underline and never wraps it, so a long one would run past the edge
+    /// and break the box. miette puts each `\n`-separated line under the one before.
+    fn fit_label(&self, f: &crate::source::SourceFile, l: &crate::diagnostic::Label) -> String {
+        let start = f.line_col(l.span.start as usize);
+        let underline = f
+            .text
+            .get(l.span.range())
+            .map_or(1, |t| t.lines().next().unwrap_or("").chars().count().max(1));
+        // ` 15 │ ` before the source, then the underline's middle, then `╰── `.
+        let gutter = (start.line as usize + 1).to_string().len() + 3;
+        let indent = gutter + start.column as usize - 1 + underline / 2 + 4;
+        wrap(&l.message, self.width.saturating_sub(indent).max(20)).join("\n")
     }
 
     fn miette(&self, out: &mut String, part: &Part<'_>) {
@@ -216,6 +239,17 @@ fn fix_note(fix: &Fix) -> (&'static str, String) {
             format!("{} (not applied automatically)", fix.message),
         ),
     }
+}
+
+/// The label under a syntax error: its message up to the first `; ` (the rest is advice),
+/// so the underline says what is wrong there.
+fn syntax_label(message: &str) -> String {
+    message
+        .split("; ")
+        .next()
+        .unwrap_or(message)
+        .trim()
+        .to_owned()
 }
 
 /// Greedy word wrap; a word longer than `width` gets a line of its own rather than being split,

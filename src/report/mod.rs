@@ -111,6 +111,12 @@ impl<'a> Report<'a> {
         let mut s = Summary {
             files: self.files_checked,
             problems: self.problems.len(),
+            unreadable_files: {
+                let mut paths: Vec<&str> = self.problems.iter().map(|p| p.path.as_str()).collect();
+                paths.sort_unstable();
+                paths.dedup();
+                paths.len()
+            },
             ..Summary::default()
         };
         for d in self.diagnostics {
@@ -144,6 +150,9 @@ pub struct Summary {
     pub files: usize,
     /// Read and parse errors (not findings).
     pub problems: usize,
+    /// Files those errors are in (a file may have more than one).
+    #[serde(skip)]
+    pub unreadable_files: usize,
 }
 
 impl Summary {
@@ -181,14 +190,23 @@ impl Summary {
                 )),
             }
         }
-        out.push('.');
         if self.problems > 0 {
             // Said last and loudly: findings are incomplete when part of the input was not read.
+            let files = if self.unreadable_files > 0 {
+                self.unreadable_files
+            } else {
+                self.problems
+            };
             out.push_str(&format!(
-                " {} reading or parsing files; findings may be incomplete.",
-                plural(self.problems, "error", "errors")
+                "; {} could not be read or parsed (errors above), so findings may be incomplete",
+                if files == 1 {
+                    "1 file".to_owned()
+                } else {
+                    format!("{files} files")
+                }
             ));
         }
+        out.push('.');
         out
     }
 }

@@ -60,9 +60,16 @@ pub fn to_value(report: &Report<'_>) -> Value {
                 "message": {"text": p.message},
             });
             let mut loc = json!({"physicalLocation": {"artifactLocation": artifact(&p.path)}});
-            if let Some(at) = p.at {
-                loc["physicalLocation"]["region"] =
-                    json!({"startLine": at.line, "startColumn": at.column});
+            match (p.span, p.at) {
+                // A syntax error: the whole span, as for a finding.
+                (Some((file, span)), _) => {
+                    loc["physicalLocation"]["region"] = region(report.sources, file, span);
+                }
+                (None, Some(at)) => {
+                    loc["physicalLocation"]["region"] =
+                        json!({"startLine": at.line, "startColumn": at.column});
+                }
+                (None, None) => {}
             }
             n["locations"] = json!([loc]);
             n

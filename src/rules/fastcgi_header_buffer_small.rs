@@ -4,7 +4,7 @@ use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 declare_rule! {
     /// ## What it does
     /// Flags a location that passes to FastCGI with the default `fastcgi_buffer_size` (4k or
-    /// 8k: one memory page) or with one smaller than `min_header_buffer` (32k unless
+    /// 8k: one memory page) or with one smaller than `min-header-buffer` (32k unless
     /// configured).
     ///
     /// ## Why it matters
@@ -40,7 +40,7 @@ declare_rule! {
     /// fails. Size the buffer to your application's largest response headers.
     ///
     /// ## Fix safety
-    /// Safe. The fix sets `fastcgi_buffer_size` to `min_header_buffer` and, because that alone
+    /// Safe. The fix sets `fastcgi_buffer_size` to `min-header-buffer` and, because that alone
     /// fails `nginx -t` with the default buffers
     /// (`"fastcgi_busy_buffers_size" must be less than the size of all "fastcgi_buffers" minus one buffer`),
     /// raises `fastcgi_buffers` with it (`16 16k` when you set none, more of your own size when

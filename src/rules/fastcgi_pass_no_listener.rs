@@ -368,8 +368,9 @@ fn dead_target(
             setting.file,
             setting.value_span(),
             format!(
-                "pool [{}] listens on {listen}: probably the one meant",
-                pool.name
+                "pool [{}] listens on {listen}{}",
+                pool.name,
+                crate::diagnostic::PROBABLY_MEANT
             ),
         ));
         let replacement = quote_like(word, &listen.as_nginx_target(target));

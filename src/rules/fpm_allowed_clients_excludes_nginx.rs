@@ -40,7 +40,7 @@ declare_rule! {
     /// ```
     /// ```nginx
     /// server {
-    ///     location ~ \\.php$ {
+    ///     location ~ \.php$ {
     ///         include fastcgi.conf;
     ///         fastcgi_pass 127.0.0.1:9000;
     ///     }
@@ -55,7 +55,7 @@ declare_rule! {
     /// ```
     /// ```nginx
     /// server {
-    ///     location ~ \\.php$ {
+    ///     location ~ \.php$ {
     ///         include fastcgi.conf;
     ///         fastcgi_pass 127.0.0.1:9000;
     ///     }

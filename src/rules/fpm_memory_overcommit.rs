@@ -10,13 +10,14 @@ declare_rule! {
     /// With a memory budget for PHP (`--memory 2G`), adds up what the pools may use at
     /// peak: for each pool, `pm.max_children` times the memory one worker may take (its
     /// `php_admin_value[memory_limit]`, else its `php_value[memory_limit]`, else the
-    /// assumed `worker_memory`, 128M by default). Above the budget it is an error; above 80%
+    /// assumed `worker-memory`, 128M by default). Above the budget it is an error; above 80%
     /// of it a warning, since `memory_limit` caps what a script allocates, not the worker's
     /// own footprint (the interpreter, extensions, its share of opcache).
     ///
-    /// Without a budget the check cannot be made: one info finding says it was skipped.
+    /// Without a budget (`--memory`, or `memory` in the config file) the check is off and
+    /// says nothing, as any rule that is not selected.
     /// A pool with `memory_limit = -1` has no cap; it is counted at the assumed
-    /// `worker_memory`, and the finding says so.
+    /// `worker-memory`, and the finding says so.
     ///
     /// ## Why it matters
     /// When every worker is busy with a large request, the machine runs out of memory and the
@@ -114,17 +115,9 @@ impl Rule for FpmMemoryOvercommit {
     }
 
     fn check(&self, cx: &LintContext<'_, '_>) -> Vec<Finding> {
-        let Some(first) = cx.fpm.pools.first() else {
-            return Vec::new();
-        };
+        // Off without a budget: a check the user did not ask for prints nothing.
         let Some(budget) = cx.settings.memory_budget.filter(|&b| b > 0) else {
-            let (file, span) = first.header();
-            return vec![Finding::new(
-                "memory check skipped: no memory budget given",
-                Label::primary(file, span, "pool sizes not checked against memory"),
-            )
-            .help("pass --memory SIZE (the RAM PHP-FPM may use, e.g. 2G) to check that the pools' pm.max_children x memory_limit fit in it")
-            .severity(Severity::Info)];
+            return Vec::new();
         };
         let terms: Vec<Term<'_, '_>> = cx
             .fpm

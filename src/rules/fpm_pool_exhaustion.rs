@@ -16,9 +16,9 @@ declare_rule! {
     /// ## What it does
     /// Flags PHP-FPM pools that nginx sends requests to and that run out of workers easily:
     ///
-    /// - `pm.max_children` at the packaged default of 5, or below the `min_max_children`
-    ///   setting;
-    /// - `listen.backlog` below the `min_listen_backlog` setting (64) on a unix socket;
+    /// - `pm.max_children` below the `min-max-children` setting, 6 by default: the packaged
+    ///   default of 5 is flagged unless `min-max-children` is 5 or lower;
+    /// - `listen.backlog` below the `min-listen-backlog` setting (64) on a unix socket;
     /// - no bound on a request's run time: `request_terminate_timeout` unset or 0 and no
     ///   `php_admin_value[max_execution_time]` (or `php_value`) in the pool.
     ///
@@ -185,15 +185,15 @@ fn max_children(
     let pm = PoolPm::read(pool);
     let (n, s) = pm.max_children()?;
     let min = i64::from(cx.settings.min_max_children);
-    // Below 1 is fpm-pm-invalid's; the packaged 5 is flagged unless the threshold was lowered.
-    let low = n >= 1 && (n < min || (n == PACKAGED_MAX_CHILDREN && min == PACKAGED_MAX_CHILDREN));
-    if !low {
+    // Below 1 is fpm-pm-invalid's. One threshold: the packaged 5 is flagged only because the
+    // default minimum is 6, so lowering the setting to 5 accepts it.
+    if n < 1 || n >= min {
         return None;
     }
     let why = if n == PACKAGED_MAX_CHILDREN {
-        "the packaged default".to_owned()
+        format!("the packaged default; min-max-children is {min}")
     } else {
-        format!("below the minimum of {min}")
+        format!("below min-max-children = {min}")
     };
     let log = match pm.style() {
         Some(PmStyle::Static) => "nothing (a static pool does not warn)".to_owned(),

@@ -60,7 +60,7 @@ declare_rule! {
     /// ```
     /// ```nginx
     /// server {
-    ///     location ~ \\.php$ {
+    ///     location ~ \.php$ {
     ///         include fastcgi.conf;
     ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
     ///     }
@@ -78,7 +78,7 @@ declare_rule! {
     /// ```
     /// ```nginx
     /// server {
-    ///     location ~ \\.php$ {
+    ///     location ~ \.php$ {
     ///         include fastcgi.conf;
     ///         fastcgi_pass unix:/run/php/php8.2-fpm.sock;
     ///     }

@@ -294,6 +294,54 @@ pub fn run(
     out
 }
 
+/// The rule a misspelled code or name most likely means (`fastcgi-pass-no-listner`,
+/// `NFL1O1`), for a "did you mean" hint: the closest code or name within a third of its
+/// length in edits (case ignored), else None.
+pub fn suggest(written: &str) -> Option<String> {
+    let written = written.trim().to_ascii_lowercase();
+    if written.is_empty() {
+        return None;
+    }
+    let limit = (written.chars().count() / 3).max(1);
+    RULES
+        .iter()
+        .flat_map(|(code, rule)| {
+            [
+                (code.to_ascii_lowercase(), (*code).to_owned()),
+                (rule.meta().name.to_owned(), rule.meta().name.to_owned()),
+            ]
+        })
+        .map(|(candidate, shown)| (edit_distance(&written, &candidate), shown))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, shown)| shown)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// ` (did you mean `X`?)` for a misspelled rule, or nothing.
+pub fn did_you_mean(written: &str) -> String {
+    suggest(written)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 declare_rule! {
     /// ## What it does
     /// Flags a location that passes to `proxy_pass` with the default `proxy_buffer_size` (4k
-    /// or 8k: one memory page) or with one smaller than `min_header_buffer` (32k unless
+    /// or 8k: one memory page) or with one smaller than `min-header-buffer` (32k unless
     /// configured).
     ///
     /// ## Why it matters
@@ -33,7 +33,7 @@ declare_rule! {
     /// 32k is a floor, not a guarantee: size it to the application's largest headers.
     ///
     /// ## Fix safety
-    /// Safe. The fix sets `proxy_buffer_size` to `min_header_buffer` and raises `proxy_buffers`
+    /// Safe. The fix sets `proxy_buffer_size` to `min-header-buffer` and raises `proxy_buffers`
     /// with it (`proxy_buffer_size 32k;` alone fails `nginx -t`:
     /// `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`),
     /// in the block that covers the flagged locations (the http block when every proxied
