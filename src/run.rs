@@ -16,7 +16,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
-use crate::fix::diff::unified_diff_bytes;
+use crate::fix::diff::{patch_path, unified_diff_bytes};
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
 use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
@@ -327,12 +327,17 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
         }
         let applied = crate::fix::apply::apply_fixes_multi(&texts, &fixes);
         let mut patch = Vec::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
         for (id, edits) in &applied.edits {
             let file = d.lint.project.sources.get(*id);
             // The edits go onto the file's own bytes (a file that is not UTF-8 keeps them);
             // one that would copy a byte it cannot know is left out, as lint --diff does.
             match crate::fix::apply::apply_edits_bytes(file.bytes(), edits) {
-                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), &new, &file.name)),
+                Some(new) => patch.extend(unified_diff_bytes(
+                    file.bytes(),
+                    &new,
+                    &patch_path(Path::new(&file.name), &cwd),
+                )),
                 None => eprintln!(
                     "error: {}: the fix would copy bytes that are not UTF-8; not shown",
                     file.name
@@ -765,11 +770,16 @@ fn lint(args: LintArgs) -> u8 {
     if args.diff {
         let fixed = fixed.expect("computed above");
         let mut patch = Vec::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
         let mut unknown_bytes = false;
         for (id, new) in &fixed.changed {
             let file = first.project.sources.get(*id);
             match fixed.new_bytes(*id, new) {
-                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), new, &file.name)),
+                Some(new) => patch.extend(unified_diff_bytes(
+                    file.bytes(),
+                    new,
+                    &patch_path(Path::new(&file.name), &cwd),
+                )),
                 None => {
                     eprintln!("error: {}: {UNKNOWN_BYTES}", file.name);
                     unknown_bytes = true;
