@@ -19,6 +19,9 @@ pub struct Found {
     pub by_content: bool,
     /// The path is a symlink: its target may need mapping onto the tree.
     pub is_symlink: bool,
+    /// Canonical paths of other names of the same file (hard links) the walk met: an include
+    /// reaching the file by one of them reads no second copy.
+    pub aliases: Vec<PathBuf>,
 }
 
 /// A file the walk saw and did not take, with why.
@@ -97,7 +100,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = Seen::default();
     let mut canon = Canonicalizer::default();
     for root in paths {
         let meta = match std::fs::metadata(root) {
@@ -215,24 +218,55 @@ fn links_outside(path: &Path) -> bool {
     std::fs::read_link(path).is_ok_and(|t| t.is_absolute())
 }
 
+/// The files already found, by canonical path and (for hard links, which have no one
+/// canonical path) by device and inode.
+#[derive(Default)]
+struct Seen {
+    canonical: HashSet<PathBuf>,
+    inodes: HashMap<(u64, u64), usize>,
+}
+
 fn push(
     found: &mut Vec<Found>,
-    seen: &mut HashSet<PathBuf>,
+    seen: &mut Seen,
     canon: &mut Canonicalizer,
     path: PathBuf,
     explicit: bool,
     link: bool,
 ) {
     let canonical = canon.canonicalize(&path).unwrap_or_else(|_| path.clone());
-    if seen.insert(canonical.clone()) {
-        found.push(Found {
-            path,
-            canonical,
-            explicit,
-            by_content: false,
-            is_symlink: link,
-        });
+    if !seen.canonical.insert(canonical.clone()) {
+        return;
     }
+    if let Some(inode) = inode(&path) {
+        if let Some(&first) = seen.inodes.get(&inode) {
+            found[first].aliases.push(canonical);
+            return;
+        }
+        seen.inodes.insert(inode, found.len());
+    }
+    found.push(Found {
+        path,
+        canonical,
+        explicit,
+        by_content: false,
+        is_symlink: link,
+        aliases: Vec::new(),
+    });
+}
+
+/// Device and inode of the file a path reaches (following links); `None` where unknown.
+#[cfg(unix)]
+fn inode(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    // A file with one link has no other name: no need to remember it.
+    (m.nlink() > 1).then(|| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode(_: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 /// Worth reading when found by walking a directory.

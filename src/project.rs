@@ -127,6 +127,9 @@ pub struct Project {
     /// Canonical lint roots (directories); includes resolve only inside them.
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
+    /// Canonical paths that could not be read: reached again (a symlink, an include), the
+    /// file is not read, nor its problem reported, a second time.
+    unreadable: std::collections::HashSet<PathBuf>,
     /// Include resolution asks the same paths again and again (every site includes the same
     /// snippets): glob results and canonical paths are read once per run.
     glob_cache: HashMap<PathBuf, Arc<[(PathBuf, PathBuf)]>>,
@@ -200,6 +203,7 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            unreadable: Default::default(),
             glob_cache: HashMap::new(),
             canonicalizer: discover::Canonicalizer::default(),
             include_cache: HashMap::new(),
@@ -244,6 +248,7 @@ impl Project {
                     explicit: true,
                     by_content: false,
                     is_symlink: false,
+                    aliases: Vec::new(),
                 });
             }
         }
@@ -303,6 +308,11 @@ impl Project {
             }
             if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
+                for alias in &f.aliases {
+                    project.by_canonical.insert(alias.clone(), id);
+                }
+            } else {
+                project.unreadable.extend(f.aliases.iter().cloned());
             }
         }
         crate::timings::mark("register files");
@@ -337,6 +347,9 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
+        if self.unreadable.contains(canonical) {
+            return None;
+        }
         let prepared = prepare(&self.options, path, canonical, force, false);
         self.register(path, canonical, prepared)
     }
@@ -351,10 +364,14 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
+        if self.unreadable.contains(canonical) {
+            return None;
+        }
         let name = self.display(path);
         let prepared = match prepared {
             Ok(p) => p,
             Err(e) => {
+                self.unreadable.insert(canonical.to_path_buf());
                 self.problems.push(Problem {
                     path: name,
                     at: None,
@@ -414,6 +431,7 @@ impl Project {
         for (path, id) in other.by_canonical {
             self.by_canonical.entry(path).or_insert(shift(id));
         }
+        self.unreadable.extend(other.unreadable);
         self.discovered
             .extend(other.discovered.into_iter().map(shift));
         self.skipped.extend(other.skipped);

@@ -149,3 +149,119 @@ fn diff_outside_a_repository_is_relative_to_the_working_directory() {
     }
     assert!(child.wait().unwrap().success(), "{}", r.stdout);
 }
+
+/// How many lines of `out` contain `needle`.
+fn count(out: &str, needle: &str) -> usize {
+    out.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// The site at `sites-available/app.conf`, reached again as `sites-enabled/app.conf` by `link`.
+fn site_reached_twice(site: &str, link: fn(&Path, &Path)) -> tempfile::TempDir {
+    let available = "etc/nginx/sites-available/app.conf";
+    let dir = tree(&[
+        ("etc/nginx/nginx.conf", NGINX_CONF),
+        (available, site),
+        ("etc/php/8.2/fpm/php-fpm.conf", FPM_CONF),
+        (POOL_PATH, POOL),
+    ]);
+    std::fs::create_dir_all(dir.path().join("etc/nginx/sites-enabled")).unwrap();
+    link(&dir.path().join(available), &dir.path().join(SITE));
+    dir
+}
+
+fn symlink(target: &Path, link: &Path) {
+    std::os::unix::fs::symlink(
+        Path::new("../sites-available").join(target.file_name().unwrap()),
+        link,
+    )
+    .unwrap();
+}
+
+fn hard_link(target: &Path, link: &Path) {
+    std::fs::hard_link(target, link).unwrap();
+}
+
+#[test]
+fn a_rule_finding_in_a_file_reached_twice_is_one_finding() {
+    for (how, link) in [
+        ("symlink", symlink as fn(&Path, &Path)),
+        ("hard link", hard_link),
+    ] {
+        let dir = site_reached_twice(SITE_BROKEN, link);
+        let r = run({
+            let mut c = lint_cmd(dir.path());
+            c.args([SELECT, "--format=concise", "."]);
+            c
+        });
+        assert_eq!(
+            count(&r.stdout, "NFL101"),
+            1,
+            "{how}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(
+            r.stdout.contains("1 finding (1 error)"),
+            "{how}: {}",
+            r.stdout
+        );
+        // The fix edits the one file once: the patch has one hunk.
+        let r = run({
+            let mut c = lint_cmd(dir.path());
+            c.args([SELECT, "--diff", "."]);
+            c
+        });
+        assert_eq!(
+            count(&r.stdout, "+        fastcgi_pass"),
+            1,
+            "{how}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn a_syntax_error_in_a_file_reached_twice_is_one_error() {
+    let broken = "server {\n    listen 80\n    root /var/www/app;\n";
+    for (how, link) in [
+        ("symlink", symlink as fn(&Path, &Path)),
+        ("hard link", hard_link),
+    ] {
+        let dir = site_reached_twice(broken, link);
+        let r = run({
+            let mut c = lint_cmd(dir.path());
+            c.args([SELECT, "--format=concise", "."]);
+            c
+        });
+        assert_eq!(r.code, 2, "{how}: {}{}", r.stdout, r.stderr);
+        assert_eq!(
+            count(&r.stdout, "unexpected end of file"),
+            1,
+            "{how}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(" 1 error reading or parsing"),
+            "{how}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_file_reached_by_the_walk_and_an_include_is_one_error() {
+    // Binary bytes: read by the walk (its name says nginx), then again through the include.
+    let dir = site_reached_twice("server {\0}\n", symlink);
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([SELECT, "--format=concise", "."]);
+        c
+    });
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert_eq!(count(&r.stdout, "NUL byte"), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(" 1 error reading or parsing"),
+        "{}",
+        r.stdout
+    );
+}
