@@ -242,6 +242,17 @@ pub struct ParseArgs {
 /// How include paths map onto the linted tree, and which platform's defaults apply.
 #[derive(Debug, Default, Args)]
 pub struct TreeArgs {
+    /// Also read files that .gitignore, .ignore or .git/info/exclude ignore, and walk hidden
+    /// folders (files reached by an include are read either way)
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Skip files and folders matching GLOB when walking directories, as well as the config's
+    /// `exclude`: a name (`build`, `*.bak`) anywhere, or a path from the working directory
+    /// (`docker/old/**`) (repeatable)
+    #[arg(long = "exclude", value_name = "GLOB", value_parser = parse_exclude)]
+    pub exclude: Vec<String>,
+
     /// nginx prefix for relative includes [default: the directory holding each nginx.conf]
     #[arg(long, value_name = "DIR")]
     pub nginx_prefix: Option<PathBuf>,
@@ -287,6 +298,10 @@ pub struct TreeArgs {
 fn parse_bytes(s: &str) -> Result<u64, String> {
     crate::model::units::parse_size(s)
         .ok_or_else(|| format!("expected a size like 512M, 2G or 32k, got {s:?}"))
+}
+
+fn parse_exclude(s: &str) -> Result<String, String> {
+    crate::discover::check_exclude_glob(s).map(|()| s.to_owned())
 }
 
 fn parse_map(s: &str) -> Result<(String, PathBuf), String> {

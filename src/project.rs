@@ -39,6 +39,8 @@ pub struct Options {
     /// with `--stdin-filename`): (path as given, the canonical path it would have). They are
     /// linted as if discovery had found them.
     pub unsaved: Vec<(PathBuf, PathBuf)>,
+    /// Ignore files and excludes for the directory walk (never for includes).
+    pub walk: discover::WalkOptions,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             platform: Platform::Debian,
             overrides: HashMap::new(),
             unsaved: Vec::new(),
+            walk: discover::WalkOptions::default(),
         }
     }
 }
@@ -238,7 +241,8 @@ impl Project {
             .filter(|p| !unsaved.iter().any(|(u, _)| u == *p))
             .cloned()
             .collect();
-        let (mut found, walk_problems, skipped) = discover::discover(&on_disk);
+        let (mut found, walk_problems, skipped) =
+            discover::discover_with(&on_disk, &project.options.walk);
         project.skipped = skipped;
         for (path, canonical) in unsaved {
             if !found.iter().any(|f| f.canonical == canonical) {

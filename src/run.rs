@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
+use crate::discover::WalkOptions;
 use crate::fix::diff::{patch_path, unified_diff_bytes};
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
@@ -195,6 +196,17 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
         platform,
         overrides: Default::default(),
         unsaved: Vec::new(),
+        walk: WalkOptions {
+            no_ignore: tree.no_ignore,
+            exclude: config.exclude.clone(),
+            extend_exclude: {
+                // --exclude globs are relative to the working directory.
+                let mut globs = config.extend_exclude.clone();
+                globs.extend(tree.exclude.iter().map(|g| (PathBuf::new(), g.clone())));
+                globs
+            },
+            list_ignored: false,
+        },
     };
     let defaults = Settings::default();
     // `..defaults` keeps this compiling when a rule adds a knob to Settings.
@@ -646,6 +658,7 @@ fn lint(args: LintArgs) -> u8 {
         }
     };
     let (mut options, settings) = options_and_settings(&args.tree, &config);
+    options.walk.list_ignored = args.show_files;
     let select = |code: &str, meta: &rules::RuleMeta| config.severity_of(code, meta.severity);
 
     // --stdin-filename: the text stands in for the file at PATH.
@@ -711,6 +724,7 @@ fn lint(args: LintArgs) -> u8 {
                 let (mut o, s) = options_and_settings(&args.tree, c);
                 o.overrides = options.overrides.clone();
                 o.unsaved = options.unsaved.clone();
+                o.walk.list_ignored = options.walk.list_ignored;
                 (o, s)
             }
             None => (options.clone(), settings.clone()),

@@ -265,3 +265,146 @@ fn an_unreadable_file_reached_by_the_walk_and_an_include_is_one_error() {
         r.stdout
     );
 }
+
+/// A config repository as users have them: the deployed tree, a build folder and a hidden
+/// cache the repository ignores or hides, an old copy to exclude.
+fn config_repository(with_git: bool) -> tempfile::TempDir {
+    let dir = stack(SITE_FIXED);
+    let root = dir.path();
+    // Copies of the broken site where no deployment reads them.
+    for copy in [
+        "build/etc/nginx/sites-enabled/app.conf",
+        ".cache/etc/nginx/sites-enabled/app.conf",
+        "old/etc/nginx/sites-enabled/app.conf",
+        "scratch/etc/nginx/sites-enabled/app.conf",
+    ] {
+        write(root, copy, SITE_BROKEN);
+    }
+    write(root, ".gitignore", "build/\n");
+    write(root, ".ignore", "scratch/\n");
+    if with_git {
+        let init = StdCommand::new("git")
+            .args(["init", "-q"])
+            .current_dir(root)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status();
+        if !init.is_ok_and(|s| s.success()) {
+            skip_or_fail("git is not installed");
+        }
+    }
+    dir
+}
+
+fn lint_files(dir: &Path, args: &[&str]) -> Run {
+    run({
+        let mut c = lint_cmd(dir);
+        c.args([SELECT, "--format=concise"]).args(args);
+        c
+    })
+}
+
+#[test]
+fn ignore_files_hidden_folders_and_excludes_keep_files_from_the_walk() {
+    let dir = config_repository(true);
+    let r = lint_files(dir.path(), &["--exclude", "old", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("NFL101"), "{}", r.stdout);
+
+    // --show-files says why each copy was left out.
+    let r = lint_files(dir.path(), &["--exclude", "old", "--show-files", "."]);
+    for (path, why) in [
+        (
+            "build/etc/nginx/sites-enabled/app.conf",
+            "ignored by .gitignore",
+        ),
+        (
+            "scratch/etc/nginx/sites-enabled/app.conf",
+            "ignored by .gitignore, .ignore",
+        ),
+        (
+            ".cache/etc/nginx/sites-enabled/app.conf",
+            "in a hidden folder",
+        ),
+        ("old/", "excluded by `old`"),
+    ] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with(path) && l.contains(why)),
+            "{path}: {why}\n{}",
+            r.stdout
+        );
+    }
+
+    // --no-ignore reads them all; the exclude still holds.
+    let r = lint_files(dir.path(), &["--no-ignore", "--exclude", "old/**", "."]);
+    for path in ["build/", ".cache/", "scratch/"] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with(path) && l.contains("NFL101")),
+            "{path}\n{}",
+            r.stdout
+        );
+    }
+    assert!(!r.stdout.contains("old/"), "{}", r.stdout);
+}
+
+#[test]
+fn a_gitignore_outside_a_git_repository_does_not_count_but_ignore_does() {
+    let dir = config_repository(false);
+    let r = lint_files(dir.path(), &["--exclude", "old", "."]);
+    assert!(r.stdout.contains("build/etc/nginx"), "{}", r.stdout);
+    assert!(!r.stdout.contains("scratch/"), "{}", r.stdout);
+    assert!(!r.stdout.contains(".cache/"), "{}", r.stdout);
+}
+
+#[test]
+fn config_exclude_is_relative_to_the_config_file() {
+    let dir = config_repository(true);
+    write(
+        dir.path(),
+        ".nginx-fpm-lint.toml",
+        "extend-exclude = [\"old/etc/**\"]\n",
+    );
+    // Linted from a subdirectory: the glob is still read from the config file's folder.
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    let r = lint_files(&dir.path().join("docs"), &[".."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("old/"), "{}", r.stdout);
+
+    // `exclude` replaces the defaults; a bad glob is an error naming the key's line.
+    write(
+        dir.path(),
+        ".nginx-fpm-lint.toml",
+        "exclude = [\"old/[\"]\n",
+    );
+    let r = lint_files(dir.path(), &["."]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("bad glob"), "{}", r.stderr);
+    let r = lint_files(dir.path(), &["--exclude", "a[", "."]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn an_ignored_file_an_include_reaches_is_read() {
+    let dir = config_repository(true);
+    // nginx.conf includes the ignored build copy: it is part of the deployment.
+    write(
+        dir.path(),
+        "etc/nginx/nginx.conf",
+        &NGINX_CONF.replace(
+            "include /etc/nginx/sites-enabled/*;",
+            "include /etc/nginx/sites-enabled/*;\n    include ../../build/etc/nginx/sites-enabled/app.conf;",
+        ),
+    );
+    let r = lint_files(dir.path(), &["--exclude", "old", "."]);
+    assert!(
+        r.stdout.lines().any(
+            |l| l.starts_with("build/etc/nginx/sites-enabled/app.conf") && l.contains("NFL101")
+        ),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}
