@@ -42,10 +42,18 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print docs/rules.md: every rule's documentation, generated from the rules themselves
     Docs,
-    /// Print a shell completion script (e.g. `nginx-fpm-lint completions bash > ...`)
+    /// Print a shell completion script, or install it where the shell reads it (--install)
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Write the script to the shell's per-user completion folder (created when missing):
+        /// bash ~/.local/share/bash-completion/completions, zsh ~/.zfunc, fish
+        /// ~/.config/fish/completions (XDG_DATA_HOME / XDG_CONFIG_HOME respected)
+        #[arg(long)]
+        install: bool,
+        /// With --install: replace a different script already there
+        #[arg(long, requires = "install")]
+        force: bool,
     },
 }
 

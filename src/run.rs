@@ -66,13 +66,97 @@ pub fn run(cli: Cli) -> u8 {
             print_stdout(&crate::docs::rules_markdown());
             EXIT_OK
         }
-        Command::Completions { shell } => {
+        Command::Completions {
+            shell,
+            install,
+            force,
+        } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "nginx-fpm-lint", &mut out);
+            if install {
+                return install_completions(shell, &out, force);
+            }
             print_stdout(&String::from_utf8_lossy(&out));
             EXIT_OK
         }
     }
+}
+
+/// Where `shell` reads a user's completion scripts from, and what else the user must do for
+/// it to be read.
+fn completion_path(shell: clap_complete::Shell) -> Result<(PathBuf, Option<&'static str>), String> {
+    use clap_complete::Shell;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or("HOME is not set; redirect `completions SHELL` to a file instead")?;
+    let xdg = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| home.join(default))
+    };
+    match shell {
+        // bash-completion 2 loads completions/NAME on demand when NAME is first completed.
+        Shell::Bash => Ok((
+            xdg("XDG_DATA_HOME", ".local/share")
+                .join("bash-completion/completions/nginx-fpm-lint"),
+            Some("bash-completion (apt-get install bash-completion) loads it in new shells"),
+        )),
+        Shell::Zsh => Ok((
+            home.join(".zfunc/_nginx-fpm-lint"),
+            Some("add `fpath+=~/.zfunc` before `compinit` in ~/.zshrc, then open a new shell"),
+        )),
+        Shell::Fish => Ok((
+            xdg("XDG_CONFIG_HOME", ".config").join("fish/completions/nginx-fpm-lint.fish"),
+            None,
+        )),
+        other => Err(format!(
+            "{other} has no per-user completion folder to install into; redirect `completions {other}` to a file your profile sources"
+        )),
+    }
+}
+
+fn install_completions(shell: clap_complete::Shell, script: &[u8], force: bool) -> u8 {
+    let (path, note) = match completion_path(shell) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    match std::fs::read(&path) {
+        Ok(old) if old == script => {
+            eprintln!("{} is already up to date", path.display());
+            return EXIT_OK;
+        }
+        Ok(_) if !force => {
+            eprintln!(
+                "error: {} exists and differs; --force replaces it",
+                path.display()
+            );
+            return EXIT_ERROR;
+        }
+        _ => {}
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // Written beside its final name and renamed: never a half-written script.
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(dir))
+        .and_then(|mut tmp| {
+            tmp.write_all(script)?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        });
+    if let Err(e) = written {
+        eprintln!("error: {}: {e}", path.display());
+        return EXIT_ERROR;
+    }
+    eprintln!("wrote {}", path.display());
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
+    EXIT_OK
 }
 
 fn config_init(path: &Path) -> u8 {

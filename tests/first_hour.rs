@@ -408,3 +408,90 @@ fn an_ignored_file_an_include_reaches_is_read() {
         r.stderr
     );
 }
+
+fn completions(home: &Path, args: &[&str]) -> Run {
+    let mut c = assert_cmd::Command::cargo_bin("nginx-fpm-lint").unwrap();
+    c.env("HOME", home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .arg("completions")
+        .args(args);
+    run(c)
+}
+
+#[test]
+fn completions_install_creates_the_folder_and_never_overwrites_silently() {
+    let home = tempfile::tempdir().unwrap();
+    let printed = completions(home.path(), &["bash"]).stdout;
+    assert!(printed.contains("complete -F"), "{printed}");
+
+    // The folder bash-completion reads does not exist yet.
+    let path = home
+        .path()
+        .join(".local/share/bash-completion/completions/nginx-fpm-lint");
+    let r = completions(home.path(), &["bash", "--install"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&path.display().to_string()),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), printed);
+
+    // Again: nothing to do.
+    let r = completions(home.path(), &["bash", "--install"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("already up to date"), "{}", r.stderr);
+
+    // A script edited by hand is not replaced without --force.
+    std::fs::write(&path, "# mine\n").unwrap();
+    let r = completions(home.path(), &["bash", "--install"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+    let r = completions(home.path(), &["bash", "--install", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), printed);
+
+    // fish and zsh have their own folders; a shell without one says what to do instead.
+    let r = completions(home.path(), &["fish", "--install"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(home
+        .path()
+        .join(".config/fish/completions/nginx-fpm-lint.fish")
+        .is_file());
+    let r = completions(home.path(), &["zsh", "--install"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(home.path().join(".zfunc/_nginx-fpm-lint").is_file());
+    assert!(r.stderr.contains("fpath"), "{}", r.stderr);
+    let r = completions(home.path(), &["powershell", "--install"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("redirect"), "{}", r.stderr);
+}
+
+/// The bash script loads in a real bash and completes the subcommands.
+#[test]
+fn installed_bash_completion_completes_subcommands() {
+    let home = tempfile::tempdir().unwrap();
+    assert_eq!(completions(home.path(), &["bash", "--install"]).code, 0);
+    let script = home
+        .path()
+        .join(".local/share/bash-completion/completions/nginx-fpm-lint");
+    let probe = format!(
+        "source {}; COMP_WORDS=(nginx-fpm-lint comp); COMP_CWORD=1; COMP_LINE='nginx-fpm-lint comp'; COMP_POINT=${{#COMP_LINE}}; f=$(complete -p nginx-fpm-lint | grep -o -- '-F [^ ]*' | cut -c4-); $f nginx-fpm-lint comp nginx-fpm-lint; echo \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let Ok(out) = StdCommand::new("bash")
+        .args(["--norc", "-c", &probe])
+        .output()
+    else {
+        skip_or_fail("bash is not installed");
+        return;
+    };
+    let reply = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        reply.contains("completions"),
+        "{reply}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
