@@ -495,3 +495,62 @@ fn installed_bash_completion_completes_subcommands() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The README and the files users copy from name no release tag that does not exist and no
+/// made-up project URL, and the Action example has the permissions its upload needs.
+#[test]
+fn readme_pins_only_what_exists_and_the_action_example_has_its_permissions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tags: Vec<String> = StdCommand::new("git")
+        .args(["tag", "--list"])
+        .current_dir(root)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    for file in ["README.md", "action.yml", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for line in text.lines() {
+            let pinned = line
+                .split_once("nginx-fpm-lint@")
+                .map(|(_, r)| r)
+                .or_else(|| line.trim_start_matches(['#', ' ']).strip_prefix("rev: "));
+            let Some(pin) = pinned else { continue };
+            let pin = pin.split_whitespace().next().unwrap_or("");
+            assert!(
+                pin == "SHA" || tags.iter().any(|t| t == pin),
+                "{file}: `{line}` pins {pin:?}, which is not a tag of this repository"
+            );
+        }
+        assert!(
+            !text.contains("github.com/nginx-fpm-lint/"),
+            "{file} names a project URL that does not exist"
+        );
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let workflow = readme
+        .split("# .github/workflows/nginx-fpm-lint.yml")
+        .nth(1)
+        .and_then(|w| w.split("```").next())
+        .expect("the README has the workflow example");
+    for needed in [
+        "security-events: write",
+        "actions: read",
+        "head.repo.full_name",
+        "annotate:",
+    ] {
+        assert!(workflow.contains(needed), "{needed}\n{workflow}");
+    }
+    for needed in [
+        "cargo install --locked --path .",
+        "cargo install --locked --git",
+        "NGINX_FPM_LINT_CORPUS=",
+        "mkdir -p ~/.local/share/bash-completion/completions",
+    ] {
+        assert!(readme.contains(needed), "README: {needed}");
+    }
+}
