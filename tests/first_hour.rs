@@ -291,6 +291,8 @@ fn config_repository(with_git: bool) -> tempfile::TempDir {
         if !init.is_ok_and(|s| s.success()) {
             skip_or_fail("git is not installed");
         }
+        write(root, "attic/etc/nginx/sites-enabled/app.conf", SITE_BROKEN);
+        write(root, ".git/info/exclude", "attic/\n");
     }
     dir
 }
@@ -325,6 +327,10 @@ fn ignore_files_hidden_folders_and_excludes_keep_files_from_the_walk() {
             ".cache/etc/nginx/sites-enabled/app.conf",
             "in a hidden folder",
         ),
+        (
+            "attic/etc/nginx/sites-enabled/app.conf",
+            ".git/info/exclude",
+        ),
         ("old/", "excluded by `old`"),
     ] {
         assert!(
@@ -338,7 +344,7 @@ fn ignore_files_hidden_folders_and_excludes_keep_files_from_the_walk() {
 
     // --no-ignore reads them all; the exclude still holds.
     let r = lint_files(dir.path(), &["--no-ignore", "--exclude", "old/**", "."]);
-    for path in ["build/", ".cache/", "scratch/"] {
+    for path in ["build/", ".cache/", "scratch/", "attic/"] {
         assert!(
             r.stdout
                 .lines()
