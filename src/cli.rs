@@ -52,11 +52,19 @@ pub enum Command {
     /// Print docs/rules.md: every rule's documentation, generated from the rules themselves
     #[command(display_name = NAME)]
     Docs,
-    /// Print a shell completion script (e.g. `nginx-fpm-lint completions bash > ...`)
+    /// Print a shell completion script, or install it where the shell reads it (--install)
     #[command(display_name = NAME)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Write the script to the shell's per-user completion folder (created when missing):
+        /// bash ~/.local/share/bash-completion/completions, zsh ~/.zfunc, fish
+        /// ~/.config/fish/completions (XDG_DATA_HOME / XDG_CONFIG_HOME respected)
+        #[arg(long)]
+        install: bool,
+        /// With --install: replace a different script already there
+        #[arg(long, requires = "install")]
+        force: bool,
     },
 }
 
@@ -330,6 +338,17 @@ impl IncludeArgs {
 /// How include paths map onto the linted tree, and which platform's defaults apply.
 #[derive(Debug, Default, Args)]
 pub struct TreeArgs {
+    /// Also read files that .gitignore, .ignore or .git/info/exclude ignore, and walk hidden
+    /// folders (files reached by an include are read either way)
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Skip files and folders matching GLOB when walking directories, as well as the config's
+    /// `exclude`: a name (`build`, `*.bak`) anywhere, or a path from the working directory
+    /// (`docker/old/**`) (repeatable)
+    #[arg(long = "exclude", value_name = "GLOB", value_parser = parse_exclude)]
+    pub exclude: Vec<String>,
+
     /// nginx prefix for relative includes [default: the directory holding each nginx.conf]
     #[arg(long, value_name = "DIR")]
     pub nginx_prefix: Option<PathBuf>,
@@ -375,6 +394,10 @@ pub struct TreeArgs {
 fn parse_bytes(s: &str) -> Result<u64, String> {
     crate::model::units::parse_user_size(s)
         .ok_or_else(|| format!("expected a size like 512M, 2G, 2GB or 32k, got {s:?}"))
+}
+
+fn parse_exclude(s: &str) -> Result<String, String> {
+    crate::discover::check_exclude_glob(s).map(|()| s.to_owned())
 }
 
 fn parse_map(s: &str) -> Result<(String, PathBuf), String> {

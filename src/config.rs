@@ -58,6 +58,13 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
 
+# Files and folders not walked (globs: a name anywhere, or a path relative to this file).
+# Files ignored by .gitignore, .ignore or .git/info/exclude and hidden folders are skipped too
+# (--no-ignore reads them); a file an include reaches is read either way.
+# exclude = [".git", ".hg", ".svn", "node_modules", "target", ".venv", "vendor"]
+# Globs excluded as well as `exclude` (keeps the defaults).
+# extend-exclude = []
+
 # php-fpm's environment, for ${VAR} in pool files (a pm, listen or [pool] name from it).
 # A value built from a variable not given here (or by --env / --env-file) is not checked.
 # [env]
@@ -96,6 +103,8 @@ struct Raw {
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     path_maps: Option<BTreeMap<Spanned<String>, PathBuf>>,
     env: Option<BTreeMap<String, String>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    extend_exclude: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -170,6 +179,11 @@ pub struct Config {
     pub min_listen_backlog: Option<u32>,
     /// `[env]`: php-fpm's environment.
     pub env: BTreeMap<String, String>,
+    /// `exclude`: globs replacing the folders the walk skips by default, each with the
+    /// directory it is relative to (this file's).
+    pub exclude: Option<Vec<(PathBuf, String)>>,
+    /// `extend-exclude`: globs skipped as well.
+    pub extend_exclude: Vec<(PathBuf, String)>,
 }
 
 /// A config file that could not be used, with the position of the offending text.
@@ -396,6 +410,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         ignores.entries.push((glob, codes));
     }
     config.per_file_ignores = ignores;
+    let globs = |list: Option<Vec<Spanned<String>>>| -> Result<Option<Vec<(PathBuf, String)>>, ConfigError> {
+        let Some(list) = list else { return Ok(None) };
+        let mut out = Vec::new();
+        for g in list {
+            crate::discover::check_exclude_glob(g.get_ref()).map_err(|e| err(g.span(), e))?;
+            out.push((dir.clone(), g.into_inner()));
+        }
+        Ok(Some(out))
+    };
+    config.exclude = globs(raw.exclude)?;
+    config.extend_exclude = globs(raw.extend_exclude)?.unwrap_or_default();
     for (from, to) in raw.path_maps.unwrap_or_default() {
         if !from.get_ref().starts_with('/') {
             return Err(err(

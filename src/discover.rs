@@ -19,6 +19,9 @@ pub struct Found {
     pub by_content: bool,
     /// The path is a symlink: its target may need mapping onto the tree.
     pub is_symlink: bool,
+    /// Canonical paths of other names of the same file (hard links) the walk met: an include
+    /// reaching the file by one of them reads no second copy.
+    pub aliases: Vec<PathBuf>,
 }
 
 /// A file the walk saw and did not take, with why.
@@ -91,14 +94,232 @@ impl Canonicalizer {
     }
 }
 
+/// How directories are walked: which ignore files count, and what is excluded.
+#[derive(Clone, Debug, Default)]
+pub struct WalkOptions {
+    /// `--no-ignore`: read files that `.gitignore`, `.ignore` or `.git/info/exclude` ignore,
+    /// and walk hidden folders.
+    pub no_ignore: bool,
+    /// Globs replacing the folders skipped by default ([`SKIP_DIRS`]), each with the directory
+    /// it is relative to (the config file's `exclude`).
+    pub exclude: Option<Vec<(PathBuf, String)>>,
+    /// Globs excluded as well (`extend-exclude`, `--exclude`).
+    pub extend_exclude: Vec<(PathBuf, String)>,
+    /// List the files ignore files and hidden folders kept from the walk, with why
+    /// (`--show-files`; costs a second walk).
+    pub list_ignored: bool,
+}
+
+/// Exclude globs, compiled. A glob without `/` matches a file or folder by its name anywhere
+/// under the linted paths (`build`, `*.bak`); one with `/` matches the path relative to the
+/// directory it was given in (`docker/old/**`), as ruff reads `exclude`.
+struct Excludes {
+    by_name: globset::GlobSet,
+    by_path: globset::GlobSet,
+    /// The patterns as given, by name then by path, in the sets' order.
+    names: Vec<String>,
+    paths: Vec<String>,
+}
+
+impl Excludes {
+    fn new(options: &WalkOptions, cwd: &Path) -> Excludes {
+        let defaults: Vec<(PathBuf, String)> = SKIP_DIRS
+            .iter()
+            .map(|d| (PathBuf::new(), (*d).to_owned()))
+            .collect();
+        let (mut by_name, mut by_path) = (
+            globset::GlobSetBuilder::new(),
+            globset::GlobSetBuilder::new(),
+        );
+        let (mut names, mut paths) = (Vec::new(), Vec::new());
+        let all = options
+            .exclude
+            .as_ref()
+            .unwrap_or(&defaults)
+            .iter()
+            .chain(&options.extend_exclude);
+        for (base, pattern) in all {
+            let trimmed = pattern.trim_end_matches('/');
+            let anchored = trimmed.contains('/');
+            let glob = if anchored {
+                let base = normalize(&cwd.join(base));
+                base.join(trimmed.trim_start_matches("./"))
+                    .to_string_lossy()
+                    .into_owned()
+            } else {
+                trimmed.to_owned()
+            };
+            // Patterns are checked where they are read (config, flags); one that still
+            // fails is left out rather than excluding everything.
+            let Ok(g) = globset::GlobBuilder::new(&glob)
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            if anchored {
+                by_path.add(g);
+                paths.push(pattern.clone());
+            } else {
+                by_name.add(g);
+                names.push(pattern.clone());
+            }
+        }
+        Excludes {
+            by_name: by_name
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            by_path: by_path
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            names,
+            paths,
+        }
+    }
+
+    /// The pattern excluding the entry at `path` (walked from `root`, which is `abs_root`
+    /// absolute and normalized), if any.
+    fn matching(&self, path: &Path, root: &Path, abs_root: &Path) -> Option<&str> {
+        let name = path.file_name()?;
+        if let Some(&i) = self.by_name.matches(name).first() {
+            return Some(&self.names[i]);
+        }
+        if self.by_path.is_empty() {
+            return None;
+        }
+        let abs = abs_root.join(path.strip_prefix(root).unwrap_or(path));
+        let i = *self.by_path.matches(abs).first()?;
+        Some(&self.paths[i])
+    }
+}
+
+/// `.` and `..` taken away by reading the path alone.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A glob given by a user, checked as [`WalkOptions`] will read it.
+pub fn check_exclude_glob(pattern: &str) -> Result<(), String> {
+    globset::GlobBuilder::new(pattern.trim_end_matches('/'))
+        .literal_separator(true)
+        .build()
+        .map(drop)
+        .map_err(|e| format!("bad glob {pattern:?}: {e}"))
+}
+
+/// The path an `ignore` error is about, if it names one.
+fn error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+fn is_loop(e: &ignore::Error) -> bool {
+    match e {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+fn error_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_message(err),
+        ignore::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The directory walker for `root`: ignore files and hidden folders as `options` say, the
+/// excluded globs pruned (and, with `excluded`, recorded), absolute directory links not
+/// followed.
+fn walker(
+    root: &Path,
+    options: &WalkOptions,
+    filters: bool,
+    excludes: &std::sync::Arc<Excludes>,
+    abs_root: &Path,
+    excluded: Option<std::sync::Arc<std::sync::Mutex<Vec<Skipped>>>>,
+) -> ignore::Walk {
+    let excludes = std::sync::Arc::clone(excludes);
+    let root_owned = root.to_path_buf();
+    let abs_root = abs_root.to_path_buf();
+    let mut b = ignore::WalkBuilder::new(root);
+    b.follow_links(true)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .standard_filters(filters && !options.no_ignore)
+        // A .gitignore counts inside a git repository, as git and ripgrep read it; `.ignore`
+        // counts everywhere.
+        .require_git(true)
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && e.path_is_symlink() && links_outside(e.path()) {
+                return false;
+            }
+            match excludes.matching(e.path(), &root_owned, &abs_root) {
+                Some(pattern) => {
+                    if let Some(list) = &excluded {
+                        let shown = if is_dir {
+                            format!("{}/", e.path().display())
+                        } else {
+                            e.path().display().to_string()
+                        };
+                        if let Ok(mut list) = list.lock() {
+                            list.push(Skipped {
+                                path: PathBuf::from(shown),
+                                reason: format!("excluded by `{pattern}`"),
+                            });
+                        }
+                    }
+                    false
+                }
+                None => true,
+            }
+        });
+    b.build()
+}
+
 /// Walk `paths` and return the candidate config files, sorted, each once; the problems met;
 /// and the files looked at and not taken.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped>) {
+    discover_with(paths, &WalkOptions::default())
+}
+
+/// [`discover`] with ignore files and excludes as `options` say.
+pub fn discover_with(
+    paths: &[PathBuf],
+    options: &WalkOptions,
+) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = Seen::default();
     let mut canon = Canonicalizer::default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let excludes = std::sync::Arc::new(Excludes::new(options, &cwd));
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
@@ -133,19 +354,18 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
             );
             continue;
         }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_type().is_dir()
-                        && (SKIP_DIRS.contains(&&*e.file_name().to_string_lossy())
-                            || (e.path_is_symlink() && links_outside(e.path()))))
-            });
-        for entry in walker {
+        let abs_root = normalize(&cwd.join(root));
+        let excluded = options
+            .list_ignored
+            .then(|| std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
+        let mut looked_at = HashSet::new();
+        for entry in walker(root, options, true, &excludes, &abs_root, excluded.clone()) {
             match entry {
-                Ok(e) if e.file_type().is_file() => {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    if options.list_ignored {
+                        looked_at.insert(e.path().to_path_buf());
+                    }
+                    let link = e.path_is_symlink();
                     if is_candidate(e.path()) {
                         push(
                             &mut found,
@@ -153,7 +373,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                             &mut canon,
                             e.path().to_path_buf(),
                             false,
-                            e.path_is_symlink(),
+                            link,
                         );
                     } else if worth_sniffing(e.path()) {
                         match sniff_file(e.path(), true) {
@@ -165,7 +385,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                                     &mut canon,
                                     e.path().to_path_buf(),
                                     false,
-                                    e.path_is_symlink(),
+                                    link,
                                 );
                                 if let Some(f) = found.get_mut(n) {
                                     f.by_content = true;
@@ -182,26 +402,84 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<WalkProblem>, Vec<Skipped
                 // A link whose target is missing here (an absolute link of an /etc dump): the
                 // project maps it onto the tree, as it does absolute includes.
                 Err(e)
-                    if e.loop_ancestor().is_none()
-                        && e.path().is_some_and(|p| is_symlink(p) && is_candidate(p)) =>
+                    if !is_loop(&e)
+                        && error_path(&e).is_some_and(|p| is_symlink(p) && is_candidate(p)) =>
                 {
-                    let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+                    let path = error_path(&e).map(Path::to_path_buf).unwrap_or_default();
+                    if options.list_ignored {
+                        looked_at.insert(path.clone());
+                    }
                     push(&mut found, &mut seen, &mut canon, path, false, true);
                 }
                 Err(e) => {
-                    let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
-                    let message = if e.loop_ancestor().is_some() {
+                    let path = error_path(&e).map_or_else(|| root.clone(), Path::to_path_buf);
+                    let message = if is_loop(&e) {
                         "symlink loop: this directory links back to one of its parents".to_owned()
                     } else {
-                        e.io_error()
-                            .map_or_else(|| e.to_string(), ToString::to_string)
+                        error_message(&e)
                     };
                     problems.push(WalkProblem { path, message });
                 }
             }
         }
+        if let Some(list) = excluded {
+            if let Ok(mut list) = list.lock() {
+                skipped.append(&mut list);
+            }
+            if !options.no_ignore {
+                list_ignored(
+                    root,
+                    options,
+                    &excludes,
+                    &abs_root,
+                    &looked_at,
+                    &mut skipped,
+                );
+            }
+        }
     }
     (found, problems, skipped)
+}
+
+/// The files under `root` that ignore files or hidden folders kept from the walk and that
+/// would have been looked at, each with why (a second walk without those filters).
+fn list_ignored(
+    root: &Path,
+    options: &WalkOptions,
+    excludes: &std::sync::Arc<Excludes>,
+    abs_root: &Path,
+    looked_at: &HashSet<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) {
+    for e in walker(root, options, false, excludes, abs_root, None).flatten() {
+        let path = e.path();
+        if !e.file_type().is_some_and(|t| t.is_file())
+            || looked_at.contains(path)
+            || !(is_candidate(path) || worth_sniffing(path))
+        {
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let hidden = rel
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        let reason = if hidden {
+            "in a hidden folder (--no-ignore walks it)"
+        } else if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            "a hidden file (--no-ignore reads it)"
+        } else {
+            "ignored by .gitignore, .ignore or .git/info/exclude (--no-ignore reads it)"
+        };
+        skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        });
+    }
 }
 
 pub fn is_symlink(path: &Path) -> bool {
@@ -215,24 +493,55 @@ fn links_outside(path: &Path) -> bool {
     std::fs::read_link(path).is_ok_and(|t| t.is_absolute())
 }
 
+/// The files already found, by canonical path and (for hard links, which have no one
+/// canonical path) by device and inode.
+#[derive(Default)]
+struct Seen {
+    canonical: HashSet<PathBuf>,
+    inodes: HashMap<(u64, u64), usize>,
+}
+
 fn push(
     found: &mut Vec<Found>,
-    seen: &mut HashSet<PathBuf>,
+    seen: &mut Seen,
     canon: &mut Canonicalizer,
     path: PathBuf,
     explicit: bool,
     link: bool,
 ) {
     let canonical = canon.canonicalize(&path).unwrap_or_else(|_| path.clone());
-    if seen.insert(canonical.clone()) {
-        found.push(Found {
-            path,
-            canonical,
-            explicit,
-            by_content: false,
-            is_symlink: link,
-        });
+    if !seen.canonical.insert(canonical.clone()) {
+        return;
     }
+    if let Some(inode) = inode(&path) {
+        if let Some(&first) = seen.inodes.get(&inode) {
+            found[first].aliases.push(canonical);
+            return;
+        }
+        seen.inodes.insert(inode, found.len());
+    }
+    found.push(Found {
+        path,
+        canonical,
+        explicit,
+        by_content: false,
+        is_symlink: link,
+        aliases: Vec::new(),
+    });
+}
+
+/// Device and inode of the file a path reaches (following links); `None` where unknown.
+#[cfg(unix)]
+fn inode(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    // A file with one link has no other name: no need to remember it.
+    (m.nlink() > 1).then(|| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode(_: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 /// Worth reading when found by walking a directory.

@@ -39,6 +39,8 @@ pub struct Options {
     /// with `--stdin-filename`): (path as given, the canonical path it would have). They are
     /// linted as if discovery had found them.
     pub unsaved: Vec<(PathBuf, PathBuf)>,
+    /// Ignore files and excludes for the directory walk (never for includes).
+    pub walk: discover::WalkOptions,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             platform: Platform::Debian,
             overrides: HashMap::new(),
             unsaved: Vec::new(),
+            walk: discover::WalkOptions::default(),
         }
     }
 }
@@ -127,6 +130,9 @@ pub struct Project {
     /// Canonical lint roots (directories); includes resolve only inside them.
     roots: Vec<PathBuf>,
     by_canonical: HashMap<PathBuf, FileId>,
+    /// Canonical paths that could not be read: reached again (a symlink, an include), the
+    /// file is not read, nor its problem reported, a second time.
+    unreadable: std::collections::HashSet<PathBuf>,
     /// Include resolution asks the same paths again and again (every site includes the same
     /// snippets): glob results and canonical paths are read once per run.
     glob_cache: HashMap<PathBuf, Arc<[(PathBuf, PathBuf)]>>,
@@ -200,6 +206,7 @@ impl Project {
             problems: Vec::new(),
             roots: Vec::new(),
             by_canonical: HashMap::new(),
+            unreadable: Default::default(),
             glob_cache: HashMap::new(),
             canonicalizer: discover::Canonicalizer::default(),
             include_cache: HashMap::new(),
@@ -234,7 +241,8 @@ impl Project {
             .filter(|p| !unsaved.iter().any(|(u, _)| u == *p))
             .cloned()
             .collect();
-        let (mut found, walk_problems, skipped) = discover::discover(&on_disk);
+        let (mut found, walk_problems, skipped) =
+            discover::discover_with(&on_disk, &project.options.walk);
         project.skipped = skipped;
         for (path, canonical) in unsaved {
             if !found.iter().any(|f| f.canonical == canonical) {
@@ -244,6 +252,7 @@ impl Project {
                     explicit: true,
                     by_content: false,
                     is_symlink: false,
+                    aliases: Vec::new(),
                 });
             }
         }
@@ -303,6 +312,11 @@ impl Project {
             }
             if let Some(id) = project.register(&f.path, &f.canonical, prepared) {
                 project.discovered.push(id);
+                for alias in &f.aliases {
+                    project.by_canonical.insert(alias.clone(), id);
+                }
+            } else {
+                project.unreadable.extend(f.aliases.iter().cloned());
             }
         }
         crate::timings::mark("register files");
@@ -337,6 +351,9 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
+        if self.unreadable.contains(canonical) {
+            return None;
+        }
         let prepared = prepare(&self.options, path, canonical, force, false);
         self.register(path, canonical, prepared)
     }
@@ -351,10 +368,14 @@ impl Project {
         if let Some(&id) = self.by_canonical.get(canonical) {
             return Some(id);
         }
+        if self.unreadable.contains(canonical) {
+            return None;
+        }
         let name = self.display(path);
         let prepared = match prepared {
             Ok(p) => p,
             Err(e) => {
+                self.unreadable.insert(canonical.to_path_buf());
                 self.problems.push(Problem {
                     path: name,
                     at: e.at(),
@@ -414,6 +435,7 @@ impl Project {
         for (path, id) in other.by_canonical {
             self.by_canonical.entry(path).or_insert(shift(id));
         }
+        self.unreadable.extend(other.unreadable);
         self.discovered
             .extend(other.discovered.into_iter().map(shift));
         self.skipped.extend(other.skipped);

@@ -16,7 +16,8 @@ use crate::cli::{
 };
 use crate::config::{self, Config};
 use crate::diagnostic::Severity;
-use crate::fix::diff::unified_diff_bytes;
+use crate::discover::WalkOptions;
+use crate::fix::diff::{patch_path, unified_diff_bytes};
 use crate::fix::write::write_atomic;
 use crate::fix::Applicability;
 use crate::lint::{fix_all_with, lint_project_with, Fixed, LintOutput, Policy};
@@ -72,13 +73,97 @@ pub fn run(cli: Cli) -> u8 {
             print_stdout(&crate::docs::rules_markdown());
             EXIT_OK
         }
-        Command::Completions { shell } => {
+        Command::Completions {
+            shell,
+            install,
+            force,
+        } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "nginx-fpm-lint", &mut out);
+            if install {
+                return install_completions(shell, &out, force);
+            }
             print_stdout(&String::from_utf8_lossy(&out));
             EXIT_OK
         }
     }
+}
+
+/// Where `shell` reads a user's completion scripts from, and what else the user must do for
+/// it to be read.
+fn completion_path(shell: clap_complete::Shell) -> Result<(PathBuf, Option<&'static str>), String> {
+    use clap_complete::Shell;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or("HOME is not set; redirect `completions SHELL` to a file instead")?;
+    let xdg = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| home.join(default))
+    };
+    match shell {
+        // bash-completion 2 loads completions/NAME on demand when NAME is first completed.
+        Shell::Bash => Ok((
+            xdg("XDG_DATA_HOME", ".local/share")
+                .join("bash-completion/completions/nginx-fpm-lint"),
+            Some("bash-completion (apt-get install bash-completion) loads it in new shells"),
+        )),
+        Shell::Zsh => Ok((
+            home.join(".zfunc/_nginx-fpm-lint"),
+            Some("add `fpath+=~/.zfunc` before `compinit` in ~/.zshrc, then open a new shell"),
+        )),
+        Shell::Fish => Ok((
+            xdg("XDG_CONFIG_HOME", ".config").join("fish/completions/nginx-fpm-lint.fish"),
+            None,
+        )),
+        other => Err(format!(
+            "{other} has no per-user completion folder to install into; redirect `completions {other}` to a file your profile sources"
+        )),
+    }
+}
+
+fn install_completions(shell: clap_complete::Shell, script: &[u8], force: bool) -> u8 {
+    let (path, note) = match completion_path(shell) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    match std::fs::read(&path) {
+        Ok(old) if old == script => {
+            eprintln!("{} is already up to date", path.display());
+            return EXIT_OK;
+        }
+        Ok(_) if !force => {
+            eprintln!(
+                "error: {} exists and differs; --force replaces it",
+                path.display()
+            );
+            return EXIT_ERROR;
+        }
+        _ => {}
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // Written beside its final name and renamed: never a half-written script.
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(dir))
+        .and_then(|mut tmp| {
+            tmp.write_all(script)?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        });
+    if let Err(e) = written {
+        eprintln!("error: {}: {e}", path.display());
+        return EXIT_ERROR;
+    }
+    eprintln!("wrote {}", path.display());
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
+    EXIT_OK
 }
 
 fn config_init(path: &Path) -> u8 {
@@ -202,6 +287,17 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
         platform,
         overrides: Default::default(),
         unsaved: Vec::new(),
+        walk: WalkOptions {
+            no_ignore: tree.no_ignore,
+            exclude: config.exclude.clone(),
+            extend_exclude: {
+                // --exclude globs are relative to the working directory.
+                let mut globs = config.extend_exclude.clone();
+                globs.extend(tree.exclude.iter().map(|g| (PathBuf::new(), g.clone())));
+                globs
+            },
+            list_ignored: false,
+        },
     };
     let defaults = Settings::default();
     // `..defaults` keeps this compiling when a rule adds a knob to Settings.
@@ -334,12 +430,17 @@ fn diagnose(args: DiagnoseArgs) -> u8 {
         }
         let applied = crate::fix::apply::apply_fixes_multi(&texts, &fixes);
         let mut patch = Vec::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
         for (id, edits) in &applied.edits {
             let file = d.lint.project.sources.get(*id);
             // The edits go onto the file's own bytes (a file that is not UTF-8 keeps them);
             // one that would copy a byte it cannot know is left out, as lint --diff does.
             match crate::fix::apply::apply_edits_bytes(file.bytes(), edits) {
-                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), &new, &file.name)),
+                Some(new) => patch.extend(unified_diff_bytes(
+                    file.bytes(),
+                    &new,
+                    &patch_path(Path::new(&file.name), &cwd),
+                )),
                 None => eprintln!(
                     "error: {}: the fix would copy bytes that are not UTF-8; not shown",
                     file.name
@@ -650,6 +751,7 @@ fn lint(args: LintArgs) -> u8 {
         }
     };
     let (mut options, settings) = options_and_settings(&args.tree, &config);
+    options.walk.list_ignored = args.show_files;
     let select = |code: &str, meta: &rules::RuleMeta| config.severity_of(code, meta.severity);
 
     // --stdin-filename: the text stands in for the file at PATH.
@@ -730,6 +832,7 @@ fn lint(args: LintArgs) -> u8 {
                 let (mut o, s) = options_and_settings(&args.tree, c);
                 o.overrides = options.overrides.clone();
                 o.unsaved = options.unsaved.clone();
+                o.walk.list_ignored = options.walk.list_ignored;
                 (o, s)
             }
             None => (options.clone(), settings.clone()),
@@ -789,11 +892,16 @@ fn lint(args: LintArgs) -> u8 {
     if args.diff {
         let fixed = fixed.expect("computed above");
         let mut patch = Vec::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
         let mut unknown_bytes = false;
         for (id, new) in &fixed.changed {
             let file = first.project.sources.get(*id);
             match fixed.new_bytes(*id, new) {
-                Some(new) => patch.extend(unified_diff_bytes(file.bytes(), new, &file.name)),
+                Some(new) => patch.extend(unified_diff_bytes(
+                    file.bytes(),
+                    new,
+                    &patch_path(Path::new(&file.name), &cwd),
+                )),
                 None => {
                     eprintln!("error: {}: {UNKNOWN_BYTES}", file.name);
                     unknown_bytes = true;

@@ -1,6 +1,7 @@
 //! Unified diffs that `git apply` and `patch -p1` accept.
 
 use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
 
 use similar::{Algorithm, DiffOp};
 
@@ -135,6 +136,69 @@ pub fn unified_diff_bytes(old: &[u8], new: &[u8], path: &str) -> Vec<u8> {
     out
 }
 
+/// The path a patch names for `path` (as the user wrote it, relative to `cwd` or absolute), so
+/// that `git apply` and `patch -p1` accept it: relative to the root of the git repository `cwd`
+/// is in when the file is inside it (as `git diff` writes paths, whichever subdirectory it runs
+/// from), else relative to `cwd` when the file is under it, else relative to the root of the
+/// file's own repository, else relative to `/`. Never `..`: `git apply` rejects such a path.
+pub fn patch_path(path: &Path, cwd: &Path) -> String {
+    let file = normalize(&cwd.join(path));
+    let cwd = normalize(cwd);
+    let base = repository_root(&cwd)
+        .filter(|root| file.starts_with(root))
+        .or_else(|| file.starts_with(&cwd).then(|| cwd.clone()))
+        .or_else(|| file.parent().and_then(repository_root))
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let rel = file.strip_prefix(&base).unwrap_or(&file);
+    let parts: Vec<_> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// `..` and `.` taken away by reading the path, without following links (the user's path
+/// names the file as the patch should; a link's target may be elsewhere).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or a file for a
+/// worktree or submodule), stopping at `GIT_CEILING_DIRECTORIES` as git does.
+fn repository_root(dir: &Path) -> Option<PathBuf> {
+    let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| p.is_absolute())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        if d.join(".git").exists() {
+            return Some(d.to_path_buf());
+        }
+        if ceilings.iter().any(|c| c == d) {
+            return None;
+        }
+        at = d.parent();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +260,32 @@ mod tests {
     fn insertion_into_empty_file_names_line_zero() {
         let d = unified_diff("", "x\n", "f");
         assert!(d.contains("@@ -0,0 +1,1 @@\n+x\n"), "{d}");
+    }
+
+    #[test]
+    fn patch_paths_never_climb() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let repo = root.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("deploy/etc/nginx")).unwrap();
+        let cwd = repo.join("deploy/etc/nginx");
+        // From inside the repository: relative to its root.
+        assert_eq!(
+            patch_path(Path::new("../../etc/nginx/a.conf"), &cwd),
+            "deploy/etc/nginx/a.conf"
+        );
+        assert_eq!(
+            patch_path(Path::new("a.conf"), &cwd),
+            "deploy/etc/nginx/a.conf"
+        );
+        // Outside any repository: relative to the working directory.
+        let plain = root.join("plain");
+        assert_eq!(patch_path(Path::new("./x/../y/b.conf"), &plain), "y/b.conf");
+        // Above the working directory and in no repository: relative to `/`.
+        let outside = patch_path(Path::new("../elsewhere/c.conf"), &plain);
+        assert!(!outside.starts_with(".."), "{outside}");
+        assert!(outside.ends_with("elsewhere/c.conf"), "{outside}");
     }
 
     #[test]
