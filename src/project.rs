@@ -287,6 +287,7 @@ impl Project {
             project.problems.push(Problem {
                 path: project.display(&w.path),
                 at: None,
+                bytes: None,
                 span: None,
                 message: w.message,
             });
@@ -379,6 +380,7 @@ impl Project {
                 self.problems.push(Problem {
                     path: name,
                     at: e.at(),
+                    bytes: e.offset().map(|o| Span::new(o, o + 1)),
                     span: None,
                     message: e.to_string(),
                 });
@@ -413,6 +415,7 @@ impl Project {
                 self.problems.push(Problem {
                     path: name,
                     at: Some(e.at),
+                    bytes: None,
                     span: Some((id, e.span)),
                     message: e.message,
                 });

@@ -273,6 +273,14 @@ impl fmt::Display for ReadError {
 }
 
 impl ReadError {
+    /// The byte offset of the error, when it is at one place.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            ReadError::Binary { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
+
     /// Where in the file the error is, when it is at one place.
     pub fn at(&self) -> Option<LineCol> {
         match self {

@@ -178,6 +178,12 @@ fn syntax_and_read_errors_carry_their_position_in_every_format() {
         (bin["line"].as_u64(), bin["column"].as_u64()),
         (Some(2), Some(5))
     );
+    // The NUL is byte 13 ("server {\n" is 9 bytes, then 4 blanks).
+    assert_eq!(
+        (bin["span"]["start"].as_u64(), bin["span"]["end"].as_u64()),
+        (Some(13), Some(14)),
+        "{bin}"
+    );
     let site = problems
         .iter()
         .find(|p| p["path"] == "sites/site.conf")

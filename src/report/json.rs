@@ -224,7 +224,7 @@ impl<'a> JsonProblem<'a> {
             path: &p.path,
             line: p.at.map(|a| a.line),
             column: p.at.map(|a| a.column),
-            span: p.span.map(|(_, s)| s),
+            span: p.span.map(|(_, s)| s).or(p.bytes),
             message: &p.message,
         }
     }

@@ -27,6 +27,9 @@ pub struct Problem {
     pub path: String,
     /// Where in the file, when known.
     pub at: Option<LineCol>,
+    /// The offending bytes of a file that never entered the [`SourceMap`] (a binary file's
+    /// NUL byte), so JSON and SARIF can give a span all the same.
+    pub bytes: Option<Span>,
     /// The offending text, when the file made it into the [`SourceMap`] (e.g. a syntax error);
     /// lets the human renderer show a snippet.
     pub span: Option<(FileId, Span)>,
@@ -39,6 +42,7 @@ impl Problem {
         Problem {
             path: path.into(),
             at: None,
+            bytes: None,
             span: None,
             message: message.into(),
         }
@@ -64,6 +68,7 @@ impl Problem {
         Problem {
             path: f.name.clone(),
             at: Some(f.line_col(span.start as usize)),
+            bytes: None,
             span: Some((file, span)),
             message: message.into(),
         }

@@ -66,8 +66,12 @@ pub fn to_value(report: &Report<'_>) -> Value {
                     loc["physicalLocation"]["region"] = region(report.sources, file, span);
                 }
                 (None, Some(at)) => {
-                    loc["physicalLocation"]["region"] =
-                        json!({"startLine": at.line, "startColumn": at.column});
+                    let mut region = json!({"startLine": at.line, "startColumn": at.column});
+                    if let Some(b) = p.bytes {
+                        region["byteOffset"] = json!(b.start);
+                        region["byteLength"] = json!(b.len());
+                    }
+                    loc["physicalLocation"]["region"] = region;
                 }
                 (None, None) => {}
             }
