@@ -380,7 +380,7 @@ impl Project {
                 self.problems.push(Problem {
                     path: name,
                     at: e.at(),
-                    bytes: e.offset().map(|o| Span::new(o, o + 1)),
+                    bytes: e.offset().map(|o| crate::source::Span::new(o, o + 1)),
                     span: None,
                     message: e.to_string(),
                 });
