@@ -241,7 +241,7 @@ fn a_syntax_error_in_a_file_reached_twice_is_one_error() {
             r.stdout
         );
         assert!(
-            r.stdout.contains(" 1 error reading or parsing"),
+            r.stdout.contains(" 1 file could not be read or parsed"),
             "{how}: {}",
             r.stdout
         );
@@ -260,7 +260,7 @@ fn an_unreadable_file_reached_by_the_walk_and_an_include_is_one_error() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert_eq!(count(&r.stdout, "NUL byte"), 1, "{}", r.stdout);
     assert!(
-        r.stdout.contains(" 1 error reading or parsing"),
+        r.stdout.contains(" 1 file could not be read or parsed"),
         "{}",
         r.stdout
     );
