@@ -321,20 +321,10 @@ pub fn discover_with(
     let cwd = std::env::current_dir().unwrap_or_default();
     let excludes = std::sync::Arc::new(Excludes::new(options, &cwd));
     for root in paths {
-        let meta = match std::fs::metadata(root) {
-            Ok(m) => m,
+        let is_dir = match std::fs::metadata(root) {
+            Ok(m) => m.is_dir(),
             // A link whose target is not on this machine: the project maps it onto the tree.
-            Err(_) if is_symlink(root) => {
-                push(
-                    &mut found,
-                    &mut seen,
-                    &mut canon,
-                    root.clone(),
-                    true,
-                    is_symlink(root),
-                );
-                continue;
-            }
+            Err(_) if is_symlink(root) => false,
             Err(e) => {
                 problems.push(WalkProblem {
                     path: root.clone(),
@@ -343,7 +333,7 @@ pub fn discover_with(
                 continue;
             }
         };
-        if !meta.is_dir() {
+        if !is_dir {
             push(
                 &mut found,
                 &mut seen,
