@@ -4,6 +4,7 @@
 pub mod address;
 pub mod builtin;
 pub mod contexts;
+pub mod directives;
 pub mod fpm;
 pub mod fpm_defaults;
 pub mod nginx;
