@@ -189,3 +189,46 @@ mod tests {
         assert!(arg_count_ok(args::ANY, 0));
     }
 }
+
+/// Why a directive the table knows is not available in the build being linted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Absence {
+    /// Added in this version, after the `nginx-version` given.
+    NewerThan(Version),
+    /// Removed in this version, at or before the `nginx-version` given.
+    RemovedIn(Version),
+    /// Its module is not in the `nginx-modules` selection (and no `load_module` loads it).
+    ModuleNotSelected(&'static str),
+}
+
+/// The directives of one nginx build: the table filtered by the `nginx-modules` selection,
+/// the `load_module` lines of the tree and the `nginx-version`, plus `extra-directives`.
+/// Built once per run.
+pub struct Catalog {
+    /// While the selection is not wired in: every module, every version.
+    _private: (),
+}
+
+impl Catalog {
+    /// Every module in the table, every version (`nginx-modules = "all"`, no version).
+    pub fn all() -> Catalog {
+        Catalog { _private: () }
+    }
+
+    /// The entries named `name` that this build has.
+    pub fn specs(&self, name: &str) -> &'static [DirectiveSpec] {
+        lookup(name)
+    }
+
+    /// Why the table knows `name` but this build lacks it; None when the build has it or the
+    /// table does not know it at all.
+    pub fn absence(&self, _name: &str) -> Option<Absence> {
+        None
+    }
+
+    /// False when the build may hold directives the table cannot know (a `load_module` of a
+    /// module outside the table): "unknown directive" is then not certain.
+    pub fn is_complete(&self) -> bool {
+        true
+    }
+}
