@@ -7,6 +7,7 @@
 //! touching them.
 
 pub mod nginx_table;
+pub mod values;
 
 /// Where a directive may appear: nginx's `NGX_*_CONF` context flags, one bit each.
 pub mod ctx {
