@@ -189,6 +189,58 @@ mod tests {
         assert!(arg_count_ok(args::FLAG, 1));
         assert!(arg_count_ok(args::ANY, 0));
     }
+
+    // Expected values read from nginx's sources and the modules' documentation.
+    #[test]
+    fn lookup_finds_directives_of_nginx_and_third_party_modules() {
+        let pass = lookup("fastcgi_pass");
+        assert_eq!(pass.len(), 1);
+        assert_eq!(pass[0].module, "ngx_http_fastcgi_module");
+        assert_eq!(pass[0].contexts, ctx::HTTP_LOC | ctx::HTTP_LIF);
+        assert_eq!(pass[0].args, args::TAKE1);
+        assert!(pass[0].refuses_duplicate);
+
+        let http2 = lookup("http2");
+        assert_eq!(http2.len(), 1);
+        assert_eq!(http2[0].since, Version(1, 25, 1));
+        assert_eq!(http2[0].until, None);
+        assert_eq!(http2[0].value, ValueKind::Flag);
+
+        let ssl: Vec<_> = lookup("ssl").iter().map(|d| (d.module, d.until)).collect();
+        assert!(ssl.contains(&("ngx_http_ssl_module", Some(Version(1, 25, 1)))));
+
+        let more = lookup("more_set_headers");
+        assert_eq!(more[0].module, "ngx_http_headers_more_filter_module");
+        assert_eq!(more[0].args, args::ONE_MORE);
+
+        let listen: Vec<_> = lookup("listen").iter().map(|d| d.module).collect();
+        assert!(listen.contains(&"ngx_http_core_module"));
+        assert!(listen.contains(&"ngx_stream_core_module"));
+        assert!(listen.contains(&"ngx_mail_core_module"));
+
+        assert_eq!(
+            lookup("gzip_http_version")[0].value,
+            ValueKind::Enum(&["1.0", "1.1"])
+        );
+        assert!(lookup("fastcgi_pas").is_empty());
+        assert!(lookup("").is_empty());
+        assert!(lookup("zzzz").is_empty());
+    }
+
+    #[test]
+    fn every_entry_names_a_module_of_the_table() {
+        let modules: std::collections::HashSet<_> = modules().iter().map(|m| m.name).collect();
+        for name in nginx_table::NAMES {
+            let specs = lookup(name);
+            assert!(!specs.is_empty(), "{name}");
+            for d in specs {
+                assert_eq!(d.name, *name);
+                assert!(modules.contains(d.module), "{}", d.module);
+                assert!(d.contexts != 0, "{name} has no context");
+            }
+        }
+        assert!(nginx_table::NAMES.windows(2).all(|w| w[0] < w[1]));
+    }
 }
 
 /// Why a directive the table knows is not available in the build being linted.
