@@ -354,9 +354,9 @@ MODULE_DEF = re.compile(
     r"\s*&?\s*(?:\w+::)*(\w+)\s*,"
 )
 ANY_MODULE_DEF = re.compile(r"^ngx_module_t\s+(\w+)\s*=\s*\{", re.M)
-NGX_STRING_MACRO = re.compile(r"ngx_string\(\s*(\w+)\s*\)")
+NGX_STRING_MACRO = re.compile(r"ngx_string\s*\(\s*(\w+)\s*\)")
 WORD_ARRAY = re.compile(r"(ngx_conf_enum_t|ngx_conf_bitmask_t)\s+(\w+)\s*\[\s*\]\s*=\s*\{")
-NGX_STRING = re.compile(r'ngx_string\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
+NGX_STRING = re.compile(r'ngx_string\s*\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
 FUNC_DEF = re.compile(r"^(\w+)\s*\([^;{]*?\)\s*\{", re.M | re.S)
 
 
@@ -685,7 +685,7 @@ def main():
     w("];")
     w("")
     w("/// `NAME_STARTS[i]..NAME_STARTS[i + 1]` are the entries of `NAMES[i]` in [`DIRECTIVES`].")
-    w("static NAME_STARTS: &[u16] = &[")
+    w("pub static NAME_STARTS: &[u16] = &[")
     starts, i = [], 0
     for n in names:
         starts.append(i)

@@ -6,8 +6,14 @@
 //! This module is the stable interface the rules use; the table can be regenerated without
 //! touching them.
 
+mod catalog;
 pub mod nginx_table;
 pub mod values;
+
+pub use catalog::{
+    parse_args, parse_contexts, Catalog, ExtraDirective, ModuleSelection, BUILD_NAMES,
+    CONTEXT_NAMES, EXTRA_MODULE,
+};
 
 /// Where a directive may appear: nginx's `NGX_*_CONF` context flags, one bit each.
 pub mod ctx {
@@ -252,36 +258,4 @@ pub enum Absence {
     RemovedIn(Version),
     /// Its module is not in the `nginx-modules` selection (and no `load_module` loads it).
     ModuleNotSelected(&'static str),
-}
-
-/// The directives of one nginx build: the table filtered by the `nginx-modules` selection,
-/// the `load_module` lines of the tree and the `nginx-version`, plus `extra-directives`.
-/// Built once per run.
-pub struct Catalog {
-    /// While the selection is not wired in: every module, every version.
-    _private: (),
-}
-
-impl Catalog {
-    /// Every module in the table, every version (`nginx-modules = "all"`, no version).
-    pub fn all() -> Catalog {
-        Catalog { _private: () }
-    }
-
-    /// The entries named `name` that this build has.
-    pub fn specs(&self, name: &str) -> &'static [DirectiveSpec] {
-        lookup(name)
-    }
-
-    /// Why the table knows `name` but this build lacks it; None when the build has it or the
-    /// table does not know it at all.
-    pub fn absence(&self, _name: &str) -> Option<Absence> {
-        None
-    }
-
-    /// False when the build may hold directives the table cannot know (a `load_module` of a
-    /// module outside the table): "unknown directive" is then not certain.
-    pub fn is_complete(&self) -> bool {
-        true
-    }
 }
