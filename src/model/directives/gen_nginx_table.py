@@ -179,6 +179,7 @@ THIRD_PARTY = [
      {OR}, {}),
     ("openresty/xss-nginx-module", "0e77f38d0ddf1ee3445024a8d875413418636245", ["src/"],
      {OR}, {}),
+    ("osokin/ngx_http_redis", "ab4ef0c18c41afe2c1fcc8a7ad1af89c57773338", [""], {OR}, {}),
     ("calio/iconv-nginx-module", "9d5d79d9de2d4630ac8f328270aa8cc8ff2c0c66", ["src/"],
      set(), {}),
     ("openresty/drizzle-nginx-module", "3a72515e01bf8a8ad0064588ac94e99c01964fe6", ["src/"],
@@ -252,8 +253,7 @@ DEBIAN_12_BUILT_WITHOUT = [
 
 # Modules people use with PHP sites that could not be read here (no public source reached).
 UNREACHED = [
-    "ngx_http_redis (in OpenResty's bundle; its source was not reached)",
-    "ngx_coolkit and ngx_postgres (OpenResty, off by default)",
+    "ngx_coolkit and ngx_postgres (in OpenResty's bundle, off by default)",
 ]
 
 
