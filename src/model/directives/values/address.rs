@@ -2,7 +2,7 @@
 //! nginx's `ngx_parse_url` (`src/core/ngx_inet.c`) and the handlers that call it do.
 
 use super::parse::{atoi, parse_size, parse_time};
-use super::{has_variable, ValueProblem};
+use super::{has_variable, ValueProblem, Version};
 use crate::syntax::nginx::Directive;
 
 /// What `ngx_parse_url` makes of an address, as far as can be told without the host.
@@ -211,8 +211,14 @@ fn parse_inet6_url(url: &[u8], mode: UrlMode) -> Url {
     Url::Ok
 }
 
+/// Whether a parameter that nginx `since` added is refused by the nginx being linted: only
+/// when its version is known and older. None (unknown) when the version is not given.
+fn added_in(since: Version, nginx: Option<Version>) -> Option<bool> {
+    nginx.map(|v| v < since)
+}
+
 /// `listen` in `http` (`ngx_http_core_listen`).
-pub(super) fn listen(d: Directive<'_>) -> Option<ValueProblem> {
+pub(super) fn listen(d: Directive<'_>, nginx: Option<Version>) -> Option<ValueProblem> {
     let args = d.args();
     let addr = args.first()?;
     let mode = UrlMode {
@@ -274,8 +280,19 @@ pub(super) fn listen(d: Directive<'_>) -> Option<ValueProblem> {
             if k != "on" && k != "off" && !so_keepalive_ok(k.as_bytes()) {
                 return problem(format!("invalid so_keepalive value: \"{k}\""));
             }
-        } else if v == "quic" || v.starts_with("setfib=") {
-            // `quic` came in 1.25; `setfib` is FreeBSD's: not judged here.
+        } else if v == "quic" || v == "multipath" {
+            let since = if v == "quic" {
+                Version(1, 25, 0)
+            } else {
+                Version(1, 29, 7)
+            };
+            match added_in(since, nginx) {
+                Some(true) => return problem(format!("invalid parameter \"{v}\"")),
+                Some(false) => {}
+                None => return None,
+            }
+        } else if v.starts_with("setfib=") {
+            // FreeBSD's: what the host's nginx was built with decides.
             return None;
         } else {
             return problem(format!("invalid parameter \"{v}\""));
@@ -348,7 +365,7 @@ pub(super) fn pass(name: &str, d: Directive<'_>) -> Option<ValueProblem> {
 
 /// `server` in an `upstream` block (`ngx_http_upstream_server`): its parameters, then its
 /// address.
-pub(super) fn upstream_server(d: Directive<'_>) -> Option<ValueProblem> {
+pub(super) fn upstream_server(d: Directive<'_>, nginx: Option<Version>) -> Option<ValueProblem> {
     let args = d.args();
     let addr = args.first()?;
     for p in args.iter().skip(1) {
@@ -364,12 +381,19 @@ pub(super) fn upstream_server(d: Directive<'_>) -> Option<ValueProblem> {
             parse_time(t.as_bytes(), true).is_some()
         } else if v == "backup" || v == "down" {
             true
-        } else if v == "resolve"
-            || ["service=", "route=", "slow_start=", "drain"]
-                .iter()
-                .any(|p| v.starts_with(p))
-        {
-            // Later nginx (or nginx Plus) parameters: not judged here.
+        } else if v == "resolve" || v.starts_with("service=") || v == "drain" {
+            let since = if v == "drain" {
+                Version(1, 29, 6)
+            } else {
+                Version(1, 27, 3)
+            };
+            match added_in(since, nginx) {
+                Some(true) => false,
+                // What a later nginx checks of them (a resolver, a zone) is left to it.
+                Some(false) | None => return None,
+            }
+        } else if v.starts_with("route=") || v.starts_with("slow_start=") {
+            // nginx Plus parameters: not judged.
             return None;
         } else {
             false

@@ -12,7 +12,7 @@ pub mod parse;
 pub mod regex;
 mod script;
 
-use super::{arg_count_ok, DirectiveSpec, ValueKind};
+use super::{arg_count_ok, DirectiveSpec, ValueKind, Version};
 use crate::source::Span;
 use crate::syntax::nginx::{Directive, Word};
 
@@ -34,13 +34,24 @@ impl ValueProblem {
 
 /// What nginx would say of `d`'s arguments, read as the directive `spec` describes. None when
 /// nginx accepts them, when the argument count is wrong (another rule's finding), or when the
-/// answer depends on the host or on other directives.
+/// answer depends on the host or on other directives. The nginx version is not known: a
+/// parameter that a later nginx added (`listen ... quic`) is not flagged.
 pub fn check(spec: &DirectiveSpec, d: Directive<'_>) -> Option<ValueProblem> {
+    check_for_version(spec, d, None)
+}
+
+/// [`check`] for a known nginx version (the `nginx-version` setting): parameters added after
+/// it are refused as that nginx refuses them (`invalid parameter "quic"` before 1.25.0).
+pub fn check_for_version(
+    spec: &DirectiveSpec,
+    d: Directive<'_>,
+    nginx: Option<Version>,
+) -> Option<ValueProblem> {
     let args = d.args();
     if !arg_count_ok(spec.args, args.len()) {
         return None;
     }
-    if let Some(answer) = by_name(spec, d) {
+    if let Some(answer) = by_name(spec, d, nginx) {
         return answer;
     }
     let name = spec.name;
@@ -101,7 +112,11 @@ fn bounds(name: &str, n: i64) -> Option<String> {
 /// Directives with a handler of their own, or a standard slot with more to it. Some(None)
 /// when the directive is known here and nginx accepts it (or the answer is unsure); None when
 /// the standard slot of `spec.value` decides.
-fn by_name(spec: &DirectiveSpec, d: Directive<'_>) -> Option<Option<ValueProblem>> {
+fn by_name(
+    spec: &DirectiveSpec,
+    d: Directive<'_>,
+    nginx: Option<Version>,
+) -> Option<Option<ValueProblem>> {
     let args = d.args();
     let http = spec.module.starts_with("ngx_http_");
     Some(match spec.name {
@@ -118,8 +133,8 @@ fn by_name(spec: &DirectiveSpec, d: Directive<'_>) -> Option<Option<ValueProblem
         {
             bufs(spec.name, d)
         }
-        "listen" if spec.module == "ngx_http_core_module" => address::listen(d),
-        "server" if spec.module == "ngx_http_upstream_module" => address::upstream_server(d),
+        "listen" if spec.module == "ngx_http_core_module" => address::listen(d, nginx),
+        "server" if spec.module == "ngx_http_upstream_module" => address::upstream_server(d, nginx),
         "fastcgi_pass" | "scgi_pass" | "uwsgi_pass" | "grpc_pass" | "proxy_pass"
         | "memcached_pass"
             if http =>

@@ -234,3 +234,35 @@ fn rewrite_module() {
         Some("invalid parameter \"lst\"".into())
     );
 }
+
+#[test]
+fn later_parameters_need_the_version() {
+    let listen = spec(
+        "listen",
+        "ngx_http_core_module",
+        args::ONE_MORE,
+        ValueKind::Custom,
+    );
+    let config = parse("listen 443 quic reuseport;").unwrap();
+    let d = config.all_directives().next().unwrap();
+    assert_eq!(check(&listen, d), None);
+    assert_eq!(check_for_version(&listen, d, Some(Version(1, 25, 0))), None);
+    assert_eq!(
+        check_for_version(&listen, d, Some(Version(1, 24, 0))).map(|p| p.message),
+        Some("invalid parameter \"quic\"".into())
+    );
+    let server = spec(
+        "server",
+        "ngx_http_upstream_module",
+        args::ONE_MORE,
+        ValueKind::Custom,
+    );
+    let config = parse("server app:9000 resolve;").unwrap();
+    let d = config.all_directives().next().unwrap();
+    assert_eq!(check(&server, d), None);
+    assert_eq!(check_for_version(&server, d, Some(Version(1, 27, 3))), None);
+    assert_eq!(
+        check_for_version(&server, d, Some(Version(1, 22, 1))).map(|p| p.message),
+        Some("invalid parameter \"resolve\"".into())
+    );
+}
