@@ -200,15 +200,86 @@ fn parse_inet6_url(url: &[u8], mode: UrlMode) -> Url {
     if host.is_empty() {
         return Url::Err("no host");
     }
-    // ngx_inet6_addr takes hex digits, colons and an embedded IPv4 address; anything else is
-    // certainly refused. Finer errors (too many groups, ...) are left alone.
-    if !host
-        .iter()
-        .all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
-    {
+    if !is_inet6_addr(host) {
         return Url::Err("invalid IPv6 address");
     }
     Url::Ok
+}
+
+/// `ngx_inet6_addr`: eight groups of up to four hex digits, or fewer with one `::`, the last
+/// two groups possibly an IPv4 address.
+pub(super) fn is_inet6_addr(s: &[u8]) -> bool {
+    let p = match s {
+        [] => return false,
+        [b':', rest @ ..] => rest,
+        _ => s,
+    };
+    let mut zero = false;
+    let mut digit: Option<usize> = None;
+    let mut nibbles = 0;
+    let mut n = 8;
+    let mut i = 0;
+    while i < p.len() {
+        let c = p[i];
+        i += 1;
+        if c == b':' {
+            if nibbles > 0 {
+                digit = Some(i);
+                n -= 1;
+                if n > 0 {
+                    nibbles = 0;
+                    continue;
+                }
+            } else if !zero {
+                digit = Some(i);
+                zero = true;
+                continue;
+            }
+            return false;
+        }
+        if c == b'.' && nibbles > 0 {
+            let Some(from) = digit.filter(|_| n >= 2) else {
+                return false;
+            };
+            if !is_inet_addr(&p[from..]) {
+                return false;
+            }
+            n -= 1;
+            break;
+        }
+        nibbles += 1;
+        if nibbles > 4 || !c.is_ascii_hexdigit() {
+            return false;
+        }
+    }
+    if nibbles == 0 && !zero {
+        return false;
+    }
+    n -= 1;
+    if n > 0 {
+        zero
+    } else {
+        !zero
+    }
+}
+
+/// `ngx_ptocidr`: an IPv4 or IPv6 address with an optional `/bits`.
+pub(super) fn is_cidr(s: &[u8]) -> bool {
+    let (addr, mask) = match s.iter().position(|&c| c == b'/') {
+        Some(slash) => (&s[..slash], Some(&s[slash + 1..])),
+        None => (s, None),
+    };
+    let max = if is_inet_addr(addr) {
+        32
+    } else if is_inet6_addr(addr) {
+        128
+    } else {
+        return false;
+    };
+    match mask {
+        None => true,
+        Some(m) => atoi(m).is_some_and(|bits| bits <= max),
+    }
 }
 
 /// Whether a parameter that nginx `since` added is refused by the nginx being linted: only
@@ -488,6 +559,39 @@ mod tests {
         assert!(!is_inet_addr(b"1.2.3"));
         assert!(!is_inet_addr(b"1.2.3.256"));
         assert!(!is_inet_addr(b"localhost"));
+    }
+
+    #[test]
+    fn inet6_addr_as_nginx_reads_it() {
+        for ok in [
+            &b"::"[..],
+            b"::1",
+            b"fe80::1",
+            b"2001:db8:0:0:0:0:0:1",
+            b"::ffff:192.0.2.1",
+            b"1:2:3:4:5:6::",
+        ] {
+            assert!(is_inet6_addr(ok), "{:?}", std::str::from_utf8(ok));
+        }
+        for bad in [
+            &b""[..],
+            b"1:2:3:4:5:6:7",
+            b"1:2:3:4:5:6:7:8:9",
+            b"1::2::3",
+            b"12345::",
+            b"::g",
+            b"1.2.3.4",
+            b":::",
+            // Seven groups and a `::` standing for none: nginx refuses it.
+            b"1:2:3:4:5:6:7::",
+        ] {
+            assert!(!is_inet6_addr(bad), "{:?}", std::str::from_utf8(bad));
+        }
+        assert!(is_cidr(b"10.0.0.0/8"));
+        assert!(is_cidr(b"2001:db8::/32"));
+        assert!(!is_cidr(b"10.0.0.0/33"));
+        assert!(!is_cidr(b"10.0.0/8"));
+        assert!(!is_cidr(b"localhost"));
     }
 
     #[test]

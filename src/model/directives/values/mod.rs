@@ -8,6 +8,7 @@
 //! nginx accepts more (`listen ... quic`, `server ... resolve`), the value is not flagged.
 
 mod address;
+mod other;
 pub mod parse;
 pub mod regex;
 mod script;
@@ -159,6 +160,22 @@ fn by_name(
         "fastcgi_split_path_info" if spec.module == "ngx_http_fastcgi_module" => {
             script::split_path_info(d)
         }
+        "allow" | "deny" if spec.module == "ngx_http_access_module" => other::access_rule(d),
+        "error_log"
+            if matches!(
+                spec.module,
+                "ngx_errlog_module"
+                    | "ngx_http_core_module"
+                    | "ngx_stream_core_module"
+                    | "ngx_mail_core_module"
+            ) =>
+        {
+            other::error_log(d)
+        }
+        "open_file_cache" if spec.module == "ngx_http_core_module" => other::open_file_cache(d),
+        "directio" if spec.module == "ngx_http_core_module" => other::directio(d),
+        "ssl_session_cache" if spec.module == "ngx_http_ssl_module" => other::ssl_session_cache(d),
+        "fastcgi_param" | "uwsgi_param" | "scgi_param" if http => other::param(d),
         "worker_processes" if spec.module == "ngx_core_module" => {
             let w = args.first()?;
             (!w.is("auto") && parse::atoi(w.value().as_bytes()).is_none())
