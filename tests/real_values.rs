@@ -963,3 +963,90 @@ fn value_checks_agree_with_nginx() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The PCRE2 syntax reader against the PCRE2 nginx links, on generated patterns: 800 strings
+/// of the characters that matter to it, each compiled by nginx as a `location ~` regex. Where
+/// the reader decides, it must agree with nginx exactly (refusal and message); where it is
+/// unsure it says so, and the count is printed.
+#[test]
+fn regex_reader_agrees_with_pcre2_on_generated_patterns() {
+    use directives::values::regex::{self, Verdict};
+    let Some(bins) = support::require_stack() else {
+        return;
+    };
+    let alphabet: Vec<char> = "ab()[]{},:?*+|\\^$.<>'#=!PQE0123-".chars().collect();
+    // xorshift64: the same patterns on every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let patterns: Vec<String> = (0..800)
+        .map(|_| {
+            let len = (next() % 10) as usize + 1;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect()
+        })
+        .collect();
+    let outcomes: Vec<(String, [usize; 4])> = std::thread::scope(|scope| {
+        let handles: Vec<_> = patterns
+            .chunks(patterns.len().div_ceil(2))
+            .map(|chunk| {
+                let nginx = bins.nginx.clone();
+                scope.spawn(move || {
+                    let tmp = tempfile::tempdir().unwrap();
+                    let mut failures = String::new();
+                    // accepted by both, refused by both alike, left to nginx (unsure or missed)
+                    let mut counts = [0usize; 4];
+                    for p in chunk {
+                        // In a quoted nginx string only `\\` and `\"` change: double the `\`.
+                        let line = format!("location ~ \"{}\" {{ }}", p.replace('\\', "\\\\"));
+                        let (text, _) = config(Server, &line, tmp.path());
+                        let real = nginx_verdict(&nginx, tmp.path(), &text).map(|(m, _)| m);
+                        let ours = match regex::check(p) {
+                            Verdict::Ok { .. } => None,
+                            Verdict::Err { message, offset } => {
+                                Some(regex::nginx_message(p, message, offset))
+                            }
+                            Verdict::Unsure => {
+                                counts[2] += 1;
+                                continue;
+                            }
+                        };
+                        match (&real, &ours) {
+                            (None, None) => counts[0] += 1,
+                            (Some(a), Some(b)) if a == b => counts[1] += 1,
+                            (Some(_), None) => counts[3] += 1,
+                            _ => failures.push_str(&format!(
+                                "{p:?}\n    nginx: {real:?}\n    ours:  {ours:?}\n"
+                            )),
+                        }
+                    }
+                    (failures, counts)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut failures = String::new();
+    let mut counts = [0usize; 4];
+    for (f, c) in outcomes {
+        failures.push_str(&f);
+        for k in 0..4 {
+            counts[k] += c[k];
+        }
+    }
+    eprintln!(
+        "{} patterns: {} accepted by both, {} refused by both with the same message, \
+         {} the reader is unsure of, {} refused by PCRE2 and not seen by the reader",
+        patterns.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    assert!(failures.is_empty(), "disagreements:\n{failures}");
+}

@@ -59,6 +59,24 @@ pub fn check_for_version(
     let first = args.first()?;
     let v = first.value().as_bytes();
     let invalid_value = || ValueProblem::at(first, format!("\"{name}\" directive invalid value"));
+    let problem = slot(spec, args, first, v, invalid_value)?;
+    // A standard slot takes no variables, but a later nginx may read the same directive
+    // through a slot that does (`limit_rate` since 1.17.0): a `$` is left to nginx.
+    if args.iter().any(|w| has_variable(w.value())) {
+        return None;
+    }
+    Some(problem)
+}
+
+/// The standard `ngx_conf_set_*_slot` readers.
+fn slot(
+    spec: &DirectiveSpec,
+    args: crate::syntax::nginx::Words<'_>,
+    first: Word<'_>,
+    v: &[u8],
+    invalid_value: impl Fn() -> ValueProblem,
+) -> Option<ValueProblem> {
+    let name = spec.name;
     match spec.value {
         ValueKind::Custom | ValueKind::Str => None,
         ValueKind::Flag => {

@@ -266,3 +266,123 @@ fn later_parameters_need_the_version() {
         Some("invalid parameter \"resolve\"".into())
     );
 }
+
+/// Every reader, on arbitrary words: an answer, never a panic, and a span inside the
+/// directive.
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn specs() -> Vec<DirectiveSpec> {
+        let any = args::ANY;
+        let mut out: Vec<DirectiveSpec> = [
+            ("sendfile", "ngx_http_core_module", ValueKind::Flag),
+            (
+                "keepalive_requests",
+                "ngx_http_core_module",
+                ValueKind::Number,
+            ),
+            (
+                "gzip_comp_level",
+                "ngx_http_gzip_filter_module",
+                ValueKind::Number,
+            ),
+            (
+                "client_body_buffer_size",
+                "ngx_http_core_module",
+                ValueKind::Size,
+            ),
+            (
+                "client_max_body_size",
+                "ngx_http_core_module",
+                ValueKind::Offset,
+            ),
+            ("send_timeout", "ngx_http_core_module", ValueKind::Msec),
+            ("ssl_session_timeout", "ngx_http_ssl_module", ValueKind::Sec),
+            (
+                "server_tokens",
+                "ngx_http_core_module",
+                ValueKind::Enum(&["on", "off"]),
+            ),
+            (
+                "ssl_protocols",
+                "ngx_http_ssl_module",
+                ValueKind::Bitmask(&["TLSv1.2", "TLSv1.3"]),
+            ),
+        ]
+        .into_iter()
+        .map(|(n, m, v)| spec(n, m, any, v))
+        .collect();
+        for (name, module) in [
+            ("fastcgi_buffers", "ngx_http_fastcgi_module"),
+            ("listen", "ngx_http_core_module"),
+            ("server", "ngx_http_upstream_module"),
+            ("fastcgi_pass", "ngx_http_fastcgi_module"),
+            ("proxy_pass", "ngx_http_proxy_module"),
+            ("grpc_pass", "ngx_http_grpc_module"),
+            ("uwsgi_pass", "ngx_http_uwsgi_module"),
+            ("return", "ngx_http_rewrite_module"),
+            ("if", "ngx_http_rewrite_module"),
+            ("rewrite", "ngx_http_rewrite_module"),
+            ("set", "ngx_http_rewrite_module"),
+            ("error_page", "ngx_http_core_module"),
+            ("location", "ngx_http_core_module"),
+            ("server_name", "ngx_http_core_module"),
+            ("keepalive_timeout", "ngx_http_core_module"),
+            ("expires", "ngx_http_headers_module"),
+            ("add_header", "ngx_http_headers_module"),
+            ("limit_req", "ngx_http_limit_req_module"),
+            ("limit_req_zone", "ngx_http_limit_req_module"),
+            ("log_format", "ngx_http_log_module"),
+            ("fastcgi_split_path_info", "ngx_http_fastcgi_module"),
+            ("worker_processes", "ngx_core_module"),
+            ("worker_connections", "ngx_event_core_module"),
+            ("allow", "ngx_http_access_module"),
+            ("error_log", "ngx_errlog_module"),
+            ("open_file_cache", "ngx_http_core_module"),
+            ("directio", "ngx_http_core_module"),
+            ("ssl_session_cache", "ngx_http_ssl_module"),
+            ("fastcgi_param", "ngx_http_fastcgi_module"),
+        ] {
+            out.push(spec(name, module, any, ValueKind::Custom));
+        }
+        out
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        // The characters the readers look at, and some that they must not trip on.
+        proptest::string::string_regex(r#"[-a-z0-9:/.\[\]()?*+{},=!~$@^|\\#'é ]{0,12}"#).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn any_words(words in proptest::collection::vec(word(), 1..5)) {
+            let args: Vec<String> = words
+                .iter()
+                .map(|w| format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect();
+            for s in specs() {
+                for line in [
+                    format!("{} {};", s.name, args.join(" ")),
+                    format!("{} {} {{ }}", s.name, args.join(" ")),
+                ] {
+                    let Ok(config) = parse(&line) else { continue };
+                    let d = config.all_directives().next().unwrap();
+                    if let Some(p) = check(&s, d) {
+                        prop_assert!(d.span().start <= p.span.start && p.span.end <= d.span().end);
+                        prop_assert!(!p.message.is_empty());
+                    }
+                    let _ = check_for_version(&s, d, Some(Version(1, 22, 1)));
+                }
+            }
+        }
+
+        #[test]
+        fn any_pattern(p in proptest::string::string_regex(r"[-a-z0-9()\[\]{},:?*+|\\^$.<>'#=!PQE]{0,16}").unwrap()) {
+            if let regex::Verdict::Err { offset, .. } = regex::check(&p) {
+                prop_assert!(offset <= p.len());
+            }
+        }
+    }
+}
