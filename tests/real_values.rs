@@ -6,14 +6,15 @@
 //! a wrong context) is caught as a broken case rather than counted.
 //!
 //! Needs /usr/sbin/nginx; without it the test prints `SKIPPED:` and passes, except under
-//! CI=true.
+//! CI=true. The specs come from the generated table (`directives::lookup`), so the table's value
+//! kinds are checked here too.
 
 mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use nginx_fpm_lint::model::directives::{self, args, ctx, DirectiveSpec, ValueKind, Version};
+use nginx_fpm_lint::model::directives::{self, ctx, DirectiveSpec, Version};
 use nginx_fpm_lint::syntax::nginx::parse;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -671,156 +672,13 @@ fn nginx_verdict(nginx: &Path, dir: &Path, text: &str) -> Option<(String, usize)
     }
 }
 
-/// The spec `check` is called with: the table's entry for the context when the table has
-/// one, else one written here from nginx 1.22's `ngx_command_t` arrays.
+/// The spec `check` is called with: the generated table's entry for the directive in that
+/// context, as the rules find it.
 fn spec_for(name: &str, context: Ctx) -> DirectiveSpec {
-    if let Some(s) = directives::lookup(name)
+    *directives::lookup(name)
         .iter()
         .find(|s| s.contexts & context.bit() != 0)
-    {
-        return *s;
-    }
-    use ValueKind::*;
-    let t1 = args::TAKE1;
-    let (module, shape, value): (&'static str, u32, ValueKind) = match name {
-        "sendfile" | "tcp_nopush" | "reset_timedout_connection" => {
-            ("ngx_http_core_module", args::FLAG, Flag)
-        }
-        "gzip" => ("ngx_http_gzip_filter_module", args::FLAG, Flag),
-        "autoindex" => ("ngx_http_autoindex_module", args::FLAG, Flag),
-        "fastcgi_intercept_errors" | "fastcgi_keep_conn" => {
-            ("ngx_http_fastcgi_module", args::FLAG, Flag)
-        }
-        "server_tokens" => ("ngx_http_core_module", t1, Enum(&["off", "on", "build"])),
-        "keepalive_requests" | "types_hash_max_size" | "server_names_hash_bucket_size" => {
-            ("ngx_http_core_module", t1, Number)
-        }
-        "gzip_comp_level" => ("ngx_http_gzip_filter_module", t1, Number),
-        "limit_req_status" => ("ngx_http_limit_req_module", t1, Number),
-        "limit_conn_status" => ("ngx_http_limit_conn_module", t1, Number),
-        "worker_rlimit_nofile" => ("ngx_core_module", t1, Number),
-        "client_body_buffer_size" | "sendfile_max_chunk" | "client_header_buffer_size" => {
-            ("ngx_http_core_module", t1, Size)
-        }
-        "fastcgi_buffer_size" => ("ngx_http_fastcgi_module", t1, Size),
-        "proxy_buffer_size" => ("ngx_http_proxy_module", t1, Size),
-        "gzip_min_length" => ("ngx_http_gzip_filter_module", t1, Size),
-        "client_max_body_size" => ("ngx_http_core_module", t1, Offset),
-        "fastcgi_max_temp_file_size" => ("ngx_http_fastcgi_module", t1, Size),
-        "proxy_max_temp_file_size" => ("ngx_http_proxy_module", t1, Size),
-        "fastcgi_read_timeout" => ("ngx_http_fastcgi_module", t1, Msec),
-        "proxy_read_timeout" | "proxy_connect_timeout" => ("ngx_http_proxy_module", t1, Msec),
-        "send_timeout" | "client_body_timeout" | "resolver_timeout" | "client_header_timeout" => {
-            ("ngx_http_core_module", t1, Msec)
-        }
-        "ssl_session_timeout" => ("ngx_http_ssl_module", t1, Sec),
-        "open_file_cache_valid" => ("ngx_http_core_module", t1, Sec),
-        "keepalive_timeout" => ("ngx_http_core_module", args::TAKE1 | args::TAKE2, Custom),
-        "proxy_http_version" => ("ngx_http_proxy_module", t1, Enum(&["1.0", "1.1"])),
-        "gzip_proxied" => (
-            "ngx_http_gzip_filter_module",
-            args::ONE_MORE,
-            Bitmask(&[
-                "off",
-                "expired",
-                "no-cache",
-                "no-store",
-                "private",
-                "no_last_modified",
-                "no_etag",
-                "auth",
-                "any",
-            ]),
-        ),
-        "ssl_protocols" => (
-            "ngx_http_ssl_module",
-            args::ONE_MORE,
-            Bitmask(&["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]),
-        ),
-        "fastcgi_next_upstream" => (
-            "ngx_http_fastcgi_module",
-            args::ONE_MORE,
-            Bitmask(&[
-                "error",
-                "timeout",
-                "invalid_header",
-                "non_idempotent",
-                "http_500",
-                "http_503",
-                "http_403",
-                "http_404",
-                "http_429",
-                "updating",
-                "off",
-            ]),
-        ),
-        "autoindex_format" => (
-            "ngx_http_autoindex_module",
-            t1,
-            Enum(&["html", "xml", "json", "jsonp"]),
-        ),
-        "fastcgi_buffers" => ("ngx_http_fastcgi_module", args::TAKE2, Custom),
-        "proxy_buffers" => ("ngx_http_proxy_module", args::TAKE2, Custom),
-        "gzip_buffers" => ("ngx_http_gzip_filter_module", args::TAKE2, Custom),
-        "large_client_header_buffers" | "output_buffers" => {
-            ("ngx_http_core_module", args::TAKE2, Custom)
-        }
-        "worker_processes" => ("ngx_core_module", t1, Custom),
-        "worker_connections" => ("ngx_event_core_module", t1, Custom),
-        "listen" | "server_name" => ("ngx_http_core_module", args::ONE_MORE, Custom),
-        "fastcgi_pass" | "fastcgi_split_path_info" => ("ngx_http_fastcgi_module", t1, Custom),
-        "proxy_pass" => ("ngx_http_proxy_module", t1, Custom),
-        "uwsgi_pass" => ("ngx_http_uwsgi_module", t1, Custom),
-        "grpc_pass" => ("ngx_http_grpc_module", t1, Custom),
-        "scgi_pass" => ("ngx_http_scgi_module", t1, Custom),
-        "server" => ("ngx_http_upstream_module", args::ONE_MORE, Custom),
-        "return" => ("ngx_http_rewrite_module", args::TAKE1 | args::TAKE2, Custom),
-        "rewrite" => ("ngx_http_rewrite_module", args::TAKE2 | args::TAKE3, Custom),
-        "set" => ("ngx_http_rewrite_module", args::TAKE2, Custom),
-        "if" => (
-            "ngx_http_rewrite_module",
-            args::BLOCK | args::ONE_MORE,
-            Custom,
-        ),
-        "error_page" => ("ngx_http_core_module", args::TWO_MORE, Custom),
-        "location" => (
-            "ngx_http_core_module",
-            args::BLOCK | args::TAKE1 | args::TAKE2,
-            Custom,
-        ),
-        "expires" => ("ngx_http_headers_module", args::TAKE1 | args::TAKE2, Custom),
-        "add_header" => ("ngx_http_headers_module", args::TAKE2 | args::TAKE3, Custom),
-        "limit_req_zone" => ("ngx_http_limit_req_module", args::TAKE3, Custom),
-        "limit_req" => (
-            "ngx_http_limit_req_module",
-            args::TAKE1 | args::TAKE2 | args::TAKE3,
-            Custom,
-        ),
-        "log_format" => ("ngx_http_log_module", args::TWO_MORE, Custom),
-        "allow" | "deny" => ("ngx_http_access_module", t1, Custom),
-        "error_log" if context == Main => ("ngx_errlog_module", args::ONE_MORE, Custom),
-        "error_log" => ("ngx_http_core_module", args::ONE_MORE, Custom),
-        "open_file_cache" => ("ngx_http_core_module", args::TAKE1 | args::TAKE2, Custom),
-        "directio" => ("ngx_http_core_module", t1, Custom),
-        "ssl_session_cache" => ("ngx_http_ssl_module", args::TAKE1 | args::TAKE2, Custom),
-        "fastcgi_param" => ("ngx_http_fastcgi_module", args::TAKE2 | args::TAKE3, Custom),
-        "uwsgi_param" => ("ngx_http_uwsgi_module", args::TAKE2 | args::TAKE3, Custom),
-        "scgi_param" => ("ngx_http_scgi_module", args::TAKE2 | args::TAKE3, Custom),
-        other => panic!("no spec written for {other:?}: add it to spec_for"),
-    };
-    DirectiveSpec {
-        name: directives::lookup(name)
-            .first()
-            .map(|s| s.name)
-            .unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str())),
-        module,
-        contexts: context.bit(),
-        args: shape,
-        value,
-        refuses_duplicate: false,
-        since: Version(0, 0, 0),
-        until: None,
-    }
+        .unwrap_or_else(|| panic!("the table has no {name:?} for {context:?}"))
 }
 
 /// What `check` (or `check_for_version`, given a version) says of the case's line: None for
