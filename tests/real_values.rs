@@ -17,7 +17,7 @@ use std::process::Command;
 use nginx_fpm_lint::model::directives::{self, ctx, DirectiveSpec, Version};
 use nginx_fpm_lint::syntax::nginx::parse;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ctx {
     Main,
     Events,
@@ -905,6 +905,175 @@ fn regex_reader_agrees_with_pcre2_on_generated_patterns() {
         counts[1],
         counts[2],
         counts[3]
+    );
+    assert!(failures.is_empty(), "disagreements:\n{failures}");
+}
+
+/// Every directive of the generated table that nginx reads with a standard slot (flag,
+/// number, size, offset, msec, sec, enum, bitmask), in a context it may sit in, with a value
+/// each slot refuses and one it takes, given to the installed nginx: its static modules, and a
+/// dynamic module's directives with a `load_module` of it when its file is installed (the
+/// others are unknown to it and skipped). Where nginx judges the line itself, `check` must
+/// say exactly what it says. This proves the table's value kinds and the slot readers
+/// together, directive by directive.
+#[test]
+fn every_standard_slot_of_the_table_agrees_with_nginx() {
+    use directives::{args, nginx_table, ValueKind};
+    let Some(bins) = support::require_stack() else {
+        return;
+    };
+    let installed = nginx_version(&bins.nginx);
+    let contexts = [
+        (ctx::HTTP_LOC, Location),
+        (ctx::HTTP_SRV, Server),
+        (ctx::HTTP, Http),
+        (ctx::MAIN, Main),
+        (ctx::EVENTS, Events),
+        (ctx::HTTP_UPS, Upstream),
+    ];
+    const MODULES_DIR: &str = "/usr/lib/nginx/modules";
+    // The `load_module` lines a directive of `module` needs (NDK first: Lua and set-misc
+    // build on it), or None when its file is not installed.
+    let loads = |module: &str| -> Option<String> {
+        let Some(file) = directives::modules()
+            .iter()
+            .find(|m| m.name == module)
+            .and_then(|m| m.dynamic_file)
+        else {
+            return Some(String::new());
+        };
+        let path = Path::new(MODULES_DIR).join(file);
+        if !path.is_file() {
+            return None;
+        }
+        let mut lines = String::new();
+        let ndk = Path::new(MODULES_DIR).join("ndk_http_module.so");
+        if file != "ndk_http_module.so" && ndk.is_file() {
+            lines.push_str(&format!("load_module {};\n", ndk.display()));
+        }
+        if module.starts_with("ngx_stream_") && file != "ngx_stream_module.so" {
+            lines.push_str(&format!(
+                "load_module {MODULES_DIR}/ngx_stream_module.so;\n"
+            ));
+        }
+        lines.push_str(&format!("load_module {};\n", path.display()));
+        Some(lines)
+    };
+    // (context, lines, the load_module lines they need)
+    let mut work: Vec<(Ctx, Vec<String>, String)> = Vec::new();
+    let mut taken: std::collections::BTreeMap<(Ctx, String), Vec<String>> = Default::default();
+    for spec in nginx_table::DIRECTIVES {
+        let (bad, good): (&str, String) = match spec.value {
+            ValueKind::Flag => ("maybe", "on".into()),
+            ValueKind::Number => ("12x", "1".into()),
+            ValueKind::Size | ValueKind::Offset => ("12x", "8k".into()),
+            ValueKind::Msec | ValueKind::Sec => ("12x", "10s".into()),
+            ValueKind::Enum(words) | ValueKind::Bitmask(words) => {
+                ("zzz", words.first().map_or("", |w| w).into())
+            }
+            ValueKind::Custom | ValueKind::Str => continue,
+        };
+        let live = spec.since <= installed && spec.until.is_none_or(|u| u > installed);
+        if !live || spec.args & args::BLOCK != 0 || !directives::arg_count_ok(spec.args, 1) {
+            continue;
+        }
+        let Some(&(_, context)) = contexts.iter().find(|(bit, _)| spec.contexts & bit != 0) else {
+            continue;
+        };
+        let Some(load) = loads(spec.module) else {
+            continue;
+        };
+        // A refused value is the first error of its file: one run each. Values taken are
+        // given together, one file per context and module, and alone only if that fails.
+        work.push((context, vec![format!("{} {bad};", spec.name)], load.clone()));
+        taken
+            .entry((context, load))
+            .or_default()
+            .push(format!("{} {good};", spec.name));
+    }
+    let lines_total = work.len() + taken.values().map(Vec::len).sum::<usize>();
+    work.extend(taken.into_iter().map(|((c, load), lines)| (c, lines, load)));
+    // Interleave the cheap and the slow (Lua, ModSecurity) between the two threads.
+    let halves: [Vec<_>; 2] = [
+        work.iter().step_by(2).cloned().collect(),
+        work.iter().skip(1).step_by(2).cloned().collect(),
+    ];
+    let outcomes: Vec<(String, [usize; 3])> = std::thread::scope(|scope| {
+        let handles: Vec<_> = halves
+            .iter()
+            .map(|chunk| {
+                let nginx = bins.nginx.clone();
+                scope.spawn(move || {
+                    let tmp = tempfile::tempdir().unwrap();
+                    let mut failures = String::new();
+                    // agreed; refused by nginx for something else (unknown module, other line)
+                    let mut counts = [0usize; 3];
+                    let mut queue: Vec<(Ctx, Vec<String>, String)> = chunk.clone();
+                    while let Some((context, lines, load)) = queue.pop() {
+                        let (text, first) = config(context, &lines.join("\n"), tmp.path());
+                        let text = format!("{load}{text}");
+                        let first = first + load.lines().count();
+                        let real = nginx_verdict(&nginx, tmp.path(), &text);
+                        if lines.len() > 1 {
+                            if real.is_some() {
+                                // Some line of the batch is refused: each alone.
+                                queue.extend(
+                                    lines.into_iter().map(|l| (context, vec![l], load.clone())),
+                                );
+                                continue;
+                            }
+                            for (k, line) in lines.iter().enumerate() {
+                                let ours = lint_verdict(context, &text, first + k, None)
+                                    .unwrap_or_else(|e| Some(format!("lint failed: {e}")));
+                                match ours {
+                                    None => counts[0] += 1,
+                                    Some(m) => failures.push_str(&format!(
+                                        "{context:?} `{line}`:\n    nginx: accepts\n    check: {m}\n"
+                                    )),
+                                }
+                            }
+                            continue;
+                        }
+                        let line = &lines[0];
+                        let real = match real {
+                            Some((m, at))
+                                if at != first
+                                    || m.starts_with("unknown directive")
+                                    || m.ends_with("directive is duplicate") =>
+                            {
+                                counts[1] += 1;
+                                continue;
+                            }
+                            other => other.map(|(m, _)| m),
+                        };
+                        let ours = lint_verdict(context, &text, first, None)
+                            .unwrap_or_else(|e| Some(format!("lint failed: {e}")));
+                        if ours == real {
+                            counts[0] += 1;
+                        } else {
+                            failures.push_str(&format!(
+                                "{context:?} `{line}`:\n    nginx: {real:?}\n    check: {ours:?}\n"
+                            ));
+                        }
+                    }
+                    (failures, counts)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut failures = String::new();
+    let mut counts = [0usize; 3];
+    for (f, c) in outcomes {
+        failures.push_str(&f);
+        for k in 0..3 {
+            counts[k] += c[k];
+        }
+    }
+    eprintln!(
+        "{} standard-slot lines from the table: {} judged alike by nginx and check, {} that \
+         nginx refused for something else (a module it lacks, another line, a duplicate)",
+        lines_total, counts[0], counts[1]
     );
     assert!(failures.is_empty(), "disagreements:\n{failures}");
 }
