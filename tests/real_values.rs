@@ -517,6 +517,14 @@ const CASES: &[(Ctx, &str, Meant)] = &[
     (Http, "log_format j escape=json '{\"u\":\"$uri\"}';", Good),
     (Http, "log_format n escape=none '$uri';", Good),
     (Http, "log_format x escape=xml '$uri';", Bad),
+    // try_files: a last `=code`.
+    (Location, "try_files $uri $uri/ /index.php?$args;", Good),
+    (Location, "try_files $uri =404;", Good),
+    (Location, "try_files $uri =999;", Good),
+    (Location, "try_files $uri =1000;", Bad),
+    (Location, "try_files $uri =40x;", Bad),
+    (Location, "try_files $uri =;", Bad),
+    (Location, "try_files $uri = 404;", Good),
     // allow / deny (ngx_ptocidr).
     (Location, "allow 10.0.0.0/8;", Good),
     (Location, "allow 192.168.1.10;", Good),

@@ -194,6 +194,7 @@ fn by_name(
         "directio" if spec.module == "ngx_http_core_module" => other::directio(d),
         "ssl_session_cache" if spec.module == "ngx_http_ssl_module" => other::ssl_session_cache(d),
         "fastcgi_param" | "uwsgi_param" | "scgi_param" if http => other::param(d),
+        "try_files" if http => other::try_files(d),
         "worker_processes" if spec.module == "ngx_core_module" => {
             let w = args.first()?;
             (!w.is("auto") && parse::atoi(w.value().as_bytes()).is_none())

@@ -3,7 +3,7 @@
 
 use super::address::is_cidr;
 use super::parse::{atoi, parse_offset, parse_size, parse_time};
-use super::ValueProblem;
+use super::{has_variable, ValueProblem};
 use crate::syntax::nginx::{Directive, Word};
 
 fn at(w: Word<'_>, message: String) -> Option<ValueProblem> {
@@ -132,4 +132,16 @@ pub(super) fn param(d: Directive<'_>) -> Option<ValueProblem> {
     let w = d.args().get(2)?;
     (w.value() != "if_not_empty")
         .then(|| ValueProblem::at(w, format!("invalid parameter \"{}\"", w.value())))
+}
+
+/// `try_files file ... uri | =code`: a last `=code` must be a number up to 999.
+pub(super) fn try_files(d: Directive<'_>) -> Option<ValueProblem> {
+    let w = d.args().last()?;
+    let v = w.value();
+    let code = v.strip_prefix('=')?;
+    if has_variable(v) {
+        return None;
+    }
+    (!matches!(atoi(code.as_bytes()), Some(c) if c <= 999))
+        .then(|| ValueProblem::at(w, format!("invalid code \"{v}\"")))
 }
