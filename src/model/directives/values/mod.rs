@@ -195,6 +195,16 @@ fn by_name(
         "ssl_session_cache" if spec.module == "ngx_http_ssl_module" => other::ssl_session_cache(d),
         "fastcgi_param" | "uwsgi_param" | "scgi_param" if http => other::param(d),
         "try_files" if http => other::try_files(d),
+        "fastcgi_cache_path" | "proxy_cache_path" | "scgi_cache_path" | "uwsgi_cache_path"
+            if http =>
+        {
+            other::cache_path(spec.name, d)
+        }
+        "fastcgi_cache_valid" | "proxy_cache_valid" | "scgi_cache_valid" | "uwsgi_cache_valid"
+            if http =>
+        {
+            other::cache_valid(d)
+        }
         "worker_processes" if spec.module == "ngx_core_module" => {
             let w = args.first()?;
             (!w.is("auto") && parse::atoi(w.value().as_bytes()).is_none())
