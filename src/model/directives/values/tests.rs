@@ -430,6 +430,9 @@ fn every_reader_is_reached_through_the_table() {
         "fastcgi_param A b c;",
         "ssl_protocols TLSv9;",
         "proxy_http_version 3;",
+        "try_files $uri =4x;",
+        "fastcgi_cache_path /c levels=3;",
+        "proxy_cache_valid 200 1x;",
     ] {
         let config = parse(line).expect("parses");
         let d = config.all_directives().next().unwrap();
