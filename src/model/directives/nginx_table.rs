@@ -24,7 +24,7 @@ pub static MODULES: &[ModuleSpec] = &[
     },
 ];
 
-static DIRECTIVES: &[DirectiveSpec] = &[
+pub static DIRECTIVES: &[DirectiveSpec] = &[
     DirectiveSpec {
         name: "client_max_body_size",
         module: "ngx_http_core_module",
