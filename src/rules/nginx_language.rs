@@ -20,6 +20,33 @@ use crate::rules::{Finding, LintContext};
 use crate::source::{FileId, Span};
 use crate::syntax::nginx::{Directive, End, Siblings};
 
+/// FNV-1a: the walk hashes short names and small integer keys hundreds of thousands of times
+/// on a large tree, where SipHash's flood protection buys nothing.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+/// A server name on a listen address.
+type NameOnAddress<'a> = (&'a str, &'a str);
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// The findings of one walk, by rule.
 #[derive(Default, Debug)]
 pub struct Report {
@@ -43,13 +70,33 @@ fn catalog(_cx: &LintContext<'_, '_>) -> Catalog {
 /// Said by a finding in a file no nginx.conf in the tree includes.
 const CONTEXT_ASSUMED: &str = "no nginx.conf in the tree includes this file, so the block it is read in is assumed from its contents";
 
-/// The `ctx` bit of a root's top level and whether that context is only assumed.
-fn root_ctx(context: Context) -> (u32, bool) {
+/// What the context of a directive rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Basis {
+    /// Read from an nginx.conf.
+    Known,
+    /// The top level of a file no nginx.conf includes: any block could include it.
+    AssumedTop,
+    /// A block inside such a file: known relative to the assumed top.
+    Assumed,
+}
+
+impl Basis {
+    fn inner(self) -> Basis {
+        match self {
+            Basis::Known => Basis::Known,
+            _ => Basis::Assumed,
+        }
+    }
+}
+
+/// The `ctx` bit of a root's top level and what it rests on.
+fn root_ctx(context: Context) -> (u32, Basis) {
     match context {
-        Context::Main => (ctx::MAIN, false),
-        Context::Http => (ctx::HTTP, true),
-        Context::Server => (ctx::HTTP_SRV, true),
-        Context::Location => (ctx::HTTP_LOC, true),
+        Context::Main => (ctx::MAIN, Basis::Known),
+        Context::Http => (ctx::HTTP, Basis::AssumedTop),
+        Context::Server => (ctx::HTTP_SRV, Basis::AssumedTop),
+        Context::Location => (ctx::HTTP_LOC, Basis::AssumedTop),
     }
 }
 
@@ -155,7 +202,9 @@ struct Walk<'c, 'x, 'p> {
     catalog: Catalog,
     prefixes: Vec<Option<PathBuf>>,
     /// (file, ctx, prefix, assumed) -> its top level's summary.
-    memo: HashMap<(FileId, u32, usize, bool), Rc<Summary<'p>>>,
+    memo: FastMap<(FileId, u32, usize, Basis), Rc<Summary<'p>>>,
+    /// The catalog's entries by name, looked up once per distinct name.
+    specs: FastMap<&'p str, &'static [DirectiveSpec]>,
     /// Files being read, for include cycles (reported by include-cycle).
     reading: Vec<FileId>,
     out: Report,
@@ -166,7 +215,8 @@ fn analyse(cx: &LintContext<'_, '_>) -> Report {
         cx,
         catalog: catalog(cx),
         prefixes: Vec::new(),
-        memo: HashMap::new(),
+        memo: FastMap::default(),
+        specs: FastMap::default(),
         reading: Vec::new(),
         out: Report::default(),
     };
@@ -178,7 +228,7 @@ fn analyse(cx: &LintContext<'_, '_>) -> Report {
             continue;
         }
         let (ctx, assumed) = root_ctx(root.context);
-        if assumed && looks_like_data(config.directives()) {
+        if assumed != Basis::Known && looks_like_data(config.directives()) {
             continue;
         }
         let prefix = match walk.prefixes.iter().position(|p| *p == root.prefix) {
@@ -225,7 +275,7 @@ fn looks_like_data(items: Siblings<'_>) -> bool {
 
 impl<'p> Walk<'_, '_, 'p> {
     /// A file's top level read in `ctx`: walked the first time, its summary reused after.
-    fn file(&mut self, file: FileId, ctx: u32, prefix: usize, assumed: bool) -> Rc<Summary<'p>> {
+    fn file(&mut self, file: FileId, ctx: u32, prefix: usize, assumed: Basis) -> Rc<Summary<'p>> {
         let key = (file, ctx, prefix, assumed);
         if let Some(s) = self.memo.get(&key) {
             return s.clone();
@@ -256,16 +306,17 @@ impl<'p> Walk<'_, '_, 'p> {
         items: Siblings<'p>,
         ctx: u32,
         prefix: usize,
-        assumed: bool,
+        assumed: Basis,
         out: &mut Summary<'p>,
     ) {
         for d in items {
-            let spec = self.directive(file, d, ctx, assumed);
-            if d.is("include") && d.args().len() == 1 {
+            let name = d.name();
+            let spec = self.directive(file, d, name, ctx, assumed);
+            if name == "include" && d.args().len() == 1 {
                 self.include(file, d, ctx, prefix, assumed, out);
                 continue;
             }
-            if let Some(kind) = item_kind(d, ctx, spec) {
+            if let Some(kind) = item_kind(d, name, ctx, spec) {
                 out.items.push(Item {
                     file,
                     directive: d,
@@ -276,12 +327,13 @@ impl<'p> Walk<'_, '_, 'p> {
             if spec.is_none() {
                 continue;
             }
-            let Some(inner) = child_ctx(d.name(), ctx) else {
+            let Some(inner) = child_ctx(name, ctx) else {
                 continue;
             };
             let mut body = Summary::default();
-            self.level(file, block.directives(), inner, prefix, assumed, &mut body);
-            self.check_level(inner, &body.items, body.incomplete, assumed);
+            let basis = assumed.inner();
+            self.level(file, block.directives(), inner, prefix, basis, &mut body);
+            self.check_level(inner, &body.items, body.incomplete, basis);
             if inner == ctx::HTTP_SRV {
                 out.items.push(Item {
                     file,
@@ -289,7 +341,7 @@ impl<'p> Walk<'_, '_, 'p> {
                     kind: Kind::Server(Rc::new(server_info(&body.items))),
                 });
             }
-            if inner == ctx::HTTP_UPS && !body.incomplete {
+            if (inner == ctx::HTTP_UPS || inner == ctx::STREAM_UPS) && !body.incomplete {
                 self.empty_upstream(file, d, &body.items);
             }
         }
@@ -301,7 +353,7 @@ impl<'p> Walk<'_, '_, 'p> {
         d: Directive<'p>,
         ctx: u32,
         prefix: usize,
-        assumed: bool,
+        assumed: Basis,
         out: &mut Summary<'p>,
     ) {
         let targets = self
@@ -329,11 +381,18 @@ impl<'p> Walk<'_, '_, 'p> {
         &mut self,
         file: FileId,
         d: Directive<'p>,
+        name: &'p str,
         ctx: u32,
-        assumed: bool,
+        assumed: Basis,
     ) -> Option<&'static DirectiveSpec> {
-        let name = d.name();
-        let specs = self.catalog.specs(name);
+        let specs = match self.specs.get(name) {
+            Some(s) => *s,
+            None => {
+                let s = self.catalog.specs(name);
+                self.specs.insert(name, s);
+                s
+            }
+        };
         if specs.is_empty() {
             let f = self.unknown(file, d, ctx);
             self.out.unknown.push(f);
@@ -349,7 +408,11 @@ impl<'p> Walk<'_, '_, 'p> {
         // only a shape no entry accepts is certain.
         let shape_problem = |s: &DirectiveSpec| shape_problem(s, d);
         let problem = match shape_problem(spec) {
-            Some(p) if !assumed || specs.iter().all(|s| shape_problem(s).is_some()) => Some(p),
+            Some(p)
+                if assumed == Basis::Known || specs.iter().all(|s| shape_problem(s).is_some()) =>
+            {
+                Some(p)
+            }
             _ => None,
         };
         if let Some((message, span)) = problem {
@@ -359,7 +422,7 @@ impl<'p> Walk<'_, '_, 'p> {
             );
             return Some(spec);
         }
-        if !assumed || specs.len() == 1 {
+        if assumed == Basis::Known || specs.len() == 1 {
             if let Some(p) = directives::values::check(spec, d) {
                 self.out.values.push(Finding::new(
                     format!("\"{name}\" directive {}", p.message),
@@ -436,10 +499,10 @@ impl<'p> Walk<'_, '_, 'p> {
 
     /// The checks of one block once its includes are read: directives nginx refuses twice,
     /// duplicate locations, and (at the http level) upstreams and listen sockets.
-    fn check_level(&mut self, ctx: u32, items: &[Item<'p>], _incomplete: bool, assumed: bool) {
-        let mut first: HashMap<&str, &Item<'p>> = HashMap::new();
-        let mut locations: HashMap<(bool, &str), &Item<'p>> = HashMap::new();
-        let mut upstreams: HashMap<String, &Item<'p>> = HashMap::new();
+    fn check_level(&mut self, ctx: u32, items: &[Item<'p>], _incomplete: bool, assumed: Basis) {
+        let mut first: FastMap<&str, &Item<'p>> = FastMap::default();
+        let mut locations: FastMap<(bool, &str), &Item<'p>> = FastMap::default();
+        let mut upstreams: FastMap<String, &Item<'p>> = FastMap::default();
         for item in items {
             match item.kind {
                 Kind::RefusesDuplicate => {
@@ -447,7 +510,7 @@ impl<'p> Walk<'_, '_, 'p> {
                     match first.get(name) {
                         Some(earlier) => {
                             // Only certain where the entry nginx uses is known.
-                            let certain = !assumed
+                            let certain = assumed == Basis::Known
                                 || self.catalog.specs(name).iter().all(|s| s.refuses_duplicate);
                             if certain {
                                 self.out.duplicates.push(duplicate(
@@ -455,6 +518,7 @@ impl<'p> Walk<'_, '_, 'p> {
                                     item,
                                     earlier,
                                     "nginx accepts one per block",
+                                    assumed,
                                 ));
                             }
                         }
@@ -477,6 +541,7 @@ impl<'p> Walk<'_, '_, 'p> {
                             } else {
                                 "two prefix locations (`^~` or none) for one URI"
                             },
+                            assumed,
                         )),
                         None => {
                             locations.insert((exact, uri), item);
@@ -494,6 +559,7 @@ impl<'p> Walk<'_, '_, 'p> {
                             item,
                             earlier,
                             "upstream names must differ (case is ignored)",
+                            assumed,
                         )),
                         None => {
                             upstreams.insert(name.to_ascii_lowercase(), item);
@@ -504,36 +570,36 @@ impl<'p> Walk<'_, '_, 'p> {
             }
         }
         if ctx == ctx::HTTP {
-            self.servers(items);
+            self.servers(items, assumed);
         }
     }
 
     /// Listen sockets across the servers of one http block: two default servers for one
     /// address, one address twice in a server, one name twice on one address (a warning).
-    fn servers(&mut self, items: &[Item<'p>]) {
-        let mut defaults: HashMap<&str, &Listen> = HashMap::new();
-        let mut names: HashMap<(&str, &str), (FileId, Span)> = HashMap::new();
+    fn servers(&mut self, items: &[Item<'p>], basis: Basis) {
+        let mut defaults: FastMap<&str, &Listen> = FastMap::default();
+        let mut names: FastMap<NameOnAddress, (FileId, Span)> = FastMap::default();
         for item in items {
             let Kind::Server(info) = &item.kind else {
                 continue;
             };
-            let mut own: HashMap<&str, &Listen> = HashMap::new();
+            let mut own: FastMap<&str, &Listen> = FastMap::default();
             for l in &info.listens {
                 if let Some(earlier) = own.insert(&l.addr, l) {
-                    self.out.duplicates.push(
-                        Finding::new(
-                            format!("a duplicate listen {}", l.addr),
-                            Label::primary(l.file, l.span, "the same address again"),
-                        )
-                        .label(Label::secondary(earlier.file, earlier.span, "first here"))
-                        .help("a server listens on an address once: remove one `listen`"),
-                    );
+                    let f = Finding::new(
+                        format!("a duplicate listen {}", l.addr),
+                        Label::primary(l.file, l.span, "the same address again"),
+                    )
+                    .label(Label::secondary(earlier.file, earlier.span, "first here"))
+                    .help("a server listens on an address once: remove one `listen`");
+                    let f = across_assumed_include(f, basis, l.file, earlier.file);
+                    self.out.duplicates.push(f);
                     continue;
                 }
                 if l.default_server {
                     match defaults.get(l.addr.as_str()) {
-                        Some(earlier) => self.out.duplicates.push(
-                            Finding::new(
+                        Some(earlier) => {
+                            let f = Finding::new(
                                 format!("a duplicate default server for {}", l.addr),
                                 Label::primary(l.file, l.span, "a second default server"),
                             )
@@ -542,14 +608,18 @@ impl<'p> Walk<'_, '_, 'p> {
                                 earlier.span,
                                 "the default server already",
                             ))
-                            .help("one server per address may be `default_server`: remove the flag from one"),
-                        ),
+                            .help("one server per address may be `default_server`: remove the flag from one");
+                            let f = across_assumed_include(f, basis, l.file, earlier.file);
+                            self.out.duplicates.push(f);
+                        }
                         None => {
                             defaults.insert(&l.addr, l);
                         }
                     }
                 }
             }
+            // nginx compares names across servers only: one server may repeat its own.
+            let mut added: Vec<(NameOnAddress, (FileId, Span))> = Vec::new();
             for addr in own.keys() {
                 for (name, file, span) in &info.names {
                     match names.get(&(addr, name.as_str())) {
@@ -562,31 +632,31 @@ impl<'p> Walk<'_, '_, 'p> {
                             .severity(Severity::Warning)
                             .help("nginx starts, but only the first server with this name on this address answers it"),
                         ),
-                        None => {
-                            names.insert((addr, name.as_str()), (*file, *span));
-                        }
+                        None => added.push(((addr, name.as_str()), (*file, *span))),
                     }
                 }
             }
+            names.extend(added);
         }
     }
 }
 
 /// What a block check needs to know of `d`, in a block of kind `ctx` where nginx uses `spec`.
-fn item_kind(d: Directive<'_>, ctx: u32, spec: Option<&DirectiveSpec>) -> Option<Kind> {
+fn item_kind(d: Directive<'_>, name: &str, ctx: u32, spec: Option<&DirectiveSpec>) -> Option<Kind> {
     let spec = spec?;
-    let name = d.name();
     match (name, ctx) {
         ("location", ctx::HTTP_SRV | ctx::HTTP_LOC) => {
             return location_kind(d).map(|exact| Kind::Location { exact })
         }
         ("upstream", ctx::HTTP) if d.block().is_some() => return Some(Kind::Upstream),
-        ("server", ctx::HTTP_UPS) => return Some(Kind::UpstreamServer),
+        ("server", ctx::HTTP_UPS | ctx::STREAM_UPS) => return Some(Kind::UpstreamServer),
         ("listen", ctx::HTTP_SRV) => return Some(Kind::Listen),
         ("server_name", ctx::HTTP_SRV) => return Some(Kind::ServerName),
         _ => {}
     }
-    if ctx == ctx::HTTP_UPS && !spec.module.starts_with("ngx_http_upstream") {
+    let upstream_module = spec.module.starts_with("ngx_http_upstream")
+        || spec.module.starts_with("ngx_stream_upstream");
+    if (ctx == ctx::HTTP_UPS || ctx == ctx::STREAM_UPS) && !upstream_module {
         return Some(Kind::UpstreamOther);
     }
     spec.refuses_duplicate.then_some(Kind::RefusesDuplicate)
@@ -650,10 +720,8 @@ fn server_info(items: &[Item<'_>]) -> ServerInfo {
             Kind::ServerName => {
                 for w in item.directive.args().iter() {
                     let n = w.value();
-                    let plain = !n.is_empty()
-                        && !n.starts_with('~')
-                        && !n.starts_with('.')
-                        && !n.contains(['*', '$']);
+                    let plain =
+                        !n.starts_with('~') && !n.starts_with('.') && !n.contains(['*', '$']);
                     if plain {
                         info.names
                             .push((n.to_ascii_lowercase(), item.file, w.span()));
@@ -701,8 +769,14 @@ fn listen_addr(a: &str) -> Option<String> {
 }
 
 /// A second one of something nginx wants once.
-fn duplicate(message: String, item: &Item<'_>, earlier: &Item<'_>, why: &str) -> Finding {
-    Finding::new(
+fn duplicate(
+    message: String,
+    item: &Item<'_>,
+    earlier: &Item<'_>,
+    why: &str,
+    basis: Basis,
+) -> Finding {
+    let f = Finding::new(
         message,
         Label::primary(item.file, item.directive.name_word().span(), why),
     )
@@ -711,7 +785,21 @@ fn duplicate(message: String, item: &Item<'_>, earlier: &Item<'_>, why: &str) ->
         earlier.directive.name_word().span(),
         "first here",
     ))
-    .help("nginx refuses to start or reload; keep one")
+    .help("nginx refuses to start or reload; keep one");
+    across_assumed_include(f, basis, item.file, earlier.file)
+}
+
+/// Two files brought together by an include of a file no nginx.conf includes: that include
+/// was resolved without the prefix nginx would use, so the pair is not certain.
+fn across_assumed_include(f: Finding, basis: Basis, a: FileId, b: FileId) -> Finding {
+    if basis == Basis::Known || a == b {
+        return f;
+    }
+    let help = format!(
+        "{}. Not certain: {CONTEXT_ASSUMED}, and its includes were resolved without the nginx.conf that sets their prefix",
+        f.help.as_deref().unwrap_or_default()
+    );
+    f.severity(Severity::Warning).help(help)
 }
 
 fn not_allowed(
@@ -719,7 +807,7 @@ fn not_allowed(
     d: Directive<'_>,
     ctx: u32,
     specs: &[DirectiveSpec],
-    assumed: bool,
+    assumed: Basis,
 ) -> Finding {
     let name = d.name();
     let allowed = specs.iter().fold(0, |acc, s| acc | s.contexts);
@@ -737,9 +825,18 @@ fn not_allowed(
         format!("\"{name}\" directive is not allowed here"),
         Label::primary(file, d.name_word().span(), format!("not allowed in {here}")),
     );
-    if assumed {
-        help = format!("{help}. Not certain: {CONTEXT_ASSUMED} ({here})");
-        f = f.severity(Severity::Warning);
+    match assumed {
+        Basis::Known => {}
+        Basis::AssumedTop => {
+            help = format!(
+                "{help}. Not certain: {CONTEXT_ASSUMED} ({here}); another block may include it"
+            );
+            f = f.severity(Severity::Info);
+        }
+        Basis::Assumed => {
+            help = format!("{help}. Not certain: {CONTEXT_ASSUMED}");
+            f = f.severity(Severity::Warning);
+        }
     }
     f.help(help)
 }
