@@ -62,9 +62,17 @@ pub fn report<'c>(cx: &'c LintContext<'_, '_>) -> &'c Report {
     cx.nginx_language.get_or_init(|| analyse(cx))
 }
 
-/// The directives of the build being linted.
-fn catalog(_cx: &LintContext<'_, '_>) -> Catalog {
-    Catalog::all()
+/// The directives of the build being linted: the settings' selection, plus the modules the
+/// tree's `load_module` lines load (main level only, so the top levels suffice).
+fn catalog(cx: &LintContext<'_, '_>) -> Catalog {
+    let loads: Vec<&str> = cx
+        .project
+        .files_of(crate::source::Language::Nginx)
+        .filter_map(|id| cx.project.nginx(id))
+        .flat_map(|c| c.directives().filter(|d| d.is("load_module")))
+        .filter_map(|d| d.arg(0))
+        .collect();
+    Catalog::new(cx.settings, loads)
 }
 
 /// Said by a finding in a file no nginx.conf in the tree includes.
@@ -199,21 +207,22 @@ struct ServerInfo {
 
 struct Walk<'c, 'x, 'p> {
     cx: &'c LintContext<'x, 'p>,
-    catalog: Catalog,
+    catalog: &'c Catalog,
     prefixes: Vec<Option<PathBuf>>,
     /// (file, ctx, prefix, assumed) -> its top level's summary.
     memo: FastMap<(FileId, u32, usize, Basis), Rc<Summary<'p>>>,
     /// The catalog's entries by name, looked up once per distinct name.
-    specs: FastMap<&'p str, &'static [DirectiveSpec]>,
+    specs: FastMap<&'p str, &'c [DirectiveSpec]>,
     /// Files being read, for include cycles (reported by include-cycle).
     reading: Vec<FileId>,
     out: Report,
 }
 
 fn analyse(cx: &LintContext<'_, '_>) -> Report {
+    let catalog = catalog(cx);
     let mut walk = Walk {
         cx,
-        catalog: catalog(cx),
+        catalog: &catalog,
         prefixes: Vec::new(),
         memo: FastMap::default(),
         specs: FastMap::default(),
@@ -273,7 +282,7 @@ fn looks_like_data(items: Siblings<'_>) -> bool {
     })
 }
 
-impl<'p> Walk<'_, '_, 'p> {
+impl<'c, 'p> Walk<'c, '_, 'p> {
     /// A file's top level read in `ctx`: walked the first time, its summary reused after.
     fn file(&mut self, file: FileId, ctx: u32, prefix: usize, assumed: Basis) -> Rc<Summary<'p>> {
         let key = (file, ctx, prefix, assumed);
@@ -384,8 +393,8 @@ impl<'p> Walk<'_, '_, 'p> {
         name: &'p str,
         ctx: u32,
         assumed: Basis,
-    ) -> Option<&'static DirectiveSpec> {
-        let specs = match self.specs.get(name) {
+    ) -> Option<&'c DirectiveSpec> {
+        let specs: &'c [DirectiveSpec] = match self.specs.get(name) {
             Some(s) => *s,
             None => {
                 let s = self.catalog.specs(name);
@@ -424,8 +433,9 @@ impl<'p> Walk<'_, '_, 'p> {
         }
         if assumed == Basis::Known || specs.len() == 1 {
             if let Some(p) = directives::values::check(spec, d) {
+                // The message is nginx's own, naming the directive.
                 self.out.values.push(Finding::new(
-                    format!("\"{name}\" directive {}", p.message),
+                    p.message,
                     Label::primary(file, p.span, "nginx refuses this value"),
                 ));
             }
@@ -440,15 +450,20 @@ impl<'p> Walk<'_, '_, 'p> {
             format!("unknown directive \"{name}\""),
             Label::primary(file, word, "nginx does not know this directive"),
         );
-        let close = close_names(name, ctx);
+        let close = close_names(self.catalog, name, ctx);
         let mut help = Vec::new();
+        let given = self
+            .catalog
+            .version()
+            .map(|v| format!(" ({}.{}.{})", v.0, v.1, v.2))
+            .unwrap_or_default();
         match self.catalog.absence(name) {
             Some(Absence::NewerThan(v)) => help.push(format!(
-                "`{name}` came in nginx {}.{}.{}, after the `nginx-version` given",
+                "`{name}` came in nginx {}.{}.{}, after the `nginx-version` given{given}",
                 v.0, v.1, v.2
             )),
             Some(Absence::RemovedIn(v)) => help.push(format!(
-                "`{name}` was removed in nginx {}.{}.{}, at or before the `nginx-version` given",
+                "`{name}` was removed in nginx {}.{}.{}, at or before the `nginx-version` given{given}",
                 v.0, v.1, v.2
             )),
             Some(Absence::ModuleNotSelected(m)) => help.push(format!(
@@ -461,7 +476,10 @@ impl<'p> Walk<'_, '_, 'p> {
             help.push(format!("did you mean {}?", list.join(" or ")));
         }
         if self.catalog.absence(name).is_none() && !self.catalog.is_complete() {
-            help.push("not certain: the tree loads modules (`load_module`) whose directives are not known here; declare home-grown ones with `extra-directives`".into());
+            help.push(format!(
+                "not certain: the tree loads modules whose directives are not known here ({}); declare their directives with `extra-directives`",
+                self.catalog.unknown_load_modules().join(", ")
+            ));
             f = f.severity(Severity::Warning);
         }
         if !help.is_empty() {
@@ -907,19 +925,16 @@ fn shape_help(spec: &DirectiveSpec) -> String {
 }
 
 /// Directive names valid in `ctx` within a small edit distance of `name`, closest first.
-fn close_names(name: &str, ctx: u32) -> Vec<&'static str> {
+fn close_names(catalog: &Catalog, name: &str, ctx: u32) -> Vec<&'static str> {
     let limit = (name.chars().count() / 5).clamp(1, 3);
     let mut found: Vec<(usize, &'static str)> = Vec::new();
-    for spec in directives::nginx_table::DIRECTIVES {
-        if spec.contexts & ctx == 0 || found.iter().any(|(_, n)| *n == spec.name) {
+    for candidate in catalog.names_in(ctx) {
+        if candidate.len().abs_diff(name.len()) > limit {
             continue;
         }
-        if spec.name.len().abs_diff(name.len()) > limit {
-            continue;
-        }
-        let d = damerau_levenshtein(name, spec.name);
+        let d = damerau_levenshtein(name, candidate);
         if d <= limit {
-            found.push((d, spec.name));
+            found.push((d, candidate));
         }
     }
     found.sort();
