@@ -432,7 +432,8 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             return Some(spec);
         }
         if assumed == Basis::Known || specs.len() == 1 {
-            if let Some(p) = directives::values::check(spec, d) {
+            if let Some(p) = directives::values::check_for_version(spec, d, self.catalog.version())
+            {
                 // The message is nginx's own, naming the directive.
                 self.out.values.push(Finding::new(
                     p.message,
