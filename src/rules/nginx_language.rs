@@ -215,6 +215,8 @@ struct Walk<'c, 'x, 'p> {
     specs: FastMap<&'p str, &'c [DirectiveSpec]>,
     /// Files being read, for include cycles (reported by include-cycle).
     reading: Vec<FileId>,
+    /// The include directives (file, argument) the file being read was reached through.
+    via: Vec<(FileId, Span)>,
     out: Report,
 }
 
@@ -227,6 +229,7 @@ fn analyse(cx: &LintContext<'_, '_>) -> Report {
         memo: FastMap::default(),
         specs: FastMap::default(),
         reading: Vec::new(),
+        via: Vec::new(),
         out: Report::default(),
     };
     for root in &cx.nginx.roots {
@@ -378,7 +381,10 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 out.incomplete = true;
                 continue;
             }
+            let arg = d.args().first().map_or(d.span(), |a| a.span());
+            self.via.push((file, arg));
             let s = self.file(t, ctx, prefix, assumed);
+            self.via.pop();
             out.items.extend(s.items.iter().cloned());
             out.incomplete |= s.incomplete;
         }
@@ -408,9 +414,17 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             return None;
         }
         let Some(spec) = specs.iter().find(|s| s.contexts & ctx != 0) else {
-            self.out
-                .not_allowed
-                .push(not_allowed(file, d, ctx, specs, assumed));
+            let mut f = not_allowed(file, d, ctx, specs, assumed);
+            // A snippet may be included in other blocks too: say which include brings it here.
+            if let Some(&(inc_file, inc_span)) = self.via.last() {
+                let here = ctx_names(ctx).join("");
+                f = f.label(Label::secondary(
+                    inc_file,
+                    inc_span,
+                    format!("included here, in {here}"),
+                ));
+            }
+            self.out.not_allowed.push(f);
             return None;
         };
         // Where the context is assumed, another entry of the name may be the one nginx uses:
@@ -505,11 +519,21 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         if provided {
             return;
         }
+        // nginx names the line of the upstream's closing brace.
+        let end = match d.end() {
+            End::Block { close, .. } => close,
+            _ => d.name_word().span(),
+        };
         self.out.duplicates.push(
             Finding::new(
                 "no servers are inside upstream",
-                Label::primary(file, d.name_word().span(), "this upstream has no `server`"),
+                Label::primary(file, end, "no `server` before the end of the upstream"),
             )
+            .label(Label::secondary(
+                file,
+                d.name_word().span(),
+                "this upstream",
+            ))
             .help(
                 "add a `server` line (nginx refuses an upstream with none), or remove the upstream",
             ),
