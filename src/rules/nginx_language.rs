@@ -401,7 +401,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         assumed: Basis,
     ) -> Option<&'c DirectiveSpec> {
         let specs: &'c [DirectiveSpec] = match self.specs.get(name) {
-            Some(s) => *s,
+            Some(s) => s,
             None => {
                 let s = self.catalog.specs(name);
                 self.specs.insert(name, s);
