@@ -47,6 +47,43 @@ type NameOnAddress<'a> = (&'a str, &'a str);
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
+/// First occurrences by key: a short list scanned (most blocks hold a few directives nginx
+/// accepts once), a map once it grows (an http level holding thousands of upstreams).
+struct Seen<K, V> {
+    few: Vec<(K, V)>,
+    many: Option<FastMap<K, V>>,
+}
+
+impl<K: Eq + std::hash::Hash, V: Copy> Seen<K, V> {
+    fn new() -> Self {
+        Seen {
+            few: Vec::new(),
+            many: None,
+        }
+    }
+
+    fn get(&self, k: &K) -> Option<V> {
+        match &self.many {
+            Some(m) => m.get(k).copied(),
+            None => self.few.iter().find(|(x, _)| x == k).map(|(_, v)| *v),
+        }
+    }
+
+    fn insert(&mut self, k: K, v: V) {
+        match &mut self.many {
+            Some(m) => {
+                m.insert(k, v);
+            }
+            None => {
+                self.few.push((k, v));
+                if self.few.len() > 16 {
+                    self.many = Some(self.few.drain(..).collect());
+                }
+            }
+        }
+    }
+}
+
 /// The findings of one walk, by rule.
 #[derive(Default, Debug)]
 pub struct Report {
@@ -482,7 +519,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 v.0, v.1, v.2
             )),
             Some(Absence::ModuleNotSelected(m)) => help.push(format!(
-                "`{name}` belongs to {m}, which is not in the `nginx-modules` selection and no `load_module` line loads"
+                "`{name}` belongs to {m}, which is not in the `nginx-modules` selection, and no `load_module` line loads it"
             )),
             None => {}
         }
@@ -543,14 +580,14 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
     /// The checks of one block once its includes are read: directives nginx refuses twice,
     /// duplicate locations, and (at the http level) upstreams and listen sockets.
     fn check_level(&mut self, ctx: u32, items: &[Item<'p>], _incomplete: bool, assumed: Basis) {
-        let mut first: FastMap<&str, &Item<'p>> = FastMap::default();
-        let mut locations: FastMap<(bool, &str), &Item<'p>> = FastMap::default();
-        let mut upstreams: FastMap<String, &Item<'p>> = FastMap::default();
+        let mut first: Seen<&str, &Item<'p>> = Seen::new();
+        let mut locations: Seen<(bool, &str), &Item<'p>> = Seen::new();
+        let mut upstreams: Seen<String, &Item<'p>> = Seen::new();
         for item in items {
             match item.kind {
                 Kind::RefusesDuplicate => {
                     let name = item.directive.name();
-                    match first.get(name) {
+                    match first.get(&name) {
                         Some(earlier) => {
                             // Only certain where the entry nginx uses is known.
                             let certain = assumed == Basis::Known
@@ -620,15 +657,15 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
     /// Listen sockets across the servers of one http block: two default servers for one
     /// address, one address twice in a server, one name twice on one address (a warning).
     fn servers(&mut self, items: &[Item<'p>], basis: Basis) {
-        let mut defaults: FastMap<&str, &Listen> = FastMap::default();
+        let mut defaults: Seen<&str, &Listen> = Seen::new();
         let mut names: FastMap<NameOnAddress, (FileId, Span)> = FastMap::default();
         for item in items {
             let Kind::Server(info) = &item.kind else {
                 continue;
             };
-            let mut own: FastMap<&str, &Listen> = FastMap::default();
+            let mut own: Vec<(&str, &Listen)> = Vec::new();
             for l in &info.listens {
-                if let Some(earlier) = own.insert(&l.addr, l) {
+                if let Some(&(_, earlier)) = own.iter().find(|(a, _)| *a == l.addr) {
                     let f = Finding::new(
                         format!("a duplicate listen {}", l.addr),
                         Label::primary(l.file, l.span, "the same address again"),
@@ -639,8 +676,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                     self.out.duplicates.push(f);
                     continue;
                 }
+                own.push((&l.addr, l));
                 if l.default_server {
-                    match defaults.get(l.addr.as_str()) {
+                    match defaults.get(&l.addr.as_str()) {
                         Some(earlier) => {
                             let f = Finding::new(
                                 format!("a duplicate default server for {}", l.addr),
@@ -663,9 +701,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             }
             // nginx compares names across servers only: one server may repeat its own.
             let mut added: Vec<(NameOnAddress, (FileId, Span))> = Vec::new();
-            for addr in own.keys() {
+            for (addr, _) in &own {
                 for (name, file, span) in &info.names {
-                    match names.get(&(addr, name.as_str())) {
+                    match names.get(&(*addr, name.as_str())) {
                         Some(&(f0, s0)) => self.out.duplicates.push(
                             Finding::new(
                                 format!("conflicting server name \"{name}\" on {addr}, ignored"),
@@ -675,7 +713,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                             .severity(Severity::Warning)
                             .help("nginx starts, but only the first server with this name on this address answers it"),
                         ),
-                        None => added.push(((addr, name.as_str()), (*file, *span))),
+                        None => added.push(((*addr, name.as_str()), (*file, *span))),
                     }
                 }
             }
