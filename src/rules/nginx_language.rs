@@ -20,32 +20,50 @@ use crate::rules::{Finding, LintContext};
 use crate::source::{FileId, Span};
 use crate::syntax::nginx::{Directive, End, Siblings};
 
-/// FNV-1a: the walk hashes short names and small integer keys hundreds of thousands of times
-/// on a large tree, where SipHash's flood protection buys nothing.
-#[derive(Clone, Copy)]
-struct Fnv(u64);
+/// A multiply-rotate hash over 8-byte words (as rustc's FxHash): the walk hashes short names
+/// and small integer keys hundreds of thousands of times on a large tree, where SipHash's
+/// flood protection buys nothing (the keys are the user's own configuration).
+#[derive(Clone, Copy, Default)]
+struct Fx(u64);
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for Fx {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap()));
         }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ rest.len() as u64);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
 }
 
 /// A server name on a listen address.
 type NameOnAddress<'a> = (&'a str, &'a str);
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 /// First occurrences by key: a short list scanned (most blocks hold a few directives nginx
 /// accepts once), a map once it grows (an http level holding thousands of upstreams).
@@ -215,6 +233,7 @@ enum Kind {
 struct Item<'p> {
     file: FileId,
     directive: Directive<'p>,
+    name: &'p str,
     kind: Kind,
 }
 
@@ -369,6 +388,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 out.items.push(Item {
                     file,
                     directive: d,
+                    name,
                     kind,
                 });
             }
@@ -387,6 +407,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 out.items.push(Item {
                     file,
                     directive: d,
+                    name,
                     kind: Kind::Server(Rc::new(server_info(&body.items))),
                 });
             }
@@ -586,7 +607,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         for item in items {
             match item.kind {
                 Kind::RefusesDuplicate => {
-                    let name = item.directive.name();
+                    let name = item.name;
                     match first.get(&name) {
                         Some(earlier) => {
                             // Only certain where the entry nginx uses is known.
@@ -725,20 +746,25 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
 /// What a block check needs to know of `d`, in a block of kind `ctx` where nginx uses `spec`.
 fn item_kind(d: Directive<'_>, name: &str, ctx: u32, spec: Option<&DirectiveSpec>) -> Option<Kind> {
     let spec = spec?;
-    match (name, ctx) {
-        ("location", ctx::HTTP_SRV | ctx::HTTP_LOC) => {
-            return location_kind(d).map(|exact| Kind::Location { exact })
+    // Most directives are none of these: a length test rules them out before any compare.
+    if matches!(name.len(), 6 | 8 | 11) {
+        match (name, ctx) {
+            ("location", ctx::HTTP_SRV | ctx::HTTP_LOC) => {
+                return location_kind(d).map(|exact| Kind::Location { exact })
+            }
+            ("upstream", ctx::HTTP) if d.block().is_some() => return Some(Kind::Upstream),
+            ("server", ctx::HTTP_UPS | ctx::STREAM_UPS) => return Some(Kind::UpstreamServer),
+            ("listen", ctx::HTTP_SRV) => return Some(Kind::Listen),
+            ("server_name", ctx::HTTP_SRV) => return Some(Kind::ServerName),
+            _ => {}
         }
-        ("upstream", ctx::HTTP) if d.block().is_some() => return Some(Kind::Upstream),
-        ("server", ctx::HTTP_UPS | ctx::STREAM_UPS) => return Some(Kind::UpstreamServer),
-        ("listen", ctx::HTTP_SRV) => return Some(Kind::Listen),
-        ("server_name", ctx::HTTP_SRV) => return Some(Kind::ServerName),
-        _ => {}
     }
-    let upstream_module = spec.module.starts_with("ngx_http_upstream")
-        || spec.module.starts_with("ngx_stream_upstream");
-    if (ctx == ctx::HTTP_UPS || ctx == ctx::STREAM_UPS) && !upstream_module {
-        return Some(Kind::UpstreamOther);
+    if ctx == ctx::HTTP_UPS || ctx == ctx::STREAM_UPS {
+        let upstream_module = spec.module.starts_with("ngx_http_upstream")
+            || spec.module.starts_with("ngx_stream_upstream");
+        if !upstream_module {
+            return Some(Kind::UpstreamOther);
+        }
     }
     spec.refuses_duplicate.then_some(Kind::RefusesDuplicate)
 }
@@ -925,34 +951,36 @@ fn not_allowed(
 /// nginx's refusal of a directive's shape: its terminator, then its argument count.
 fn shape_problem(spec: &DirectiveSpec, d: Directive<'_>) -> Option<(String, Span)> {
     use directives::args;
-    let name = d.name();
-    let has_block = !matches!(d.end(), End::Semicolon { .. });
     let wants_block = spec.args & args::BLOCK != 0;
     match (wants_block, d.end()) {
         (false, End::Block { open, .. } | End::Raw { open, .. }) => {
             return Some((
-                format!("directive \"{name}\" is not terminated by \";\""),
+                format!("directive \"{}\" is not terminated by \";\"", d.name()),
                 open,
             ))
         }
         (true, End::Semicolon { span }) => {
-            return Some((format!("directive \"{name}\" has no opening \"{{\""), span))
+            return Some((
+                format!("directive \"{}\" has no opening \"{{\"", d.name()),
+                span,
+            ))
         }
         _ => {}
     }
-    let _ = has_block;
-    let n = d.args().len();
-    (!directives::arg_count_ok(spec.args, n)).then(|| {
-        let span = if n == 0 {
-            d.name_word().span()
-        } else {
-            d.args().span()
-        };
-        (
-            format!("invalid number of arguments in \"{name}\" directive"),
-            span,
-        )
-    })
+    let args = d.args();
+    let n = args.len();
+    if directives::arg_count_ok(spec.args, n) {
+        return None;
+    }
+    let span = if n == 0 {
+        d.name_word().span()
+    } else {
+        args.span()
+    };
+    Some((
+        format!("invalid number of arguments in \"{}\" directive", d.name()),
+        span,
+    ))
 }
 
 /// The argument shape nginx expects, in words.
