@@ -31,6 +31,9 @@ pub struct Settings {
     /// php-fpm's environment, for expanding `${VAR}` in pool files (`--env`, `--env-file`,
     /// `[env]`). A reference to a variable not given here is unknown at lint time.
     pub env: std::collections::BTreeMap<String, String>,
+    /// The PHP version whose php-fpm reads the pools (`--php-version 8.1`): which entries
+    /// exist (`pm.max_spawn_rate` came in 8.1).
+    pub php_version: crate::model::fpm_entries::PhpVersion,
 }
 
 impl Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             min_max_children: PACKAGED_MAX_CHILDREN as u32 + 1,
             min_listen_backlog: 64,
             env: std::collections::BTreeMap::new(),
+            php_version: crate::model::fpm_entries::DEFAULT_PHP_VERSION,
         }
     }
 }
