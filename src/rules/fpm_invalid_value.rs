@@ -1,9 +1,8 @@
 use crate::diagnostic::{Label, Severity};
 use crate::model::fpm::Setting;
 use crate::model::fpm_defaults::instance_is_whole;
-use crate::model::fpm_entries::{lookup, parse_refusal, value_as_read, Lookup, Parser};
+use crate::model::fpm_entries::{atoi, lookup, parse_refusal, value_as_read, Lookup, Parser};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
-use crate::syntax::fpm::values::c_atoi;
 
 declare_rule! {
     /// ## What it does
@@ -110,6 +109,15 @@ impl Rule for FpmInvalidValue {
             for s in &pool.entries {
                 out.extend(parse_problem(s, Some(&pool.name), version));
             }
+            if let Some(s) = pool.get("request_slowlog_trace_depth") {
+                if let Some(n) = int_of(&s).filter(|&n| n < 0) {
+                    out.push(finding(
+                        &s,
+                        format!("'request_slowlog_trace_depth' ({n}) must be a positive value (pool [{}])", pool.name),
+                        format!("ERROR: [pool {}] 'request_slowlog_trace_depth' ({n}) must be a positive value", pool.name),
+                    ));
+                }
+            }
             if let Some(s) = pool.get("process.priority") {
                 if let Some(mut f) = priority_problem(&s, Some(&pool.name)) {
                     if !instance_is_whole(cx.project, cx.fpm, pool) {
@@ -143,7 +151,7 @@ fn int_of(s: &Setting<'_>) -> Option<i64> {
     digits
         .bytes()
         .all(|b| b.is_ascii_digit())
-        .then(|| i64::from(c_atoi(&v)))
+        .then(|| i64::from(atoi(&v)))
 }
 
 /// What the entry's value parser refuses, as php-fpm reads the line.

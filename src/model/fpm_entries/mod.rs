@@ -293,8 +293,7 @@ pub fn parse_refusal(entry: &FpmEntry, value: &str, key: &str) -> Option<String>
                 None
             } else {
                 integer_refusal(value).or_else(|| {
-                    (crate::syntax::fpm::values::c_atoi(value) < 0)
-                        .then_some("must be greater than zero or 'unlimited'")
+                    (atoi(value) < 0).then_some("must be greater than zero or 'unlimited'")
                 })
             }
         }
@@ -333,6 +332,14 @@ fn array_key_or(entry: &FpmEntry, key: &str, otherwise: &str) -> String {
         format!("You must provide a key for field '{}'", entry.name)
     } else {
         otherwise.to_owned()
+    }
+}
+
+/// C's `atoi` on a value `fpm_conf_set_integer` accepted: `""` and `"-"` are 0.
+pub fn atoi(value: &str) -> i32 {
+    match value {
+        "" | "-" => 0,
+        v => crate::syntax::fpm::values::c_atoi(v),
     }
 }
 
