@@ -268,7 +268,8 @@ pub fn value_as_read(entry: Entry<'_>) -> Option<Cow<'_, str>> {
 /// boolean value`); `key` is the text between their brackets.
 pub fn parse_refusal(entry: &FpmEntry, value: &str, key: &str) -> Option<String> {
     let why = match entry.parser {
-        Parser::String | Parser::ArrayString => return None,
+        Parser::String => return None,
+        Parser::ArrayString => return key.is_empty().then(|| array_key_or(entry, key, "")),
         Parser::Integer => integer_refusal(value),
         Parser::Time => time_refusal(value),
         Parser::Boolean => boolean_refusal(value),
