@@ -441,6 +441,10 @@ fn platform_parser() -> impl clap::builder::TypedValueParser<Value = Platform> {
     .map(|s| s.parse::<Platform>().expect("every listed platform parses"))
 }
 
+fn parse_php_version(s: &str) -> Result<crate::model::fpm_entries::PhpVersion, String> {
+    s.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,8 +454,4 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
     }
-}
-
-fn parse_php_version(s: &str) -> Result<crate::model::fpm_entries::PhpVersion, String> {
-    s.parse()
 }

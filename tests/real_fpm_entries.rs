@@ -193,9 +193,9 @@ fn every_entry_and_value_type_agrees_with_php_fpm() {
             let text = match e.section {
                 Section::Global => config(root, std::slice::from_ref(&l), &[]),
                 _ if e.name == "pm" => {
-                    config(root, &[], &[l.clone()]).replacen("pm = static\n", "", 1)
+                    config(root, &[], std::slice::from_ref(&l)).replacen("pm = static\n", "", 1)
                 }
-                _ => config(root, &[], &[l.clone()]),
+                _ => config(root, &[], std::slice::from_ref(&l)),
             };
             runs.push((e.name, l, text));
         }

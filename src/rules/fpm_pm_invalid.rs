@@ -28,6 +28,12 @@ declare_rule! {
     /// environment: it is judged only with the variable's value given (`--env`,
     /// `--env-file`, `[env]`), and no fix rewrites it.
     ///
+    /// This rule owns the `pm` value (`pm = dynamik`: fpm-invalid-value leaves it here) and
+    /// the process manager's numbers; a number that is not one (`pm.max_children = 5x`) is
+    /// fpm-invalid-value's. A required key missing because its line is misspelt
+    /// (`pm.max_chidren = 5`) is reported by fpm-unknown-entry on that line, not here as
+    /// "not set".
+    ///
     /// ## Why it matters
     /// php-fpm exits at start-up (and `php-fpm -t` fails), so every request nginx sends to
     /// it answers 502 Bad Gateway. php-fpm logs the first problem it meets, e.g.
