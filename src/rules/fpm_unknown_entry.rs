@@ -30,7 +30,9 @@ declare_rule! {
     /// `unknown directive 'php_admin_valu'`; in `[global]`
     /// `Array are not allowed in the global section`), then
     /// `ERROR: failed to load configuration file` and `ERROR: FPM initialization failed`.
-    /// A fresh container never starts, and a reload keeps the old configuration.
+    /// A fresh container never starts, so every request nginx passes to it answers 502
+    /// (`connect() to unix:... failed (2: No such file or directory)`); a reload keeps the
+    /// old configuration.
     ///
     /// **Partial trees.** A line before any section header in a pool file that no linted
     /// php-fpm.conf includes is read in whatever section the including file left open: a
