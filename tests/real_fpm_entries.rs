@@ -200,37 +200,35 @@ fn every_entry_and_value_type_agrees_with_php_fpm() {
             runs.push((e.name, l, text));
         }
     }
-    let mut accepted = 0;
-    let mut refused = 0;
-    for (i, (name, l, text)) in runs.iter().enumerate() {
-        let conf = root.join(format!("case-{i}.conf"));
-        fs::write(&conf, text).unwrap();
-        let v = php_fpm_t(&bins.php_fpm, &conf);
-        let (refuses, errors, problems) = lint_fpm(&[("php-fpm.conf", text)], &settings);
-        if v.ok {
-            accepted += 1;
-        } else {
-            refused += 1;
-        }
-        if v.ok == refuses {
-            failures.push(format!(
-                "{name}: `{l}`: php-fpm {}, lint {}: {} {errors:?} {problems}",
-                if v.ok { "accepts" } else { "refuses" },
-                if refuses { "refuses" } else { "accepts" },
-                v.first_error
-            ));
-            continue;
-        }
-        // Our words are php-fpm's.
-        if let Some(d) = errors.iter().find(|d| d.code.starts_with("NFL5")) {
-            if !d.message.contains(&v.first_error) {
-                failures.push(format!(
-                    "{name}: `{l}`: php-fpm says `{}`, lint says `{}`",
-                    v.first_error, d.message
-                ));
-            }
-        }
-    }
+    // Two threads: the machine has two cores.
+    let outcomes: Vec<(bool, Vec<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let runs = &runs;
+                let bins = &bins;
+                let settings = &settings;
+                s.spawn(move || {
+                    runs.iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % 2 == t)
+                        .map(|(i, (name, l, text))| {
+                            let conf = root.join(format!("case-{i}.conf"));
+                            fs::write(&conf, text).unwrap();
+                            let v = php_fpm_t(&bins.php_fpm, &conf);
+                            (v.ok, compare(name, l, text, &v, settings))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let accepted = outcomes.iter().filter(|(ok, _)| *ok).count();
+    let refused = outcomes.len() - accepted;
+    failures.extend(outcomes.into_iter().flat_map(|(_, f)| f));
     eprintln!(
         "php-fpm entries: {} known in {version}, {} value cases ({accepted} accepted, {refused} refused by php-fpm), {} disagreements",
         known.len(),
@@ -238,6 +236,33 @@ fn every_entry_and_value_type_agrees_with_php_fpm() {
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The linter's verdict and words against php-fpm's on one case; what differs.
+fn compare(
+    name: &str,
+    l: &str,
+    text: &str,
+    v: &fpm_support::FpmVerdict,
+    settings: &Settings,
+) -> Vec<String> {
+    let (refuses, errors, problems) = lint_fpm(&[("php-fpm.conf", text)], settings);
+    if v.ok == refuses {
+        return vec![format!(
+            "{name}: `{l}`: php-fpm {}, lint {}: {} {errors:?} {problems}",
+            if v.ok { "accepts" } else { "refuses" },
+            if refuses { "refuses" } else { "accepts" },
+            v.first_error
+        )];
+    }
+    // Our words are php-fpm's.
+    match errors.iter().find(|d| d.code.starts_with("NFL5")) {
+        Some(d) if !d.message.contains(&v.first_error) => vec![format!(
+            "{name}: `{l}`: php-fpm says `{}`, lint says `{}`",
+            v.first_error, d.message
+        )],
+        _ => Vec::new(),
+    }
 }
 
 /// Misspelt, misplaced and array entries: php-fpm's words, and the lint's.
