@@ -31,9 +31,10 @@ declare_rule! {
     /// or `ERROR: [pool www] process.priority must be included into [-19,20]`, then
     /// `ERROR: FPM initialization failed`.
     ///
-    /// Booleans: php-fpm before 8.2's later releases takes only what PHP's ini reader makes
-    /// "1" or "" of (yes/no/on/off/true/false/none unquoted); later ones also take `0` and
-    /// the words in quotes. Only what every version refuses is reported.
+    /// Booleans: the 8.1 and 8.2 sources take only what PHP's ini reader makes "1" or ""
+    /// of (yes/no/on/off/true/false/none, unquoted); newer builds (Debian's php-fpm 8.2.36
+    /// among them) also take `0` and the words in quotes. Only what every version refuses is
+    /// reported.
     ///
     /// ## Example
     /// ```ini

@@ -11,12 +11,14 @@ The facts are php-src's, sapi/fpm/fpm/fpm_conf.c:
   `php_flag`, `php_admin_flag` and (8.2) `access.suppress_path`, matched case-sensitively,
   pool sections only;
 - `fpm_conf_ini_parser_entry()`: `include` in any section.
-Read from a php-src revision of the 8.2 line (the one whose pool table has `listen.setfib`,
-`pm.max_spawn_rate`, `pm.status_listen`, and whose array parser has `access.suppress_path`),
-and compared with the 5.3-era table for what is old. Versions come from php-src's UPGRADING
-and NEWS: `pm.status_listen` 8.0, `pm.max_spawn_rate` 8.1, `access.suppress_path` and
-`listen.setfib` 8.2; `log_limit`, `log_buffering`, `decorate_workers_output`,
-`request_terminate_timeout_track_finished` 7.3 (before the range); nothing was removed
+Read from three stored copies of fpm_conf.c: an 8.2-line revision (its pool table has
+`listen.setfib`, `pm.max_spawn_rate`, `pm.status_listen`, its array parser
+`access.suppress_path`), an 8.1-line one (shivammathur/php-src-backports @07e5a926: the same
+tables without `listen.setfib` and `access.suppress_path`), and php/php-src @035536ad (the
+5.3-era tables, for what is old). Versions come from those and php-src's UPGRADING and NEWS:
+`pm.status_listen` 8.0, `pm.max_spawn_rate` 8.1, `access.suppress_path` and `listen.setfib`
+8.2; `log_limit`, `log_buffering`, `decorate_workers_output`,
+`request_terminate_timeout_track_finished` 7.3 (before the range). Nothing was removed
 between 7.4 and 8.4.
 
 `build` names the `#ifdef` around an entry: php-fpm knows it only when built with that
@@ -131,7 +133,7 @@ def main():
         "",
         "use super::{Build, FpmEntry, Parser, PhpVersion, Section};",
         "",
-        f"/// The oldest and newest php-fpm the table describes.",
+        "/// The oldest and newest php-fpm the table describes.",
         f"pub const FIRST_VERSION: PhpVersion = PhpVersion({FIRST[0]}, {FIRST[1]});",
         f"pub const LAST_VERSION: PhpVersion = PhpVersion({LAST[0]}, {LAST[1]});",
         "",

@@ -361,10 +361,10 @@ fn time_refusal(value: &str) -> Option<&'static str> {
     }
 }
 
-/// `fpm_conf_set_boolean`. php-fpm up to 8.2's first releases takes only "1" and "" (what
-/// the ini scanner makes of yes/no/on/off/true/false/none); later ones, Debian's 8.2 among
-/// them, also take `0` and the lowercase words written in quotes or from the environment.
-/// Only what every version refuses is refused here.
+/// `fpm_conf_set_boolean`. The 8.1 and 8.2 sources take only "1" and "" (what the ini
+/// scanner makes of unquoted yes/no/on/off/true/false/none); newer builds, Debian's php-fpm
+/// 8.2.36 among them, also take `0` and the lowercase words in quotes or from the
+/// environment. Only what every version refuses is refused here.
 fn boolean_refusal(value: &str) -> Option<&'static str> {
     const ACCEPTED: [&str; 10] = [
         "1", "", "0", "yes", "true", "on", "no", "none", "false", "off",
