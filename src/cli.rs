@@ -369,6 +369,11 @@ pub struct TreeArgs {
     #[arg(long, value_name = "USER")]
     pub nginx_user: Option<String>,
 
+    /// PHP version of the php-fpm that reads the pools, 7.4 to 8.4: which entries exist
+    /// [default: 8.2]
+    #[arg(long, value_name = "X.Y", value_parser = parse_php_version)]
+    pub php_version: Option<crate::model::fpm_entries::PhpVersion>,
+
     /// Memory the PHP-FPM pools may use in all (e.g. 2G, 2GB, 2048M, 512MiB); turns on
     /// fpm-memory-overcommit (NFL303), which is off and silent without it
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
@@ -455,6 +460,10 @@ fn platform_parser() -> impl clap::builder::TypedValueParser<Value = Platform> {
         PossibleValue::new("upstream").alias("nginx"),
     ])
     .map(|s| s.parse::<Platform>().expect("every listed platform parses"))
+}
+
+fn parse_php_version(s: &str) -> Result<crate::model::fpm_entries::PhpVersion, String> {
+    s.parse()
 }
 
 #[cfg(test)]

@@ -70,6 +70,8 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # min-max-children = 6
 # listen.backlog below this is flagged.
 # min-listen-backlog = 64
+# PHP version of the php-fpm that reads the pools, 7.4 to 8.4: which entries exist.
+# php-version = "8.2"
 
 # Files and folders not walked (globs: a name anywhere, or a path relative to this file).
 # Files ignored by .gitignore, .ignore or .git/info/exclude and hidden folders are skipped too
@@ -113,6 +115,7 @@ struct Raw {
     ignore: Option<Vec<Spanned<String>>>,
     fail_on: Option<SeverityName>,
     platform: Option<Spanned<String>>,
+    php_version: Option<Spanned<String>>,
     nginx_user: Option<String>,
     nginx_groups: Option<Vec<String>>,
     nginx_prefix: Option<PathBuf>,
@@ -210,6 +213,7 @@ pub struct Config {
     pub per_file_ignores: PathIgnores,
     pub fail_on: Option<Severity>,
     pub platform: Option<Platform>,
+    pub php_version: Option<crate::model::fpm_entries::PhpVersion>,
     pub nginx_user: Option<String>,
     pub nginx_groups: Option<Vec<String>>,
     pub nginx_prefix: Option<PathBuf>,
@@ -444,6 +448,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         env: raw.env.unwrap_or_default(),
         ..Config::default()
     };
+    if let Some(v) = raw.php_version {
+        config.php_version = Some(v.get_ref().parse().map_err(|e| err(v.span(), e))?);
+    }
     if let Some(p) = raw.platform {
         config.platform = Some(p.get_ref().parse().map_err(|e| err(p.span(), e))?);
     }

@@ -317,6 +317,10 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
             .or(config.min_header_buffer)
             .unwrap_or(defaults.min_header_buffer),
         min_max_children: config.min_max_children.unwrap_or(defaults.min_max_children),
+        php_version: tree
+            .php_version
+            .or(config.php_version)
+            .unwrap_or(defaults.php_version),
         min_listen_backlog: config
             .min_listen_backlog
             .unwrap_or(defaults.min_listen_backlog),

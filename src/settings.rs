@@ -39,6 +39,9 @@ pub struct Settings {
     pub nginx_version: Option<Version>,
     /// Home-grown directives (`[[extra-directives]]`), known beside the table's.
     pub extra_directives: Vec<ExtraDirective>,
+    /// The PHP version whose php-fpm reads the pools (`--php-version 8.1`): which entries
+    /// exist (`pm.max_spawn_rate` came in 8.1).
+    pub php_version: crate::model::fpm_entries::PhpVersion,
 }
 
 impl Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             nginx_modules: ModuleSelection::All,
             nginx_version: None,
             extra_directives: Vec::new(),
+            php_version: crate::model::fpm_entries::DEFAULT_PHP_VERSION,
         }
     }
 }

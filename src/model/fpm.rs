@@ -121,11 +121,12 @@ pub struct Pool<'p> {
 
 impl<'p> Pool<'p> {
     /// The setting in effect for a plain key (`listen`, `pm.max_children`): the last one.
+    /// php-fpm matches plain keys case-insensitively (`PM = static` sets `pm`).
     pub fn get(&self, key: &str) -> Option<Setting<'p>> {
         self.entries
             .iter()
             .rev()
-            .find(|s| s.entry().name() == key && !s.entry().is_array())
+            .find(|s| s.entry().name().eq_ignore_ascii_case(key) && !s.entry().is_array())
             .copied()
     }
 

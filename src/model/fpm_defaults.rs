@@ -65,7 +65,13 @@ impl<'p> IntValue<'p> {
         if s.is_from_env() {
             return IntValue::Unknown(s);
         }
-        match parse_fpm_int(s.text()) {
+        // As php-fpm's parser gets it: `no` and `""` are the empty string, which atoi reads as 0.
+        let read = crate::model::fpm_entries::value_as_read(s.entry());
+        let read = read.as_deref().map(|v| v.trim_matches([' ', '\t']));
+        if matches!(read, Some("" | "-")) {
+            return IntValue::Set(0, s);
+        }
+        match read.and_then(parse_fpm_int) {
             Some(n) => IntValue::Set(n, s),
             None => IntValue::Unknown(s),
         }

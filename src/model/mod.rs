@@ -7,6 +7,7 @@ pub mod contexts;
 pub mod directives;
 pub mod fpm;
 pub mod fpm_defaults;
+pub mod fpm_entries;
 pub mod nginx;
 pub mod platform;
 pub mod units;

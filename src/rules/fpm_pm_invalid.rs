@@ -5,6 +5,7 @@ use crate::model::fpm_defaults::{
     instance_is_whole, parse_fpm_int, IntValue, PmPlan, PmStyle, PoolPm, DEFAULT_MAX_SPAWN_RATE,
     DEFAULT_PROCESS_IDLE_TIMEOUT,
 };
+use crate::model::fpm_entries::{close_names, lookup, Lookup, PhpVersion, Section};
 use crate::rules::{declare_rule, Finding, LintContext, Rule, RuleMeta};
 use crate::syntax::fpm::values;
 
@@ -26,6 +27,12 @@ declare_rule! {
     /// later line or file sets `pm` again. A value built from `${VAR}` is read from php-fpm's
     /// environment: it is judged only with the variable's value given (`--env`,
     /// `--env-file`, `[env]`), and no fix rewrites it.
+    ///
+    /// This rule owns the `pm` value (`pm = dynamik`: fpm-invalid-value leaves it here) and
+    /// the process manager's numbers; a number that is not one (`pm.max_children = 5x`) is
+    /// fpm-invalid-value's. A required key missing because its line is misspelt
+    /// (`pm.max_chidren = 5`) is reported by fpm-unknown-entry on that line, not here as
+    /// "not set".
     ///
     /// ## Why it matters
     /// php-fpm exits at start-up (and `php-fpm -t` fails), so every request nginx sends to
@@ -113,6 +120,8 @@ struct Problem<'p> {
     others: Vec<(Setting<'p>, String)>,
     /// Rests on a setting no linted file sets.
     uses_default: bool,
+    /// The key that is missing, when the problem is that one is.
+    missing: Option<&'static str>,
 }
 
 fn check_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, whole: bool) -> Option<Finding> {
@@ -127,6 +136,13 @@ fn check_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, whole: bool) -> Option<
         return None;
     }
     let problem = first_problem(pool, &pm)?;
+    if problem
+        .missing
+        .is_some_and(|key| typo_hides(pool, key, cx.settings.php_version))
+    {
+        // fpm-unknown-entry reports the misspelt line, which is where the fix goes.
+        return None;
+    }
     let (file, span) = match problem.primary {
         Some(s) => (s.file, s.value_span()),
         None => pool.header(),
@@ -155,6 +171,17 @@ fn check_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, whole: bool) -> Option<
     }
     f = f.help(help);
     Some(f.fix(fix_pool(cx, pool, &pm)))
+}
+
+/// Whether the pool has a line php-fpm does not know whose name is a misspelling of `key`
+/// (`pm.max_chidren` for a missing `pm.max_children`).
+fn typo_hides(pool: &Pool<'_>, key: &str, version: PhpVersion) -> bool {
+    pool.entries.iter().any(|s| {
+        let e = s.entry();
+        !e.is_array()
+            && lookup(false, e.name(), false, version) == Lookup::Unknown
+            && close_names(Section::Pool, e.name(), version).contains(&key)
+    })
 }
 
 fn fix_pool(cx: &LintContext<'_, '_>, pool: &Pool<'_>, pm: &PoolPm<'_>) -> Option<Fix> {
@@ -213,6 +240,7 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
             primary,
             others: Vec::new(),
             uses_default,
+            missing: None,
         };
     // php-fpm checks `pm` as it reads each line, so a refused value counts even when a
     // later line (or file) sets it again (checked with php-fpm8.2 -t).
@@ -231,12 +259,15 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
         // wait for a value (`--env`, `--env-file`, `[env]`).
         Some((None, s)) if s.is_from_env() => return None,
         None => {
-            return Some(p(
-                "no `pm` is set, and php-fpm has no default process manager".into(),
-                format!("ALERT: [pool {name}] the process manager is missing (static, dynamic or ondemand)"),
-                None,
-                true,
-            ))
+            return Some(Problem {
+                missing: Some("pm"),
+                ..p(
+                    "no `pm` is set, and php-fpm has no default process manager".into(),
+                    format!("ALERT: [pool {name}] the process manager is missing (static, dynamic or ondemand)"),
+                    None,
+                    true,
+                )
+            })
         }
         Some((None, s)) => {
             return Some(p(
@@ -261,12 +292,15 @@ fn first_problem<'p>(pool: &Pool<'p>, pm: &PoolPm<'p>) -> Option<Problem<'p>> {
                 pm.max_children.shown("pm.max_children")
             ),
         };
-        return Some(p(
-            message,
-            format!("ALERT: [pool {name}] pm.max_children must be a positive value"),
-            pm.max_children.setting(),
-            !pm.max_children.is_set(),
-        ));
+        return Some(Problem {
+            missing: (!pm.max_children.is_set()).then_some("pm.max_children"),
+            ..p(
+                message,
+                format!("ALERT: [pool {name}] pm.max_children must be a positive value"),
+                pm.max_children.setting(),
+                !pm.max_children.is_set(),
+            )
+        });
     }
     match style {
         PmStyle::Static => None,
@@ -305,6 +339,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
             primary: v.setting(),
             others: Vec::new(),
             uses_default: unset(v),
+            missing: unset(v).then_some(key),
         });
     }
     let mc_label = pm
@@ -325,6 +360,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
             primary: v.setting(),
             others: mc_label.into_iter().collect(),
             uses_default: false,
+            missing: None,
         });
     }
     if max < min {
@@ -336,6 +372,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
             primary: pm.max_spare.setting(),
             others: with(&pm.min_spare, "pm.min_spare_servers").into_iter().collect(),
             uses_default: false,
+            missing: None,
         });
     }
     if let IntValue::Set(start, s) = pm.start_servers {
@@ -352,6 +389,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
                 primary: Some(s),
                 others,
                 uses_default: false,
+                missing: None,
             });
         }
     }
@@ -363,6 +401,7 @@ fn dynamic_problem<'p>(name: &str, pm: &PoolPm<'p>, mc: i64) -> Option<Problem<'
                 primary: Some(s),
                 others: Vec::new(),
                 uses_default: false,
+                missing: None,
             });
         }
     }

@@ -23,12 +23,14 @@ mod fastcgi_pass_unverifiable;
 mod fastcgi_script_filename_missing;
 mod fastcgi_timeout_mismatch;
 mod fpm_allowed_clients_excludes_nginx;
+mod fpm_invalid_value;
 mod fpm_listen_conflict;
 mod fpm_listen_invalid;
 pub(crate) mod fpm_memory_overcommit;
 mod fpm_pm_invalid;
 mod fpm_pool_exhaustion;
 mod fpm_socket_permission;
+mod fpm_unknown_entry;
 mod include_cycle;
 mod include_not_found;
 mod join_scope;
@@ -163,7 +165,7 @@ pub(crate) use declare_rule;
 
 /// The registry: code -> rule, in order. Codes are stable and never reused.
 /// NFL0xx files, NFL1xx nginx <-> PHP-FPM join, NFL2xx nginx locations, NFL3xx PHP-FPM pools,
-/// NFL4xx what nginx refuses while reading its configuration.
+/// NFL4xx what nginx refuses while reading its configuration, NFL5xx what php-fpm refuses.
 pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
@@ -217,6 +219,8 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
         "NFL405",
         &nginx_duplicate_directive::NginxDuplicateDirective,
     ),
+    ("NFL501", &fpm_unknown_entry::FpmUnknownEntry),
+    ("NFL502", &fpm_invalid_value::FpmInvalidValue),
 ];
 
 /// A fix that edits a file several servers include changes every one of them: never safe,

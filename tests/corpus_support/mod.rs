@@ -197,7 +197,7 @@ pub struct Env {
 }
 
 impl Env {
-    fn apply(&self, text: &[u8]) -> Vec<u8> {
+    pub fn apply(&self, text: &[u8]) -> Vec<u8> {
         let mut t = String::from_utf8_lossy(text).into_owned();
         for (from, to) in &self.replace {
             t = t.replace(from.as_str(), to);
