@@ -861,15 +861,13 @@ fn check_if(d: Directive<'_>, text: &str, lines: &LineIndex) -> Result<(), Synta
     let n = inner.len();
     inner[0] = &inner[0][1..];
     inner[n - 1] = inner[n - 1].strip_suffix(')').unwrap_or(inner[n - 1]);
-    // Drop only the tokens that held nothing but a parenthesis: `( $a` or `"x" )`.
-    // An empty quoted operand (`$a != ""`) stays.
-    if n > 1 && inner[n - 1].is_empty() && last.quote() == Quote::None {
+    // Drop only the tokens that held nothing but a parenthesis: `( $a` or `"x" )`. nginx
+    // reads values, not quotes: a last argument `")"` is the closing parenthesis too, while
+    // an empty quoted operand (`$a != ""`) stays.
+    if n > 1 && last.value() == ")" {
         inner.pop();
     }
-    if inner.first().is_some_and(|s| s.is_empty())
-        && first.quote() == Quote::None
-        && first.value() == "("
-    {
+    if n > 1 && first.value() == "(" {
         inner.remove(0);
     }
     let ok = match inner.as_slice() {
@@ -1329,6 +1327,11 @@ mod tests {
         let e = parse("if ($a = b { return 404; }").unwrap_err();
         assert!(e.message.contains("missing \")\""), "{e}");
         let e = parse("if $a { }").unwrap_err();
+        assert!(e.message.contains("invalid condition"), "{e}");
+        // nginx 1.22 reads values, not quotes: a quoted ")" closes the condition (accepted),
+        // and one too many is refused ("invalid condition \"$uri\"").
+        roundtrip("if ( $uri ~ \"files\" \")\" { return 404; }");
+        let e = parse("if ( $uri ~ \"files\" \")\" ) { return 404; }").unwrap_err();
         assert!(e.message.contains("invalid condition"), "{e}");
     }
 
