@@ -16,7 +16,8 @@ declare_rule! {
     /// `access.suppress_path[]` that is keyed or does not start with `/`, a
     /// `process.priority` outside -19..20, and a `log_limit` below 512.
     ///
-    /// Values written with a `${VAR}` not supplied (`--env`, `--env-file`, `[env]`), PHP
+    /// Values a template fills in (`$VAR` for envsubst, `{{ var }}`), values written with a
+    /// `${VAR}` not supplied (`--env`, `--env-file`, `[env]`), PHP
     /// expressions and bare words in capitals (PHP may read those as constants) are not
     /// judged. What depends on the host (users, groups, paths, ports, the event mechanisms
     /// the system has) is not checked either; nor is `listen.mode`, which php-fpm reads with
@@ -173,6 +174,9 @@ fn parse_problem(
         return None;
     }
     let value = value_as_read(e)?;
+    if looks_templated(s.written()) {
+        return None;
+    }
     let key = e.offset_name().unwrap_or("");
     let why = parse_refusal(entry, &value, key)?;
     let place = pool.map_or("[global]".to_owned(), |p| format!("pool [{p}]"));
@@ -186,6 +190,17 @@ fn parse_problem(
         format!("{why} ({place}: `{}`)", shown.trim_end()),
         format!("ERROR: [FILE:LINE] {why}"),
     ))
+}
+
+/// A value a template engine fills in before php-fpm reads the file (`$clear_env` for
+/// envsubst, `{{ pm_max }}` for Jinja): php-fpm never sees it as written.
+fn looks_templated(written: &str) -> bool {
+    let v = written.trim().trim_matches(['"', '\'']);
+    let shell_var = v
+        .strip_prefix('$')
+        .and_then(|rest| rest.bytes().next())
+        .is_some_and(|b| b == b'_' || b.is_ascii_alphabetic());
+    shell_var || v.contains("{{")
 }
 
 /// `process.priority` outside -19..20 (64 is php-fpm's "unset").
