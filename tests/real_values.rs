@@ -788,8 +788,16 @@ fn spec_for(name: &str, context: Ctx) -> DirectiveSpec {
             args::BLOCK | args::TAKE1 | args::TAKE2,
             Custom,
         ),
-        "expires" => ("ngx_http_headers_module", args::TAKE1 | args::TAKE2, Custom),
-        "add_header" => ("ngx_http_headers_module", args::TAKE2 | args::TAKE3, Custom),
+        "expires" => (
+            "ngx_http_headers_filter_module",
+            args::TAKE1 | args::TAKE2,
+            Custom,
+        ),
+        "add_header" => (
+            "ngx_http_headers_filter_module",
+            args::TAKE2 | args::TAKE3,
+            Custom,
+        ),
         "limit_req_zone" => ("ngx_http_limit_req_module", args::TAKE3, Custom),
         "limit_req" => (
             "ngx_http_limit_req_module",

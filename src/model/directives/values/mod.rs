@@ -152,8 +152,8 @@ fn by_name(
         "keepalive_timeout" if spec.module == "ngx_http_core_module" => {
             script::keepalive_timeout(d)
         }
-        "expires" if spec.module == "ngx_http_headers_module" => script::expires(d),
-        "add_header" if spec.module == "ngx_http_headers_module" => script::add_header(d),
+        "expires" if spec.module == "ngx_http_headers_filter_module" => script::expires(d),
+        "add_header" if spec.module == "ngx_http_headers_filter_module" => script::add_header(d),
         "limit_req" if spec.module == "ngx_http_limit_req_module" => script::limit_req(d),
         "limit_req_zone" if spec.module == "ngx_http_limit_req_module" => script::limit_req_zone(d),
         "log_format" if spec.module == "ngx_http_log_module" => script::log_format(d),
