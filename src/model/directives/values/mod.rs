@@ -59,6 +59,24 @@ pub fn check_for_version(
     let first = args.first()?;
     let v = first.value().as_bytes();
     let invalid_value = || ValueProblem::at(first, format!("\"{name}\" directive invalid value"));
+    let problem = slot(spec, args, first, v, invalid_value)?;
+    // A standard slot takes no variables, but a later nginx may read the same directive
+    // through a slot that does (`limit_rate` since 1.17.0): a `$` is left to nginx.
+    if args.iter().any(|w| has_variable(w.value())) {
+        return None;
+    }
+    Some(problem)
+}
+
+/// The standard `ngx_conf_set_*_slot` readers.
+fn slot(
+    spec: &DirectiveSpec,
+    args: crate::syntax::nginx::Words<'_>,
+    first: Word<'_>,
+    v: &[u8],
+    invalid_value: impl Fn() -> ValueProblem,
+) -> Option<ValueProblem> {
+    let name = spec.name;
     match spec.value {
         ValueKind::Custom | ValueKind::Str => None,
         ValueKind::Flag => {
@@ -176,6 +194,17 @@ fn by_name(
         "directio" if spec.module == "ngx_http_core_module" => other::directio(d),
         "ssl_session_cache" if spec.module == "ngx_http_ssl_module" => other::ssl_session_cache(d),
         "fastcgi_param" | "uwsgi_param" | "scgi_param" if http => other::param(d),
+        "try_files" if http => other::try_files(d),
+        "fastcgi_cache_path" | "proxy_cache_path" | "scgi_cache_path" | "uwsgi_cache_path"
+            if http =>
+        {
+            other::cache_path(spec.name, d)
+        }
+        "fastcgi_cache_valid" | "proxy_cache_valid" | "scgi_cache_valid" | "uwsgi_cache_valid"
+            if http =>
+        {
+            other::cache_valid(d)
+        }
         "worker_processes" if spec.module == "ngx_core_module" => {
             let w = args.first()?;
             (!w.is("auto") && parse::atoi(w.value().as_bytes()).is_none())

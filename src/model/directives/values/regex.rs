@@ -47,7 +47,17 @@ const NOTHING_TO_REPEAT: &str = "quantifier does not follow a repeatable item";
 pub fn check(pattern: &str) -> Verdict {
     let s = pattern.as_bytes();
     let n = s.len();
-    let err = |message, offset| Verdict::Err { message, offset };
+    // Set once a quantifier follows an item whose repeatability this reader does not know
+    // (an anchor, an assertion, an option setting): PCRE2 may refuse right there, so a later
+    // finding would not be the one it reports.
+    let mut doubt = false;
+    let err = |message, offset, doubt: bool| {
+        if doubt {
+            Verdict::Unsure
+        } else {
+            Verdict::Err { message, offset }
+        }
+    };
     let mut depth = 0usize;
     let mut captures = 0usize;
     let mut captures_sure = true;
@@ -58,7 +68,7 @@ pub fn check(pattern: &str) -> Verdict {
         match c {
             b'\\' => {
                 let Some(&e) = s.get(i + 1) else {
-                    return err("\\ at end of pattern", n);
+                    return err("\\ at end of pattern", n, doubt);
                 };
                 i += 2;
                 match e {
@@ -104,14 +114,23 @@ pub fn check(pattern: &str) -> Verdict {
                     }
                     _ => {}
                 }
-                prev = Prev::Unknown;
+                // Assertions and `\K` may not take a quantifier; the rest are atoms.
+                prev = if matches!(e, b'b' | b'B' | b'A' | b'z' | b'Z' | b'G' | b'K') {
+                    Prev::Unknown
+                } else {
+                    Prev::Atom
+                };
                 continue;
             }
             b'[' => {
                 match class_end(s, i) {
                     ClassEnd::At(end) => i = end + 1,
                     ClassEnd::Missing => {
-                        return err("missing terminating ] for character class", n)
+                        return err("missing terminating ] for character class", n, doubt)
+                    }
+                    ClassEnd::BackslashAtEnd => return err("\\ at end of pattern", n, doubt),
+                    ClassEnd::RangeOutOfOrder(at) => {
+                        return err("range out of order in character class", at, doubt)
                     }
                     ClassEnd::Unsure => return Verdict::Unsure,
                 }
@@ -121,9 +140,16 @@ pub fn check(pattern: &str) -> Verdict {
             b'(' => {
                 let next = s.get(i + 1).copied();
                 if next == Some(b'*') {
-                    // A verb or an alpha assertion: `(*UTF)`, `(*pla:...)`.
+                    // A verb or an alpha assertion: `(*UTF)`, `(*MARK:x)`, `(*pla:...)`.
+                    let name = s[i + 2..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                        .count();
+                    if !matches!(s.get(i + 2 + name), Some(b')' | b':')) {
+                        return Verdict::Unsure;
+                    }
                     depth += 1;
-                    i += 2;
+                    i += 2 + name;
                     prev = Prev::Unknown;
                     continue;
                 }
@@ -136,13 +162,13 @@ pub fn check(pattern: &str) -> Verdict {
                 }
                 // `(?...`
                 let Some(&kind) = s.get(i + 2) else {
-                    return err("missing closing parenthesis", n);
+                    return err("missing closing parenthesis", n, doubt);
                 };
                 match kind {
                     b'#' => {
                         match s[i + 3..].iter().position(|&b| b == b')') {
                             Some(p) => i += 3 + p + 1,
-                            None => return err("missing ) after (?# comment", n),
+                            None => return err("missing ) after (?# comment", n, doubt),
                         }
                         continue;
                     }
@@ -187,18 +213,57 @@ pub fn check(pattern: &str) -> Verdict {
                         prev = Prev::Nothing;
                         continue;
                     }
-                    b'(' | b'C' | b'R' | b'&' | b'+' | b'0'..=b'9' => {
-                        // Conditions, callouts, recursion: a group that is not a capture.
+                    b'(' | b'C' => {
+                        // Conditions and callouts: a group that is not a capture.
                         captures_sure = false;
                         depth += 1;
                         i += 2;
                         prev = Prev::Unknown;
                         continue;
                     }
+                    b'R' | b'&' | b'+' | b'0'..=b'9' => {
+                        // Recursion and subroutine calls, `(?R)`, `(?1)`, `(?+1)`, `(?&name)`,
+                        // followed when plainly written.
+                        let at = i + 3;
+                        let len = match kind {
+                            b'R' => 0,
+                            b'&' => s[at..]
+                                .iter()
+                                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                                .count(),
+                            b'+' => s[at..].iter().take_while(|b| b.is_ascii_digit()).count(),
+                            _ => {
+                                s[at - 1..]
+                                    .iter()
+                                    .take_while(|b| b.is_ascii_digit())
+                                    .count()
+                                    - 1
+                            }
+                        };
+                        if s.get(at + len) != Some(&b')')
+                            || (len == 0 && matches!(kind, b'&' | b'+'))
+                        {
+                            return Verdict::Unsure;
+                        }
+                        i = at + len + 1;
+                        prev = Prev::Atom;
+                        continue;
+                    }
+                    b'-' if s.get(i + 3).is_some_and(u8::is_ascii_digit) => {
+                        // `(?-1)`: a relative call.
+                        let at = i + 3;
+                        let len = s[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+                        if s.get(at + len) != Some(&b')') {
+                            return Verdict::Unsure;
+                        }
+                        i = at + len + 1;
+                        prev = Prev::Atom;
+                        continue;
+                    }
                     // Letters no PCRE2 version takes as an option or a group kind.
                     b'b' | b'c' | b'd' | b'e' | b'f' | b'g' | b'h' | b'j' | b'k' | b'l' | b'o'
                     | b'p' | b'q' | b't' | b'u' | b'v' | b'w' | b'y' | b'z' => {
-                        return err("unrecognized character after (? or (?-", i + 2);
+                        return err("unrecognized character after (? or (?-", i + 2, doubt);
                     }
                     _ => {
                         // Option settings: `(?i)`, `(?-s:`, `(?^`.
@@ -229,7 +294,7 @@ pub fn check(pattern: &str) -> Verdict {
             }
             b')' => {
                 if depth == 0 {
-                    return err("unmatched closing parenthesis", i);
+                    return err("unmatched closing parenthesis", i, doubt);
                 }
                 depth -= 1;
                 prev = Prev::Atom;
@@ -237,8 +302,8 @@ pub fn check(pattern: &str) -> Verdict {
             b'|' => prev = Prev::Nothing,
             b'*' | b'+' | b'?' => {
                 match prev {
-                    Prev::Nothing => return err(NOTHING_TO_REPEAT, i),
-                    Prev::Quantifier if c == b'*' => return err(NOTHING_TO_REPEAT, i),
+                    Prev::Nothing => return err(NOTHING_TO_REPEAT, i, doubt),
+                    Prev::Quantifier if c == b'*' => return err(NOTHING_TO_REPEAT, i, doubt),
                     Prev::Quantifier => {
                         // `*?` lazy, `*+` possessive: the mark ends the quantifier.
                         prev = Prev::Unknown;
@@ -246,22 +311,23 @@ pub fn check(pattern: &str) -> Verdict {
                         continue;
                     }
                     Prev::Atom => prev = Prev::Quantifier,
-                    Prev::Unknown => prev = Prev::Unknown,
+                    Prev::Unknown => doubt = true,
                 }
             }
             b'{' => {
                 if let Some((min, max, end)) = repeat_counts(s, i) {
                     if prev == Prev::Atom {
                         if min > 65535 || max.is_some_and(|m| m > 65535) {
-                            return err("number too big in {} quantifier", end);
+                            return err("number too big in {} quantifier", end, doubt);
                         }
                         if max.is_some_and(|m| m < min) {
-                            return err("numbers out of order in {} quantifier", end);
+                            return err("numbers out of order in {} quantifier", end, doubt);
                         }
                         prev = Prev::Quantifier;
                         i = end + 1;
                         continue;
                     }
+                    doubt |= prev == Prev::Unknown;
                     prev = Prev::Unknown;
                     i = end + 1;
                     continue;
@@ -274,7 +340,7 @@ pub fn check(pattern: &str) -> Verdict {
         i += 1;
     }
     if depth > 0 {
-        return err("missing closing parenthesis", n);
+        return err("missing closing parenthesis", n, doubt);
     }
     Verdict::Ok {
         captures: captures_sure.then_some(captures),
@@ -311,6 +377,9 @@ fn repeat_counts(s: &[u8], at: usize) -> Option<(u64, Option<u64>, usize)> {
 enum ClassEnd {
     At(usize),
     Missing,
+    BackslashAtEnd,
+    /// `[z-a]`: the offset of the range's end.
+    RangeOutOfOrder(usize),
     Unsure,
 }
 
@@ -321,18 +390,41 @@ fn class_end(s: &[u8], at: usize) -> ClassEnd {
     if s.get(i) == Some(&b'^') {
         i += 1;
     }
+    // The last literal, which a `-` may make the start of a range.
+    let mut range_start: Option<u8> = None;
     // A `]` first is a literal.
     if s.get(i) == Some(&b']') {
+        range_start = Some(b']');
         i += 1;
     }
     while i < n {
         match s[i] {
             b']' => return ClassEnd::At(i),
             b'\\' => {
-                if s.get(i + 1) == Some(&b'Q') {
-                    return ClassEnd::Unsure;
+                match s.get(i + 1) {
+                    None => return ClassEnd::BackslashAtEnd,
+                    // Escapes with arguments, and quoting: not followed inside a class.
+                    Some(b'Q' | b'p' | b'P' | b'x' | b'o' | b'c' | b'N' | b'g' | b'k' | b'u') => {
+                        return ClassEnd::Unsure
+                    }
+                    _ => {}
                 }
+                range_start = None;
                 i += 2;
+            }
+            b'-' if range_start.is_some() => {
+                match s.get(i + 1) {
+                    Some(&end) if end.is_ascii() && !matches!(end, b']' | b'\\' | b'[') => {
+                        if range_start.is_some_and(|start| end < start) {
+                            return ClassEnd::RangeOutOfOrder(i + 1);
+                        }
+                        range_start = None;
+                        i += 2;
+                    }
+                    // `[a-]`, or an end this reader does not weigh.
+                    Some(b']') => i += 1,
+                    _ => return ClassEnd::Unsure,
+                }
             }
             b'[' if matches!(s.get(i + 1), Some(b':' | b'.' | b'=')) => {
                 // A POSIX class `[:alpha:]`: followed when plainly written, else give up.
@@ -343,12 +435,16 @@ fn class_end(s: &[u8], at: usize) -> ClassEnd {
                     .count();
                 let end = i + 2 + body;
                 if s.get(end) == Some(&mark) && s.get(end + 1) == Some(&b']') {
+                    range_start = None;
                     i = end + 2;
                 } else {
                     return ClassEnd::Unsure;
                 }
             }
-            _ => i += 1,
+            c => {
+                range_start = c.is_ascii().then_some(c);
+                i += 1;
+            }
         }
     }
     ClassEnd::Missing
