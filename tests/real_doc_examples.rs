@@ -205,6 +205,20 @@ fn run_nginx_t(nginx: &Path, root: &Path, main: &str) -> Result<(), String> {
 const REFUSED_EXAMPLES: &[(&str, &str)] = &[
     ("NFL001", "No such file or directory"),
     ("NFL202", "must be less than"),
+    ("NFL401", "unknown directive \"fastcgi_pas\""),
+    (
+        "NFL402",
+        "\"worker_processes\" directive is not allowed here",
+    ),
+    (
+        "NFL403",
+        "invalid number of arguments in \"listen\" directive",
+    ),
+    (
+        "NFL404",
+        "invalid value \"yes\" in \"sendfile\" directive, it must be \"on\" or \"off\"",
+    ),
+    ("NFL405", "\"root\" directive is duplicate"),
 ];
 
 #[test]

@@ -118,16 +118,9 @@ pub fn report<'c>(cx: &'c LintContext<'_, '_>) -> &'c Report {
 }
 
 /// The directives of the build being linted: the settings' selection, plus the modules the
-/// tree's `load_module` lines load (main level only, so the top levels suffice).
+/// tree's `load_module` lines load.
 fn catalog(cx: &LintContext<'_, '_>) -> Catalog {
-    let loads: Vec<&str> = cx
-        .project
-        .files_of(crate::source::Language::Nginx)
-        .filter_map(|id| cx.project.nginx(id))
-        .flat_map(|c| c.directives().filter(|d| d.is("load_module")))
-        .filter_map(|d| d.arg(0))
-        .collect();
-    Catalog::new(cx.settings, loads)
+    Catalog::for_project(cx.settings, cx.project)
 }
 
 /// Said by a finding in a file no nginx.conf in the tree includes.
