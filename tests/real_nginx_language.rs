@@ -286,6 +286,11 @@ fn fixtures_agree_with_real_nginx() {
             copy_tree(&case, copy.path());
             let conf = copy.path().join("nginx.conf");
             let text = fs::read_to_string(&conf).unwrap_or_default();
+            if text.contains("# not for this nginx:") {
+                // Written for another build (a newer nginx, a patched one): the marker says
+                // which, and the snapshot is the test.
+                continue;
+            }
             if text.contains("load_module") {
                 // A module this machine does not have: nginx fails on the dlopen, not on
                 // the directive. The finding is a warning (not certain) by design.

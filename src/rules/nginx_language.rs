@@ -541,7 +541,17 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             let list: Vec<String> = close.iter().map(|n| format!("`{n}`")).collect();
             help.push(format!("did you mean {}?", list.join(" or ")));
         }
-        if self.catalog.absence(name).is_none() && !self.catalog.is_complete() {
+        let unheard_of = self.catalog.absence(name).is_none();
+        if unheard_of && close.is_empty() && self.catalog.is_complete() {
+            // Nothing like it anywhere: more likely a module or patch outside the table (a
+            // custom build) than a typo, so not certain enough for an error.
+            help.push(format!(
+                "no directive of nginx or of the {} modules known here is close to it; if your nginx is built with a module or patch that adds it, declare it with `extra-directives`",
+                directives::modules().len()
+            ));
+            f = f.severity(Severity::Warning);
+        }
+        if unheard_of && !self.catalog.is_complete() {
             help.push(format!(
                 "not certain: the tree loads modules whose directives are not known here ({}); declare their directives with `extra-directives`",
                 self.catalog.unknown_load_modules().join(", ")
@@ -806,6 +816,11 @@ fn server_info(items: &[Item<'_>]) -> ServerInfo {
                 let Some(addr) = listen_addr(first.value()) else {
                     continue;
                 };
+                // A QUIC listen (nginx 1.25+) is a UDP socket: `listen 443 quic` beside
+                // `listen 443 ssl` is no duplicate. Such listens are left out of the checks.
+                if args.iter().skip(1).any(|a| a.is("quic")) {
+                    continue;
+                }
                 let default_server = args
                     .iter()
                     .skip(1)

@@ -12,7 +12,9 @@ declare_rule! {
     /// unknown), the `load_module` lines of the tree and `nginx-version`. When the build is
     /// known to lack a directive the table has, the help says why (a newer nginx, a module not
     /// selected). When the tree loads a module the table does not know, the finding is a
-    /// warning: that module may define the name.
+    /// warning: that module may define the name. So it is when no known directive is close
+    /// to the name (`ssl_dyn_rec_enable`, from a patched build): a custom build is then more
+    /// likely than a typo; `extra-directives` declares such names.
     ///
     /// Bodies nginx does not read as directives (`map`, `geo`, `types`, `split_clients`,
     /// `*_by_lua_block`, other modules' own blocks) are not checked.
