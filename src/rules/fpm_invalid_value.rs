@@ -169,8 +169,8 @@ fn parse_problem(
     let Lookup::Known(entry) = lookup(pool.is_none(), e.name(), e.is_array(), version) else {
         return None;
     };
-    // `pm = dynamik` is fpm-pm-invalid's.
-    if entry.parser == Parser::Pm {
+    // `pm = dynamik` is fpm-pm-invalid's; a string is anything.
+    if entry.parser == Parser::Pm || entry.parser == Parser::String {
         return None;
     }
     let value = value_as_read(e)?;

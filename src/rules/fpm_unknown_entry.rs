@@ -104,6 +104,10 @@ fn check(
     let in_global = pool.is_none();
     let version = cx.settings.php_version;
     let found = lookup(in_global, name, is_array, version);
+    // Almost every line is known: decide that before building any message.
+    if matches!(found, Lookup::Include | Lookup::Known(_)) {
+        return None;
+    }
     let words = refusal_words(name, is_array, in_global);
     let place = match pool {
         Some(p) => format!("pool [{p}]"),

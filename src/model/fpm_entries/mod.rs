@@ -113,8 +113,12 @@ impl FpmEntry {
 /// The entry php-fpm would match for `name` in a section of this kind, in any version:
 /// plain entries case-insensitively (`strcasecmp`), array entries exactly.
 pub fn find(section: Section, name: &str) -> Option<&'static FpmEntry> {
+    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    // Length and first letter first: the scan runs for every line of every pool.
     ENTRIES.iter().find(|e| {
-        e.section == section
+        e.name.len() == name.len()
+            && e.name.as_bytes()[0] == first
+            && e.section == section
             && match section {
                 Section::PoolArray => e.name == name,
                 _ => e.name.eq_ignore_ascii_case(name),
