@@ -366,6 +366,32 @@ impl Judge {
         text: &[u8],
         inspect: &mut dyn FnMut(&Path),
     ) -> Verdict {
+        self.nginx_wrapped(root, file, env, text, true, inspect)
+            .expect("nginx ran")
+    }
+
+    /// `inspect` with the configuration [`Judge::nginx_t`] would give nginx, without running
+    /// it (a text already judged).
+    pub fn nginx_in_place(
+        &self,
+        root: &Path,
+        file: &Path,
+        env: &Env,
+        text: &[u8],
+        inspect: &mut dyn FnMut(&Path),
+    ) {
+        self.nginx_wrapped(root, file, env, text, false, inspect);
+    }
+
+    fn nginx_wrapped(
+        &self,
+        root: &Path,
+        file: &Path,
+        env: &Env,
+        text: &[u8],
+        run_nginx: bool,
+        inspect: &mut dyn FnMut(&Path),
+    ) -> Option<Verdict> {
         let saved = fs::read(file).unwrap();
         fs::write(file, env.apply(text)).unwrap();
         let abs = file.display();
@@ -418,23 +444,26 @@ impl Judge {
             c.current_dir(root);
             self.bounded(c)
         };
-        let mut globals = !self.nginx_globals.is_empty();
-        let mut out = run(true, globals);
-        // A main file that loads the modules itself.
-        if !out.ok && globals && out.output.contains("\" is already loaded") {
-            globals = false;
-            out = run(true, false);
-        }
-        // A main file's own `pid` clashes with -g pid.
-        if !out.ok && out.output.contains("\"pid\" directive is duplicate") {
-            out = run(false, globals);
-        }
+        let verdict = run_nginx.then(|| {
+            let mut globals = !self.nginx_globals.is_empty();
+            let mut out = run(true, globals);
+            // A main file that loads the modules itself.
+            if !out.ok && globals && out.output.contains("\" is already loaded") {
+                globals = false;
+                out = run(true, false);
+            }
+            // A main file's own `pid` clashes with -g pid.
+            if !out.ok && out.output.contains("\"pid\" directive is duplicate") {
+                out = run(false, globals);
+            }
+            out
+        });
         inspect(&conf);
         if let Some(p) = wrapper_path {
             let _ = fs::remove_file(p);
         }
         fs::write(file, saved).unwrap();
-        out
+        verdict
     }
 
     /// Run `cmd` for at most `self.timeout`; stderr is the verdict's output.

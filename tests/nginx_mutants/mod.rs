@@ -136,7 +136,13 @@ struct Block {
     span: (usize, usize),
 }
 
-fn collect(d: Directive<'_>, parent: &str, parent_block: Option<usize>, sites: &mut Vec<Site>, blocks: &mut Vec<Block>) {
+fn collect(
+    d: Directive<'_>,
+    parent: &str,
+    parent_block: Option<usize>,
+    sites: &mut Vec<Site>,
+    blocks: &mut Vec<Block>,
+) {
     let s = d.span();
     let nw = d.name_word();
     let (open, raw_body) = match d.end() {
@@ -272,7 +278,12 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
             targets.push((b.kind.clone(), b.at, String::new(), String::new()));
         }
         let open = |kind: &str, head: &str| {
-            (kind.to_owned(), b.at, format!("{head} {{ "), " }".to_owned())
+            (
+                kind.to_owned(),
+                b.at,
+                format!("{head} {{ "),
+                " }".to_owned(),
+            )
         };
         match b.kind.as_str() {
             "server" if seen.insert("+server".into()) => {
@@ -306,11 +317,21 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
             let k = rng.below(name.len());
             let mut del = name.clone();
             del.remove(k);
-            push(Class::Typo, "typo-delete", s, splice(text, na, nb, &typo(del)));
+            push(
+                Class::Typo,
+                "typo-delete",
+                s,
+                splice(text, na, nb, &typo(del)),
+            );
             let letter = (b'a' + rng.below(26) as u8) as char;
             let mut ins = name.clone();
             ins.insert(rng.below(name.len() + 1), letter);
-            push(Class::Typo, "typo-insert", s, splice(text, na, nb, &typo(ins)));
+            push(
+                Class::Typo,
+                "typo-insert",
+                s,
+                splice(text, na, nb, &typo(ins)),
+            );
             let mut sub = name.clone();
             let k = rng.below(name.len());
             let mut c = (b'a' + rng.below(26) as u8) as char;
@@ -318,12 +339,22 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                 c = if c == 'z' { 'a' } else { (c as u8 + 1) as char };
             }
             sub[k] = c;
-            push(Class::Typo, "typo-substitute", s, splice(text, na, nb, &typo(sub)));
+            push(
+                Class::Typo,
+                "typo-substitute",
+                s,
+                splice(text, na, nb, &typo(sub)),
+            );
             let k = rng.below(name.len() - 1);
             if name[k] != name[k + 1] {
                 let mut tr = name.clone();
                 tr.swap(k, k + 1);
-                push(Class::Typo, "typo-transpose", s, splice(text, na, nb, &typo(tr)));
+                push(
+                    Class::Typo,
+                    "typo-transpose",
+                    s,
+                    splice(text, na, nb, &typo(tr)),
+                );
             }
         }
 
@@ -335,20 +366,49 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                     continue;
                 }
                 let insert = format!("\n{head}{own}{tail}\n");
-                push(Class::Move, &format!("move-to-{kind}"), s, splice(text, *at, *at, &insert));
+                push(
+                    Class::Move,
+                    &format!("move-to-{kind}"),
+                    s,
+                    splice(text, *at, *at, &insert),
+                );
             }
         }
 
         // (c) argument counts
         if let Some(last) = s.args.last() {
-            let prev_end = if s.args.len() >= 2 { s.args[s.args.len() - 2].1 } else { s.name_span.1 };
-            push(Class::Args, "args-drop-last", s, splice(text, prev_end, last.1, ""));
+            let prev_end = if s.args.len() >= 2 {
+                s.args[s.args.len() - 2].1
+            } else {
+                s.name_span.1
+            };
+            push(
+                Class::Args,
+                "args-drop-last",
+                s,
+                splice(text, prev_end, last.1, ""),
+            );
             if s.args.len() >= 2 {
-                push(Class::Args, "args-remove-all", s, splice(text, s.name_span.1, last.1, ""));
+                push(
+                    Class::Args,
+                    "args-remove-all",
+                    s,
+                    splice(text, s.name_span.1, last.1, ""),
+                );
             }
-            push(Class::Args, "args-add-one", s, splice(text, last.1, last.1, &format!(" {}", last.2)));
+            push(
+                Class::Args,
+                "args-add-one",
+                s,
+                splice(text, last.1, last.1, &format!(" {}", last.2)),
+            );
         } else if !is_block {
-            push(Class::Args, "args-add-one", s, splice(text, s.name_span.1, s.name_span.1, " nfl_extra"));
+            push(
+                Class::Args,
+                "args-add-one",
+                s,
+                splice(text, s.name_span.1, s.name_span.1, " nfl_extra"),
+            );
         }
 
         // (d) bad values
@@ -364,7 +424,12 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                         push(Class::Value, "value-listen-port", s, set(&new));
                     }
                     if k == s.args.len() - 1 {
-                        push(Class::Value, "value-listen-param", s, splice(text, *wb, *wb, " nfl_param"));
+                        push(
+                            Class::Value,
+                            "value-listen-param",
+                            s,
+                            splice(text, *wb, *wb, " nfl_param"),
+                        );
                     }
                     continue;
                 }
@@ -382,15 +447,27 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                     push(Class::Value, "value-if-double-equals", s, set("=="));
                     continue;
                 }
-                ("if", _) | ("location", _) | ("rewrite", 0) if k + 1 < s.args.len() || s.name == "rewrite" => {
+                ("if", _) | ("location", _) | ("rewrite", 0)
+                    if k + 1 < s.args.len() || s.name == "rewrite" =>
+                {
                     // The word after a regex operator, or rewrite's pattern: an unbalanced group.
                     let regex_next = matches!(word, "~" | "~*" | "!~" | "!~*");
                     if s.name == "rewrite" {
-                        push(Class::Value, "value-broken-regex", s, set(&broken_regex(raw, *quoted)));
+                        push(
+                            Class::Value,
+                            "value-broken-regex",
+                            s,
+                            set(&broken_regex(raw, *quoted)),
+                        );
                     } else if regex_next {
                         let (na, nb, nraw, nq) = &s.args[k + 1];
                         if s.name != "if" || !nraw.ends_with(')') {
-                            push(Class::Value, "value-broken-regex", s, splice(text, *na, *nb, &broken_regex(nraw, *nq)));
+                            push(
+                                Class::Value,
+                                "value-broken-regex",
+                                s,
+                                splice(text, *na, *nb, &broken_regex(nraw, *nq)),
+                            );
                         }
                     }
                     continue;
@@ -401,13 +478,17 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                 continue;
             }
             if word == "on" || word == "off" {
-                push(Class::Value, "value-flag", s, set(if word == "on" { "yes" } else { "no" }));
+                push(
+                    Class::Value,
+                    "value-flag",
+                    s,
+                    set(if word == "on" { "yes" } else { "no" }),
+                );
             } else if let Some((n, _)) = number_with_suffix(word) {
                 push(Class::Value, "value-unit-suffix", s, set(&format!("{n}x")));
             } else if is_number(word) {
                 push(Class::Value, "value-number", s, set("abc"));
-            } else if !word.is_empty()
-                && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            } else if !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
             {
                 push(Class::Value, "value-enum", s, set("nfl_nonmember"));
             }
@@ -415,25 +496,57 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
 
         // (e) duplicates
         if !is_block {
-            push(Class::Duplicate, "duplicate-directive", s, splice(text, b, b, &format!("\n{own}")));
+            push(
+                Class::Duplicate,
+                "duplicate-directive",
+                s,
+                splice(text, b, b, &format!("\n{own}")),
+            );
         } else if matches!(s.name.as_str(), "location" | "upstream") && own.len() <= 2000 {
-            push(Class::Duplicate, &format!("duplicate-{}", s.name), s, splice(text, b, b, &format!("\n{own}")));
+            push(
+                Class::Duplicate,
+                &format!("duplicate-{}", s.name),
+                s,
+                splice(text, b, b, &format!("\n{own}")),
+            );
         }
 
         // (f) neutral changes
         let na = s.name_span.0;
-        push(Class::Neutral, "neutral-comment", s, splice(text, na, na, "# nfl: a comment\n"));
+        push(
+            Class::Neutral,
+            "neutral-comment",
+            s,
+            splice(text, na, na, "# nfl: a comment\n"),
+        );
         if let Some(first) = s.args.first() {
-            push(Class::Neutral, "neutral-whitespace", s, splice(text, s.name_span.1, first.0, " \t  "));
+            push(
+                Class::Neutral,
+                "neutral-whitespace",
+                s,
+                splice(text, s.name_span.1, first.0, " \t  "),
+            );
             let k = rng.below(s.args.len());
             let (wa, wb, raw, quoted) = &s.args[k];
             if !quoted && !raw.contains(['"', '\'', '{', '}', ';']) && !raw.ends_with('\\') {
-                push(Class::Neutral, "neutral-quote", s, splice(text, *wa, *wb, &format!("\"{raw}\"")));
+                push(
+                    Class::Neutral,
+                    "neutral-quote",
+                    s,
+                    splice(text, *wa, *wb, &format!("\"{raw}\"")),
+                );
             }
             if !host_args && !is_block {
-                if let Some((wa, wb, raw, _)) = s.args.iter().find(|w| !w.3 && other_value(&w.2).is_some()) {
+                if let Some((wa, wb, raw, _)) =
+                    s.args.iter().find(|w| !w.3 && other_value(&w.2).is_some())
+                {
                     let new = other_value(raw).unwrap();
-                    push(Class::Neutral, "neutral-other-value", s, splice(text, *wa, *wb, &new));
+                    push(
+                        Class::Neutral,
+                        "neutral-other-value",
+                        s,
+                        splice(text, *wa, *wb, &new),
+                    );
                 }
             }
         }
@@ -447,7 +560,12 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
             {
                 let between = &text[b..next.span.0];
                 let other = &text[next.span.0..next.span.1];
-                push(Class::Neutral, "neutral-swap", s, splice(text, a, next.span.1, &format!("{other}{between}{own}")));
+                push(
+                    Class::Neutral,
+                    "neutral-swap",
+                    s,
+                    splice(text, a, next.span.1, &format!("{other}{between}{own}")),
+                );
             }
         }
     }
@@ -468,7 +586,11 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
                 .find(|s| s.span.0 == at)
                 .map_or_else(String::new, |s| s.name.clone());
             out.push(Mutant {
-                id: format!("{rel}:{}:{op}:{:08x}", line_of(text, at), fnv(new.as_bytes()) as u32),
+                id: format!(
+                    "{rel}:{}:{op}:{:08x}",
+                    line_of(text, at),
+                    fnv(new.as_bytes()) as u32
+                ),
                 class,
                 op,
                 directive,
