@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::model::builtin::Platform;
+use crate::model::directives::{ModuleSelection, Version};
 
 /// The program's name, shown by `--version` of every subcommand too (clap would say
 /// `nginx-fpm-lint-lint`).
@@ -376,6 +377,17 @@ pub struct TreeArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub worker_memory: Option<u64>,
 
+    /// Which modules the linted nginx has: all, debian, nginx.org, openresty, or a
+    /// comma-separated list of builds and module names (ngx_http_lua_module); load_module
+    /// lines add theirs [default: all]
+    #[arg(long, value_name = "MODULES", value_parser = parse_nginx_modules)]
+    pub nginx_modules: Option<ModuleSelection>,
+
+    /// The nginx version the configs must run on, e.g. 1.24.0: flags directives added later
+    /// or removed by then [default: any version]
+    #[arg(long, value_name = "VERSION", value_parser = parse_nginx_version)]
+    pub nginx_version: Option<Version>,
+
     /// Smallest fastcgi_buffer_size / proxy_buffer_size not flagged [default: 32k]
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub min_header_buffer: Option<u64>,
@@ -394,6 +406,14 @@ pub struct TreeArgs {
 fn parse_bytes(s: &str) -> Result<u64, String> {
     crate::model::units::parse_user_size(s)
         .ok_or_else(|| format!("expected a size like 512M, 2G, 2GB or 32k, got {s:?}"))
+}
+
+fn parse_nginx_modules(s: &str) -> Result<ModuleSelection, String> {
+    s.parse()
+}
+
+fn parse_nginx_version(s: &str) -> Result<Version, String> {
+    s.parse()
 }
 
 fn parse_exclude(s: &str) -> Result<String, String> {

@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use crate::diagnostic::Severity;
 use crate::model::builtin::Platform;
+use crate::model::directives::{self, ExtraDirective, ModuleSelection, Version};
 use crate::rules::{self, RULES};
 use crate::source::LineIndex;
 
@@ -45,6 +46,17 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # nginx-groups = []
 # nginx prefix for relative includes (default: the directory holding each nginx.conf).
 # nginx-prefix = "etc/nginx"
+
+# Which modules the linted nginx has: "all" (every module nginx-fpm-lint knows, so nothing
+# they define is "unknown"), a build ("debian": Debian's nginx and its libnginx-mod-*
+# packages; "nginx.org": nginx.org's packages and their dynamic modules; "openresty"), or a
+# list of builds and module names as nginx spells them, e.g. a list of "nginx.org" and
+# "ngx_http_headers_more_filter_module" (a list without a build starts from the modules
+# every build has). `load_module` lines in the configs add their module.
+# nginx-modules = "all"
+# The nginx version the configs must run on: directives added later (`http2 on` needs
+# 1.25.1) or removed by then (`ssl on`, gone in 1.25.1) are flagged. Unset: any version.
+# nginx-version = "1.24.0"
 
 # Memory the PHP-FPM pools may use in all. No default: without it fpm-memory-overcommit
 # (NFL303) is off and prints nothing.
@@ -81,6 +93,15 @@ pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optio
 # Absolute paths used in the configs, mapped onto directories of the tree.
 # [path-maps]
 # "/opt/docker/etc/php/fpm" = "docker/php-fpm"
+
+# Home-grown directives, known beside nginx's (one table each): where they may stand (main,
+# events, http, server, location, upstream, if, if-in-server, if-in-location, limit_except,
+# mail, mail-server, stream, stream-server, stream-upstream, other) and how many arguments
+# they take (counts 0 to 7 joined by |, "1+", "2+", "any" or "flag"; "|block" for a block).
+# [[extra-directives]]
+# name = "my_auth"
+# contexts = ["server", "location"]
+# args = "1|2"
 "#;
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +126,26 @@ struct Raw {
     env: Option<BTreeMap<String, String>>,
     exclude: Option<Vec<Spanned<String>>>,
     extend_exclude: Option<Vec<Spanned<String>>>,
+    nginx_modules: Option<Spanned<StringOrList>>,
+    nginx_version: Option<Spanned<String>>,
+    extra_directives: Option<Vec<RawExtraDirective>>,
+}
+
+/// `"debian"` or `["debian", "ngx_http_lua_module"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringOrList {
+    One(String),
+    List(Vec<String>),
+}
+
+/// One `[[extra-directives]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtraDirective {
+    name: Spanned<String>,
+    contexts: Spanned<Vec<String>>,
+    args: Spanned<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -184,6 +225,9 @@ pub struct Config {
     pub exclude: Option<Vec<(PathBuf, String)>>,
     /// `extend-exclude`: globs skipped as well.
     pub extend_exclude: Vec<(PathBuf, String)>,
+    pub nginx_modules: Option<ModuleSelection>,
+    pub nginx_version: Option<Version>,
+    pub extra_directives: Vec<ExtraDirective>,
 }
 
 /// A config file that could not be used, with the position of the offending text.
@@ -392,6 +436,31 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     if let Some(p) = raw.platform {
         config.platform = Some(p.get_ref().parse().map_err(|e| err(p.span(), e))?);
     }
+    if let Some(m) = raw.nginx_modules {
+        let selection = match m.get_ref() {
+            StringOrList::One(s) => s.parse(),
+            StringOrList::List(items) => ModuleSelection::from_items(items),
+        };
+        config.nginx_modules = Some(selection.map_err(|e| err(m.span(), e))?);
+    }
+    if let Some(v) = raw.nginx_version {
+        config.nginx_version = Some(v.get_ref().parse().map_err(|e| err(v.span(), e))?);
+    }
+    for d in raw.extra_directives.unwrap_or_default() {
+        let name = d.name.get_ref();
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || "{};\"'".contains(c)) {
+            return Err(err(
+                d.name.span(),
+                format!("{name:?} is not a directive name"),
+            ));
+        }
+        config.extra_directives.push(ExtraDirective {
+            name: name.clone(),
+            contexts: directives::parse_contexts(d.contexts.get_ref())
+                .map_err(|e| err(d.contexts.span(), e))?,
+            args: directives::parse_args(d.args.get_ref()).map_err(|e| err(d.args.span(), e))?,
+        });
+    }
     for (rule, sev) in raw.severity.unwrap_or_default() {
         let Some((code, _)) = rules::lookup(rule.get_ref()) else {
             return Err(err(rule.span(), unknown_rule(rule.get_ref())));
@@ -486,6 +555,10 @@ mod tests {
                     assert!(TEMPLATE.contains("# [env]"), "no [env] table in TEMPLATE");
                     continue;
                 }
+                "extra_directives" => {
+                    assert!(TEMPLATE.contains("# [[extra-directives]]"));
+                    continue;
+                }
                 other => other.replace('_', "-"),
             };
             assert!(
@@ -494,6 +567,43 @@ mod tests {
                  config::Raw, config::TEMPLATE and run::options_and_settings"
             );
         }
+    }
+
+    #[test]
+    fn nginx_build_keys() {
+        let path = Path::new("x.toml");
+        let c = parse(
+            path,
+            "nginx-modules = [\"nginx.org\", \"ngx_http_lua_module\"]\nnginx-version = \"1.24\"\n\
+             [[extra-directives]]\nname = \"my_auth\"\ncontexts = [\"server\", \"if\"]\nargs = \"1+\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.nginx_modules,
+            Some(ModuleSelection::Some {
+                builds: directives::builds::NGINX_ORG,
+                modules: vec!["ngx_http_lua_module"],
+            })
+        );
+        assert_eq!(c.nginx_version, Some(Version(1, 24, 0)));
+        let d = &c.extra_directives[0];
+        assert_eq!(d.name, "my_auth");
+        use directives::ctx;
+        assert_eq!(d.contexts, ctx::HTTP_SRV | ctx::HTTP_SIF | ctx::HTTP_LIF);
+        assert_eq!(d.args, directives::args::ONE_MORE);
+
+        let e = parse(path, "nginx-modules = \"debain\"\n").unwrap_err();
+        assert!(e.message.contains("unknown nginx module"), "{}", e.message);
+        assert_eq!(e.at.as_ref().map(|a| (a.0, a.1)), Some((1, 17)));
+        let e = parse(path, "nginx-version = \"1.x\"\n").unwrap_err();
+        assert!(e.message.contains("nginx version"), "{}", e.message);
+        let e = parse(
+            path,
+            "[[extra-directives]]\nname = \"x\"\ncontexts = [\"servr\"]\nargs = \"1\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("unknown context"), "{}", e.message);
+        assert_eq!(e.at.as_ref().map(|a| a.0), Some(3));
     }
 
     #[test]

@@ -120,6 +120,8 @@ pub fn lint_project_with(
             nginx: &nginx_model,
             fpm: &fpm_model,
             settings,
+            nginx_includes: &nginx_includes,
+            nginx_language: Default::default(),
         };
         let diagnostics = rules::run(&cx, select);
         timings::mark("run rules");

@@ -327,6 +327,13 @@ fn options_and_settings(tree: &TreeArgs, config: &Config) -> (Options, Settings)
             env.extend(tree.env.iter().cloned());
             env
         },
+        nginx_modules: tree
+            .nginx_modules
+            .clone()
+            .or(config.nginx_modules.clone())
+            .unwrap_or_default(),
+        nginx_version: tree.nginx_version.or(config.nginx_version),
+        extra_directives: config.extra_directives.clone(),
         ..defaults
     };
     (options, settings)

@@ -2,6 +2,7 @@
 //! rules read them, never the command line.
 
 use crate::model::builtin::Platform;
+use crate::model::directives::{ExtraDirective, ModuleSelection, Version};
 use crate::model::fpm_defaults::PACKAGED_MAX_CHILDREN;
 use crate::model::platform::{Cited, PlatformBasis};
 
@@ -31,6 +32,13 @@ pub struct Settings {
     /// php-fpm's environment, for expanding `${VAR}` in pool files (`--env`, `--env-file`,
     /// `[env]`). A reference to a variable not given here is unknown at lint time.
     pub env: std::collections::BTreeMap<String, String>,
+    /// Which modules the linted nginx has (`nginx-modules`): every module of the table by
+    /// default, or a build (`debian`, `nginx.org`, `openresty`) and/or module names.
+    pub nginx_modules: ModuleSelection,
+    /// The nginx version the configs must run on (`nginx-version`); None: any version.
+    pub nginx_version: Option<Version>,
+    /// Home-grown directives (`[[extra-directives]]`), known beside the table's.
+    pub extra_directives: Vec<ExtraDirective>,
 }
 
 impl Settings {
@@ -59,6 +67,9 @@ impl Default for Settings {
             min_max_children: PACKAGED_MAX_CHILDREN as u32 + 1,
             min_listen_backlog: 64,
             env: std::collections::BTreeMap::new(),
+            nginx_modules: ModuleSelection::All,
+            nginx_version: None,
+            extra_directives: Vec::new(),
         }
     }
 }

@@ -1043,6 +1043,19 @@ impl<'p> NginxModel<'p> {
 }
 
 impl IncludeMap {
+    /// The files one include directive (by its offset in `file`) resolved to when read under
+    /// `prefix` (a root's), in nginx's order; None when it was never resolved.
+    pub fn resolved(
+        &self,
+        file: FileId,
+        directive_offset: u32,
+        prefix: &Option<PathBuf>,
+    ) -> Option<&[FileId]> {
+        self.map
+            .get(&(file, directive_offset, prefix.clone()))
+            .map(Vec::as_slice)
+    }
+
     /// The files an include directive (by its offset in `file`) resolved to, under any prefix.
     pub fn targets(&self, file: FileId, directive_offset: u32) -> Vec<FileId> {
         let mut out: Vec<FileId> = self

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::fix::Fix;
 use crate::model::fpm::FpmModel;
-use crate::model::nginx::NginxModel;
+use crate::model::nginx::{IncludeMap, NginxModel};
 use crate::project::Project;
 use crate::settings::Settings;
 
@@ -32,6 +32,12 @@ mod fpm_socket_permission;
 mod include_cycle;
 mod include_not_found;
 mod join_scope;
+mod nginx_directive_not_allowed;
+mod nginx_duplicate_directive;
+mod nginx_invalid_arguments;
+mod nginx_invalid_value;
+pub(crate) mod nginx_language;
+mod nginx_unknown_directive;
 mod nginx_unreachable_location;
 mod php_location_executes_uploads;
 mod proxy_header_buffer_small;
@@ -74,10 +80,14 @@ pub struct LintContext<'a, 'p> {
     pub nginx: &'a NginxModel<'p>,
     pub fpm: &'a FpmModel<'p>,
     pub settings: &'a Settings,
+    /// Resolved nginx includes, for rules that walk every directive with includes in place.
+    pub nginx_includes: &'a IncludeMap,
+    /// The nginx language findings, computed by the first of their rules to run.
+    pub nginx_language: std::sync::OnceLock<nginx_language::Report>,
 }
 
 /// What a rule reports; the runner adds code, name and (unless overridden) severity.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Finding {
     pub message: String,
     pub labels: Vec<Label>,
@@ -152,7 +162,8 @@ macro_rules! declare_rule {
 pub(crate) use declare_rule;
 
 /// The registry: code -> rule, in order. Codes are stable and never reused.
-/// NFL0xx files, NFL1xx nginx <-> PHP-FPM join, NFL2xx nginx locations, NFL3xx PHP-FPM pools.
+/// NFL0xx files, NFL1xx nginx <-> PHP-FPM join, NFL2xx nginx locations, NFL3xx PHP-FPM pools,
+/// NFL4xx what nginx refuses while reading its configuration.
 pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL001", &include_not_found::IncludeNotFound),
     ("NFL002", &include_cycle::IncludeCycle),
@@ -195,6 +206,17 @@ pub static RULES: &[(&str, &dyn Rule)] = &[
     ("NFL302", &fpm_pool_exhaustion::FpmPoolExhaustion),
     ("NFL303", &fpm_memory_overcommit::FpmMemoryOvercommit),
     ("NFL304", &fpm_listen_invalid::FpmListenInvalid),
+    ("NFL401", &nginx_unknown_directive::NginxUnknownDirective),
+    (
+        "NFL402",
+        &nginx_directive_not_allowed::NginxDirectiveNotAllowed,
+    ),
+    ("NFL403", &nginx_invalid_arguments::NginxInvalidArguments),
+    ("NFL404", &nginx_invalid_value::NginxInvalidValue),
+    (
+        "NFL405",
+        &nginx_duplicate_directive::NginxDuplicateDirective,
+    ),
 ];
 
 /// A fix that edits a file several servers include changes every one of them: never safe,
