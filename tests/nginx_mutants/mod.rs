@@ -50,12 +50,12 @@ impl Class {
     /// classes come out in similar numbers over the corpus and the fixtures.
     fn rate(self) -> f64 {
         match self {
-            Class::Typo => 0.03,
-            Class::Move => 0.04,
-            Class::Args => 0.05,
-            Class::Value => 0.24,
-            Class::Duplicate => 0.10,
-            Class::Neutral => 0.035,
+            Class::Typo => 0.035,
+            Class::Move => 0.046,
+            Class::Args => 0.06,
+            Class::Value => 0.28,
+            Class::Duplicate => 0.12,
+            Class::Neutral => 0.04,
         }
     }
 }
@@ -106,6 +106,8 @@ pub fn fnv(bytes: &[u8]) -> u64 {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+const MAX_PER_CLASS_AND_FILE: usize = 12;
 
 const SEED: u64 = 0x6e66_6c34_3030; // fixed: the mutant set only changes with the inputs
 
@@ -358,8 +360,11 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
             }
         }
 
+        // A copied `include` copies a whole file, not one directive.
+        let is_include = s.name == "include";
+
         // (b) copies into blocks of another kind
-        if !is_block || own.len() <= 400 {
+        if !is_include && (!is_block || own.len() <= 400) {
             for (kind, at, head, tail) in &targets {
                 let inside_self = *at > a && *at < b;
                 if *kind == s.parent || inside_self {
@@ -577,6 +582,8 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
         // Rounded up or down at random, in proportion: small files add up to the rate too.
         let want = pool.len() as f64 * CLASSES[c].rate();
         let take = want.floor() as usize + usize::from(rng.chance(want.fract()));
+        // A long list (mime.types, an IP allow-list) must not outweigh the configs.
+        let take = take.min(MAX_PER_CLASS_AND_FILE);
         for (class, op, at, new) in pool.drain(..).take(take) {
             if !texts.insert(fnv(new.as_bytes())) {
                 continue;
