@@ -35,7 +35,7 @@ mod corpus_support;
 mod nginx_mutants;
 
 use corpus_support::{corpus_dir, nginx_rows, tools, Judge, TIMED_OUT};
-use nginx_mutants::{Mutant, CLASSES};
+use nginx_mutants::{Class, Mutant, CLASSES};
 
 const WORKERS: usize = 2;
 const MIN_JUDGED: usize = 3000;
@@ -67,8 +67,8 @@ struct Judged {
 #[derive(Default)]
 struct WorkerOut {
     judged: Vec<Judged>,
-    /// (reason, mutant id)
-    dropped: Vec<(String, String)>,
+    /// (reason, mutant id, class)
+    dropped: Vec<(String, String, Class)>,
     /// Inputs nginx refuses even in their context: (rel, first error).
     refused_inputs: Vec<(String, String)>,
     /// Accepted originals on which lint reports an NFL4xx error: (rel, why).
@@ -265,7 +265,8 @@ fn work(judge: &Judge, root: &Path, inputs: &[Input], progress: &Mutex<usize>) -
             *progress.lock().unwrap() += 1;
             if !v.ok {
                 if let Some(why) = host_dependent(&v.output) {
-                    out.dropped.push((why.to_owned(), mutant.id.clone()));
+                    out.dropped
+                        .push((why.to_owned(), mutant.id.clone(), mutant.class));
                     continue;
                 }
             }
@@ -382,7 +383,7 @@ fn lint_agrees_with_nginx_t_on_one_directive_mutants() {
     });
 
     let mut judged: Vec<Judged> = Vec::new();
-    let mut dropped: Vec<(String, String)> = Vec::new();
+    let mut dropped: Vec<(String, String, Class)> = Vec::new();
     let mut refused_inputs = Vec::new();
     let mut originals_flagged = Vec::new();
     let mut accepted_inputs = 0;
@@ -415,8 +416,17 @@ fn lint_agrees_with_nginx_t_on_one_directive_mutants() {
     // Per class: generated, dropped, judged, nginx refuses, agreement.
     writeln!(
         r,
-        "\n{:<10} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9}",
-        "class", "judged", "nginx✗", "lint✗", "missed", "false✗", "agree", "agree%"
+        "\n{:<10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9}",
+        "class",
+        "made",
+        "dropped",
+        "judged",
+        "nginx✗",
+        "lint✗",
+        "missed",
+        "false✗",
+        "agree",
+        "agree%"
     )
     .unwrap();
     let mut total_agree = 0;
@@ -428,10 +438,13 @@ fn lint_agrees_with_nginx_t_on_one_directive_mutants() {
         let false_alarm = js.iter().filter(|j| j.nginx_ok && j.lint.refuses).count();
         let agree = js.len() - missed - false_alarm;
         total_agree += agree;
+        let dropped_here = dropped.iter().filter(|d| d.2 == class).count();
         writeln!(
             r,
-            "{:<10} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8.1}%",
+            "{:<10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8.1}%",
             class.name(),
+            js.len() + dropped_here,
+            dropped_here,
             js.len(),
             refused,
             lint_refused,
@@ -446,8 +459,10 @@ fn lint_agrees_with_nginx_t_on_one_directive_mutants() {
     let nginx_refused = judged.iter().filter(|j| !j.nginx_ok).count();
     writeln!(
         r,
-        "{:<10} {:>7} {:>7}  agreement {:.2}% ({total_agree}/{})",
+        "{:<10} {:>7} {:>7} {:>7} {:>7}  agreement {:.2}% ({total_agree}/{})",
         "all",
+        judged.len() + dropped.len(),
+        dropped.len(),
         judged.len(),
         nginx_refused,
         100.0 * agreement,
@@ -456,7 +471,7 @@ fn lint_agrees_with_nginx_t_on_one_directive_mutants() {
     .unwrap();
 
     let mut drop_counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for (why, _) in &dropped {
+    for (why, _, _) in &dropped {
         *drop_counts.entry(why.as_str()).or_default() += 1;
     }
     writeln!(

@@ -500,7 +500,9 @@ pub fn mutants(rel: &str, text: &str, file_ctx: &str) -> Vec<Mutant> {
         }
 
         // (e) duplicates
-        if !is_block {
+        if is_include {
+            // Not one directive: see the copies above.
+        } else if !is_block {
             push(
                 Class::Duplicate,
                 "duplicate-directive",
