@@ -97,6 +97,29 @@ fn exit_2_for_usage_io_and_syntax_errors() {
         c
     });
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    // A build or version nginx-fpm-lint cannot read.
+    for (flag, said) in [
+        ("--nginx-modules=debain", "unknown nginx module"),
+        ("--nginx-version=1.x", "nginx version"),
+    ] {
+        let r = run({
+            let mut c = lint_cmd(dir.path());
+            c.arg(flag);
+            c
+        });
+        assert_eq!(r.code, 2, "{flag}");
+        assert!(r.stderr.contains(said), "{flag}: {}", r.stderr);
+    }
+    let r = run({
+        let mut c = lint_cmd(dir.path());
+        c.args([
+            "--nginx-modules=nginx.org,ngx_http_lua_module",
+            "--nginx-version=1.24",
+        ]);
+        c.args([SELECT, "etc"]);
+        c
+    });
+    assert_ne!(r.code, 2, "{}", r.stderr);
     // Syntax error, named with file, line and column.
     write(
         dir.path(),

@@ -286,6 +286,26 @@ impl Catalog {
         )
     }
 
+    /// The build of a linted tree: as [`new`](Catalog::new), with the `load_module` lines at
+    /// the top level of every nginx file of `project`.
+    pub fn for_project(
+        settings: &crate::settings::Settings,
+        project: &crate::project::Project,
+    ) -> Catalog {
+        let mut loads = Vec::new();
+        for id in project.files_of(crate::source::Language::Nginx) {
+            let Some(config) = project.nginx(id) else {
+                continue;
+            };
+            for d in config.directives() {
+                if d.is("load_module") {
+                    loads.extend(d.args().first().map(|w| w.value().to_owned()));
+                }
+            }
+        }
+        Catalog::new(settings, loads)
+    }
+
     /// As [`new`](Catalog::new), from the parts.
     pub fn build<S: AsRef<str>>(
         selection: &ModuleSelection,
@@ -539,6 +559,27 @@ mod tests {
         );
         assert!(!stream.specs("smtp_auth").is_empty());
         assert!(stream.is_complete());
+    }
+
+    #[test]
+    fn a_project_s_load_module_lines_count() {
+        let project = crate::project::Project::from_memory(
+            &[(
+                "etc/nginx/nginx.conf",
+                "load_module modules/ngx_http_echo_module.so;\n\
+                 load_module \"/usr/lib/nginx/modules/ngx_x_module.so\";\n\
+                 events {}\nhttp {}\n",
+            )],
+            crate::project::Options::default(),
+        );
+        let settings = crate::settings::Settings {
+            nginx_modules: "nginx.org".parse().unwrap(),
+            ..Default::default()
+        };
+        let c = Catalog::for_project(&settings, &project);
+        assert!(!c.specs("echo").is_empty());
+        assert!(c.specs("more_set_headers").is_empty());
+        assert_eq!(c.unknown_load_modules(), ["ngx_x_module.so"]);
     }
 
     #[test]

@@ -179,6 +179,7 @@ THIRD_PARTY = [
      {OR}, {}),
     ("openresty/xss-nginx-module", "0e77f38d0ddf1ee3445024a8d875413418636245", ["src/"],
      {OR}, {}),
+    ("osokin/ngx_http_redis", "ab4ef0c18c41afe2c1fcc8a7ad1af89c57773338", [""], {OR}, {}),
     ("calio/iconv-nginx-module", "9d5d79d9de2d4630ac8f328270aa8cc8ff2c0c66", ["src/"],
      set(), {}),
     ("openresty/drizzle-nginx-module", "3a72515e01bf8a8ad0064588ac94e99c01964fe6", ["src/"],
@@ -186,7 +187,9 @@ THIRD_PARTY = [
     # Other modules of PHP sites.
     ("google/ngx_brotli", "a71f9312c2deb28875acc7bacfdd5695a111aa53", ["filter/", "static/"],
      {DEB}, {}),
-    ("nginx/njs", "3e02ae0fae030cd802075f42b7037fe3df96e2f6", ["nginx/"], {DEB, ORG}, {}),
+    ("nginx/njs", "3e02ae0fae030cd802075f42b7037fe3df96e2f6", ["nginx/"], {DEB, ORG},
+     {"ngx_http_js_core_module": "ngx_http_js_module.so",
+      "ngx_stream_js_core_module": "ngx_stream_js_module.so"}),
     ("leev/ngx_http_geoip2_module", "445df24ef3781e488cee3dfe8a1e111997fc1dfe", [""], {DEB},
      {}),
     ("vozlt/nginx-module-vts", "affcaf8e69bdc1c1b50522c1e77b16c218e990c8", ["src/"], set(),
@@ -213,10 +216,44 @@ THIRD_PARTY = [
     ("arut/nginx-rtmp-module", "6c7719d0ba32e00b563ec70bd43dad11960fa9c4", [""], {DEB},
      {"*": "ngx_rtmp_module.so"}),
 ]
+# The versions Debian 12 packages (libnginx-mod-*): their directives join the table (a module
+# may since have dropped one), and those they lack are listed in NOT_IN_DEBIAN_12.
+DEBIAN_12_TAGS = {
+    "openresty/lua-nginx-module": "v0.10.23",
+    "openresty/echo-nginx-module": "v0.63",
+    "openresty/headers-more-nginx-module": "v0.34",
+    "openresty/set-misc-nginx-module": "v0.33",
+    "openresty/srcache-nginx-module": "v0.33",
+    "openresty/memc-nginx-module": "v0.19",
+    "vision5/ngx_devel_kit": "v0.3.2",
+    "google/ngx_brotli": "v1.0.0rc",
+    "nginx/njs": "0.7.9",
+    "leev/ngx_http_geoip2_module": "3.4",
+    "nginx-modules/ngx_cache_purge": "2.3",
+    "masterzen/nginx-upload-progress-module": "v0.9.2",
+    "owasp-modsecurity/ModSecurity-nginx": "v1.0.3",
+    "sto/ngx_http_auth_pam_module": "v1.5.3",
+    "arut/nginx-dav-ext-module": "v3.0.0",
+    "aperezdc/ngx-fancyindex": "v0.5.2",
+    "yaoweibin/ngx_http_substitutions_filter_module": "v0.6.4",
+    "gnosek/nginx-upstream-fair": "a18b4099fbd458111983200e098b6f0c8efed4bc",
+    "slact/nchan": "v1.3.6",
+    "arut/nginx-rtmp-module": "v1.2.2",
+}
+
+# Directives the Debian 12 packages lack although their source version has them: Debian's
+# stream js module is built without NGX_STREAM_SSL (the probe test shows it).
+DEBIAN_12_BUILT_WITHOUT = [
+    ("ngx_stream_js_module", name)
+    for name in (
+        "js_fetch_ciphers", "js_fetch_protocols", "js_fetch_trusted_certificate",
+        "js_fetch_verify", "js_fetch_verify_depth",
+    )
+]
+
 # Modules people use with PHP sites that could not be read here (no public source reached).
 UNREACHED = [
-    "ngx_http_redis (in OpenResty's bundle; its source was not reached)",
-    "ngx_coolkit and ngx_postgres (OpenResty, off by default)",
+    "ngx_coolkit and ngx_postgres (in OpenResty's bundle, off by default)",
 ]
 
 
@@ -489,14 +526,19 @@ class Source:
                     arr = post[0].strip().lstrip("&").split("[")[0].strip() if post else ""
                     words = self.words.get(arr)
                     value = (kind, tuple(words)) if words else ("Custom",)
-                out.append(
-                    (module, name, frozenset(ctx), frozenset(args), value,
-                     self.refuses_duplicate(handler))
-                )
+                dup = self.refuses_duplicate(handler)
+                if (module, name) in DUPLICATE_ONLY_FOR_SOME_VALUES:
+                    dup = False
+                out.append((module, name, frozenset(ctx), frozenset(args), value, dup))
         return out
 
 
 CORE_DUP_SLOTS = set()
+
+
+# Handlers that answer "is duplicate" only for some values: a second one is refused after
+# `mirror off` alone, so in general nginx takes several.
+DUPLICATE_ONLY_FOR_SOME_VALUES = {("ngx_http_mirror_module", "mirror")}
 
 
 def version_of(tag):
@@ -612,13 +654,25 @@ def main():
         modules[key[0]] = (core_builds(key[0]), core_dynamic(key[0]))
 
     header_third = []
+    not_in_debian = []  # (module, name) of a newer module version than Debian 12 packages
     for repo, commit, prefixes, builds, so_map in THIRD_PARTY:
         path = os.path.join(opts.mirrors, repo.replace("/", "+"), "repo")
         if not os.path.isdir(path):
             sys.exit(f"missing clone of {repo} at {path}")
-        src = read_tree(path, commit, prefixes, {})
+        parsed = {}
+        src = read_tree(path, commit, prefixes, parsed)
         specs = merge(src.specs())
-        header_third.append(f"{repo} {commit[:12]}" + ("" if specs else " (no directives)"))
+        note = "" if specs else " (no directives)"
+        if repo in DEBIAN_12_TAGS:
+            tag = DEBIAN_12_TAGS[repo]
+            old = merge(read_tree(path, tag, prefixes, parsed).specs())
+            for key in specs:
+                if key not in old:
+                    not_in_debian.append(key)
+            for key, spec in old.items():
+                specs.setdefault(key, spec)
+            note += f", with Debian 12's {tag[:12]}"
+        header_third.append(f"{repo} {commit[:12]}{note}")
         if not specs:
             # Still a module a load_module may name (ndk_http_module.so).
             for module in sorted(src.all_modules):
@@ -676,6 +730,17 @@ def main():
         w(f"        since: {rust_version(since)},")
         w(f"        until: {'None' if until is None else 'Some(' + rust_version(until) + ')'},")
         w("    },")
+    w("];")
+    w("")
+    w("/// Entries (module, name) that Debian 12's third-party module packages lack: they came in")
+    w("/// later versions of the module, or Debian builds the module without them.")
+    w("pub static NOT_IN_DEBIAN_12: &[(&str, &str)] = &[")
+    for key in DEBIAN_12_BUILT_WITHOUT:
+        if key not in entries:
+            sys.exit(f"DEBIAN_12_BUILT_WITHOUT names an unknown entry {key}")
+    not_in_debian = set(not_in_debian) | set(DEBIAN_12_BUILT_WITHOUT)
+    for module, name in sorted(not_in_debian, key=lambda k: (k[1], k[0])):
+        w(f"    ({rust_str(module)}, {rust_str(name)}),")
     w("];")
     w("")
     w("/// The distinct names of [`DIRECTIVES`], sorted, for binary search.")

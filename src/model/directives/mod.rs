@@ -5,6 +5,14 @@
 //! and of the third-party modules people run with PHP sites (see the generator beside it).
 //! This module is the stable interface the rules use; the table can be regenerated without
 //! touching them.
+//!
+//! - [`lookup`]: every entry of a name in the whole table (all modules, all versions).
+//! - [`Catalog`]: the directives of the build being linted, from the `nginx-modules`,
+//!   `nginx-version` and `extra-directives` settings and the tree's `load_module` lines
+//!   ([`Catalog::for_project`]); [`Catalog::specs`] for a name, [`Catalog::absence`] for why
+//!   the build lacks one the table knows, [`Catalog::names_in`] for "did you mean" candidates,
+//!   [`Catalog::is_complete`] before calling a name unknown with certainty.
+//! - `tests/real_directive_table.rs` checks the table against the real nginx.
 
 mod catalog;
 pub mod nginx_table;

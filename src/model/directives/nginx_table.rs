@@ -2,15 +2,15 @@
 //!
 //! nginx: tags release-1.18.0 to release-1.31.4 and mainline 3f6f7824d4e2 (1.31.5), 70 versions.
 //! Third-party modules (repository, commit):
-//! - openresty/lua-nginx-module bbed32a6e500
+//! - openresty/lua-nginx-module bbed32a6e500, with Debian 12's v0.10.23
 //! - openresty/stream-lua-nginx-module 9344b4d0ca09
 //! - openresty/lua-upstream-nginx-module a1c451affc75 (no directives)
-//! - vision5/ngx_devel_kit bd44d1630227 (no directives)
-//! - openresty/echo-nginx-module 1148fe77cd7c
-//! - openresty/set-misc-nginx-module fdad936b03a5
-//! - openresty/headers-more-nginx-module e76a51306b15
-//! - openresty/srcache-nginx-module 33e5f13be396
-//! - openresty/memc-nginx-module e18ec73641b7
+//! - vision5/ngx_devel_kit bd44d1630227 (no directives), with Debian 12's v0.3.2
+//! - openresty/echo-nginx-module 1148fe77cd7c, with Debian 12's v0.63
+//! - openresty/set-misc-nginx-module fdad936b03a5, with Debian 12's v0.33
+//! - openresty/headers-more-nginx-module e76a51306b15, with Debian 12's v0.34
+//! - openresty/srcache-nginx-module 33e5f13be396, with Debian 12's v0.33
+//! - openresty/memc-nginx-module e18ec73641b7, with Debian 12's v0.19
 //! - openresty/redis2-nginx-module 197f3e2f32b8
 //! - openresty/rds-json-nginx-module e6517b9f9397
 //! - openresty/rds-csv-nginx-module 6a906860c62f
@@ -18,26 +18,27 @@
 //! - openresty/encrypted-session-nginx-module 7ffe4ec55c50
 //! - calio/form-input-nginx-module 2c94e74671f0
 //! - openresty/xss-nginx-module 0e77f38d0ddf
+//! - osokin/ngx_http_redis ab4ef0c18c41
 //! - calio/iconv-nginx-module 9d5d79d9de2d
 //! - openresty/drizzle-nginx-module 3a72515e01bf
-//! - google/ngx_brotli a71f9312c2de
-//! - nginx/njs 3e02ae0fae03
-//! - leev/ngx_http_geoip2_module 445df24ef378
+//! - google/ngx_brotli a71f9312c2de, with Debian 12's v1.0.0rc
+//! - nginx/njs 3e02ae0fae03, with Debian 12's 0.7.9
+//! - leev/ngx_http_geoip2_module 445df24ef378, with Debian 12's 3.4
 //! - vozlt/nginx-module-vts affcaf8e69bd
-//! - nginx-modules/ngx_cache_purge 4e012c13c55e
+//! - nginx-modules/ngx_cache_purge 4e012c13c55e, with Debian 12's 2.3
 //! - wargio/naxsi 69ed59a1b48f
-//! - masterzen/nginx-upload-progress-module 463d60b5024d
+//! - masterzen/nginx-upload-progress-module 463d60b5024d, with Debian 12's v0.9.2
 //! - apache/incubator-pagespeed-ngx 13bee9da7659
-//! - owasp-modsecurity/ModSecurity-nginx 86b670914e71
-//! - sto/ngx_http_auth_pam_module d9429ba93cdb
-//! - arut/nginx-dav-ext-module f5e30888a256
-//! - aperezdc/ngx-fancyindex 70311f239ec1
-//! - yaoweibin/ngx_http_substitutions_filter_module e12e965ac183
-//! - gnosek/nginx-upstream-fair a18b4099fbd4
-//! - slact/nchan 9c6909d0a4c4
-//! - arut/nginx-rtmp-module 6c7719d0ba32
+//! - owasp-modsecurity/ModSecurity-nginx 86b670914e71, with Debian 12's v1.0.3
+//! - sto/ngx_http_auth_pam_module d9429ba93cdb, with Debian 12's v1.5.3
+//! - arut/nginx-dav-ext-module f5e30888a256, with Debian 12's v3.0.0
+//! - aperezdc/ngx-fancyindex 70311f239ec1, with Debian 12's v0.5.2
+//! - yaoweibin/ngx_http_substitutions_filter_module e12e965ac183, with Debian 12's v0.6.4
+//! - gnosek/nginx-upstream-fair a18b4099fbd4, with Debian 12's a18b4099fbd4
+//! - slact/nchan 9c6909d0a4c4, with Debian 12's v1.3.6
+//! - arut/nginx-rtmp-module 6c7719d0ba32, with Debian 12's v1.2.2
 //!
-//! Not covered: ngx_http_redis (in OpenResty's bundle; its source was not reached); ngx_coolkit and ngx_postgres (OpenResty, off by default).
+//! Not covered: ngx_coolkit and ngx_postgres (in OpenResty's bundle, off by default).
 
 use super::{args::*, builds::*, ctx::*, DirectiveSpec, ModuleSpec, ValueKind, Version};
 
@@ -385,6 +386,11 @@ pub static MODULES: &[ModuleSpec] = &[
         name: "ngx_http_redis2_module",
         builds: OPENRESTY,
         dynamic_file: Some("ngx_http_redis2_module.so"),
+    },
+    ModuleSpec {
+        name: "ngx_http_redis_module",
+        builds: OPENRESTY,
+        dynamic_file: Some("ngx_http_redis_module.so"),
     },
     ModuleSpec {
         name: "ngx_http_referer_module",
@@ -754,7 +760,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec {
         name: "ngx_stream_js_core_module",
         builds: DEBIAN | NGINX_ORG,
-        dynamic_file: Some("ngx_stream_js_core_module.so"),
+        dynamic_file: Some("ngx_stream_js_module.so"),
     },
     ModuleSpec {
         name: "ngx_stream_js_module",
@@ -2968,6 +2974,16 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         contexts: HTTP | HTTP_SRV | HTTP_LOC,
         args: FLAG,
         value: ValueKind::Flag,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "fancyindex_name_length",
+        module: "ngx_http_fancyindex_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: FLAG,
+        value: ValueKind::Number,
         refuses_duplicate: true,
         since: V0,
         until: None,
@@ -7259,7 +7275,7 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         contexts: HTTP | HTTP_SRV | HTTP_LOC,
         args: TAKE1,
         value: ValueKind::Custom,
-        refuses_duplicate: true,
+        refuses_duplicate: false,
         since: V0,
         until: None,
     },
@@ -11367,6 +11383,116 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         contexts: HTTP | HTTP_SRV | HTTP_LOC,
         args: TAKE1,
         value: ValueKind::Msec,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_bind",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1 | TAKE2,
+        value: ValueKind::Custom,
+        refuses_duplicate: false,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_buffer_size",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Size,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_connect_timeout",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Msec,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_gzip_flag",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Number,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_next_upstream",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: ONE_MORE,
+        value: ValueKind::Bitmask(&["error", "timeout", "invalid_response", "not_found", "off"]),
+        refuses_duplicate: false,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_next_upstream_timeout",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Msec,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_next_upstream_tries",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Number,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_pass",
+        module: "ngx_http_redis_module",
+        contexts: HTTP_LOC | HTTP_LIF,
+        args: TAKE1,
+        value: ValueKind::Custom,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_read_timeout",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Msec,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_send_timeout",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: TAKE1,
+        value: ValueKind::Msec,
+        refuses_duplicate: true,
+        since: V0,
+        until: None,
+    },
+    DirectiveSpec {
+        name: "redis_socket_keepalive",
+        module: "ngx_http_redis_module",
+        contexts: HTTP | HTTP_SRV | HTTP_LOC,
+        args: FLAG,
+        value: ValueKind::Flag,
         refuses_duplicate: true,
         since: V0,
         until: None,
@@ -16228,6 +16354,64 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
     },
 ];
 
+/// Entries (module, name) that Debian 12's third-party module packages lack: they came in
+/// later versions of the module, or Debian builds the module without them.
+pub static NOT_IN_DEBIAN_12: &[(&str, &str)] = &[
+    ("ngx_http_lua_module", "balancer_keepalive"),
+    (
+        "ngx_http_cache_purge_module",
+        "cache_purge_background_queue",
+    ),
+    ("ngx_http_cache_purge_module", "cache_purge_batch_size"),
+    ("ngx_http_cache_purge_module", "cache_purge_legacy_status"),
+    ("ngx_http_cache_purge_module", "cache_purge_queue_size"),
+    ("ngx_http_cache_purge_module", "cache_purge_response_type"),
+    ("ngx_http_cache_purge_module", "cache_purge_throttle_ms"),
+    ("ngx_http_cache_purge_module", "cache_purge_vary_aware"),
+    ("ngx_http_fancyindex_module", "fancyindex_case_sensitive"),
+    ("ngx_http_js_module", "js_access"),
+    ("ngx_http_js_module", "js_context_reuse"),
+    ("ngx_stream_js_module", "js_context_reuse"),
+    ("ngx_http_js_module", "js_context_reuse_max_size"),
+    ("ngx_stream_js_module", "js_context_reuse_max_size"),
+    ("ngx_http_js_module", "js_engine"),
+    ("ngx_stream_js_module", "js_engine"),
+    ("ngx_stream_js_module", "js_fetch_ciphers"),
+    ("ngx_http_js_module", "js_fetch_keepalive"),
+    ("ngx_stream_js_module", "js_fetch_keepalive"),
+    ("ngx_http_js_module", "js_fetch_keepalive_requests"),
+    ("ngx_stream_js_module", "js_fetch_keepalive_requests"),
+    ("ngx_http_js_module", "js_fetch_keepalive_time"),
+    ("ngx_stream_js_module", "js_fetch_keepalive_time"),
+    ("ngx_http_js_module", "js_fetch_keepalive_timeout"),
+    ("ngx_stream_js_module", "js_fetch_keepalive_timeout"),
+    ("ngx_stream_js_module", "js_fetch_protocols"),
+    ("ngx_http_js_module", "js_fetch_proxy"),
+    ("ngx_stream_js_module", "js_fetch_proxy"),
+    ("ngx_stream_js_module", "js_fetch_trusted_certificate"),
+    ("ngx_stream_js_module", "js_fetch_verify"),
+    ("ngx_stream_js_module", "js_fetch_verify_depth"),
+    ("ngx_stream_js_core_module", "js_load_stream_native_module"),
+    ("ngx_http_js_module", "js_periodic"),
+    ("ngx_stream_js_module", "js_periodic"),
+    ("ngx_http_js_module", "js_shared_dict_zone"),
+    ("ngx_stream_js_module", "js_shared_dict_zone"),
+    ("ngx_http_lua_module", "lua_ssl_certificate"),
+    ("ngx_http_lua_module", "lua_ssl_certificate_key"),
+    ("ngx_http_lua_module", "lua_ssl_key_log"),
+    (
+        "ngx_http_lua_module",
+        "lua_upstream_skip_openssl_default_verify",
+    ),
+    ("ngx_http_lua_module", "precontent_by_lua_block"),
+    ("ngx_http_lua_module", "precontent_by_lua_file"),
+    ("ngx_http_lua_module", "precontent_by_lua_no_postpone"),
+    ("ngx_http_lua_module", "proxy_ssl_certificate_by_lua_block"),
+    ("ngx_http_lua_module", "proxy_ssl_certificate_by_lua_file"),
+    ("ngx_http_lua_module", "proxy_ssl_verify_by_lua_block"),
+    ("ngx_http_lua_module", "proxy_ssl_verify_by_lua_file"),
+];
+
 /// The distinct names of [`DIRECTIVES`], sorted, for binary search.
 pub static NAMES: &[&str] = &[
     "BasicRule",
@@ -16426,6 +16610,7 @@ pub static NAMES: &[&str] = &[
     "fancyindex_hide_symlinks",
     "fancyindex_ignore",
     "fancyindex_localtime",
+    "fancyindex_name_length",
     "fancyindex_show_dotfiles",
     "fancyindex_show_path",
     "fancyindex_time_format",
@@ -17136,6 +17321,17 @@ pub static NAMES: &[&str] = &[
     "redis2_raw_query",
     "redis2_read_timeout",
     "redis2_send_timeout",
+    "redis_bind",
+    "redis_buffer_size",
+    "redis_connect_timeout",
+    "redis_gzip_flag",
+    "redis_next_upstream",
+    "redis_next_upstream_timeout",
+    "redis_next_upstream_tries",
+    "redis_pass",
+    "redis_read_timeout",
+    "redis_send_timeout",
+    "redis_socket_keepalive",
     "referer_hash_bucket_size",
     "referer_hash_max_size",
     "relay_buffer",
@@ -17549,20 +17745,20 @@ pub static NAME_STARTS: &[u16] = &[
     206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223, 224,
     225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243,
     244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262,
-    263, 264, 265, 266, 268, 270, 271, 272, 274, 276, 278, 279, 280, 281, 282, 283, 284, 285, 286,
+    263, 264, 265, 266, 267, 269, 271, 272, 273, 275, 277, 279, 280, 281, 282, 283, 284, 285, 286,
     287, 288, 289, 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300, 301, 302, 303, 304, 305,
     306, 307, 308, 309, 310, 311, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 324,
-    325, 326, 327, 329, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 341, 342, 343, 344,
+    325, 326, 327, 328, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 341, 342, 343, 344,
     345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363,
     364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382,
-    383, 384, 385, 386, 387, 388, 389, 390, 391, 392, 393, 394, 396, 398, 400, 402, 404, 406, 407,
-    408, 409, 410, 412, 413, 414, 416, 418, 420, 422, 424, 426, 428, 430, 432, 434, 436, 438, 440,
-    442, 444, 446, 447, 448, 450, 451, 453, 455, 457, 458, 460, 462, 464, 465, 466, 467, 469, 471,
-    473, 474, 475, 476, 477, 479, 481, 482, 483, 485, 487, 489, 490, 492, 493, 494, 495, 496, 497,
-    498, 499, 500, 501, 502, 503, 507, 508, 509, 510, 511, 512, 514, 516, 519, 520, 521, 522, 524,
-    526, 528, 529, 531, 533, 535, 537, 538, 540, 542, 544, 546, 548, 550, 552, 554, 556, 558, 560,
-    562, 564, 566, 568, 570, 572, 574, 576, 578, 580, 582, 584, 585, 586, 588, 589, 590, 591, 592,
-    594, 596, 598, 599, 600, 601, 602, 603, 604, 605, 606, 607, 608, 609, 610, 611, 612, 613, 614,
+    383, 384, 385, 386, 387, 388, 389, 390, 391, 392, 393, 394, 395, 397, 399, 401, 403, 405, 407,
+    408, 409, 410, 411, 413, 414, 415, 417, 419, 421, 423, 425, 427, 429, 431, 433, 435, 437, 439,
+    441, 443, 445, 447, 448, 449, 451, 452, 454, 456, 458, 459, 461, 463, 465, 466, 467, 468, 470,
+    472, 474, 475, 476, 477, 478, 480, 482, 483, 484, 486, 488, 490, 491, 493, 494, 495, 496, 497,
+    498, 499, 500, 501, 502, 503, 504, 508, 509, 510, 511, 512, 513, 515, 517, 520, 521, 522, 523,
+    525, 527, 529, 530, 532, 534, 536, 538, 539, 541, 543, 545, 547, 549, 551, 553, 555, 557, 559,
+    561, 563, 565, 567, 569, 571, 573, 575, 577, 579, 581, 583, 585, 586, 587, 589, 590, 591, 592,
+    593, 595, 597, 599, 600, 601, 602, 603, 604, 605, 606, 607, 608, 609, 610, 611, 612, 613, 614,
     615, 616, 617, 618, 619, 620, 621, 622, 623, 624, 625, 626, 627, 628, 629, 630, 631, 632, 633,
     634, 635, 636, 637, 638, 639, 640, 641, 642, 643, 644, 645, 646, 647, 648, 649, 650, 651, 652,
     653, 654, 655, 656, 657, 658, 659, 660, 661, 662, 663, 664, 665, 666, 667, 668, 669, 670, 671,
@@ -17573,42 +17769,43 @@ pub static NAME_STARTS: &[u16] = &[
     748, 749, 750, 751, 752, 753, 754, 755, 756, 757, 758, 759, 760, 761, 762, 763, 764, 765, 766,
     767, 768, 769, 770, 771, 772, 773, 774, 775, 776, 777, 778, 779, 780, 781, 782, 783, 784, 785,
     786, 787, 788, 789, 790, 791, 792, 793, 794, 795, 796, 797, 798, 799, 800, 801, 802, 803, 804,
-    805, 806, 807, 809, 810, 811, 812, 813, 814, 815, 816, 817, 818, 819, 820, 821, 822, 823, 824,
+    805, 806, 807, 808, 810, 811, 812, 813, 814, 815, 816, 817, 818, 819, 820, 821, 822, 823, 824,
     825, 826, 827, 828, 829, 830, 831, 832, 833, 834, 835, 836, 837, 838, 839, 840, 841, 842, 843,
-    844, 845, 847, 848, 850, 851, 852, 853, 854, 855, 856, 857, 858, 859, 860, 861, 862, 863, 864,
-    865, 866, 867, 868, 869, 871, 872, 873, 874, 875, 876, 877, 878, 879, 880, 881, 882, 883, 884,
-    885, 886, 887, 888, 890, 892, 894, 895, 897, 898, 899, 900, 901, 902, 904, 905, 906, 907, 908,
-    909, 910, 911, 912, 913, 914, 915, 917, 919, 921, 922, 923, 925, 927, 929, 931, 933, 935, 937,
-    939, 941, 943, 945, 947, 949, 951, 953, 955, 957, 959, 960, 961, 962, 963, 965, 966, 967, 968,
+    844, 845, 846, 848, 849, 851, 852, 853, 854, 855, 856, 857, 858, 859, 860, 861, 862, 863, 864,
+    865, 866, 867, 868, 869, 870, 872, 873, 874, 875, 876, 877, 878, 879, 880, 881, 882, 883, 884,
+    885, 886, 887, 888, 889, 891, 893, 895, 896, 898, 899, 900, 901, 902, 903, 905, 906, 907, 908,
+    909, 910, 911, 912, 913, 914, 915, 916, 918, 920, 922, 923, 924, 926, 928, 930, 932, 934, 936,
+    938, 940, 942, 944, 946, 948, 950, 952, 954, 956, 958, 960, 961, 962, 963, 964, 966, 967, 968,
     969, 970, 971, 972, 973, 974, 975, 976, 977, 978, 979, 980, 981, 982, 983, 984, 985, 986, 987,
-    988, 989, 990, 991, 992, 993, 995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004, 1005,
+    988, 989, 990, 991, 992, 993, 994, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004, 1005,
     1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015, 1016, 1017, 1018, 1019, 1020, 1021,
     1022, 1023, 1024, 1025, 1026, 1027, 1028, 1029, 1030, 1031, 1032, 1033, 1034, 1035, 1036, 1037,
-    1038, 1039, 1040, 1041, 1042, 1043, 1044, 1049, 1054, 1055, 1056, 1058, 1059, 1060, 1061, 1062,
-    1063, 1064, 1065, 1066, 1067, 1068, 1069, 1070, 1071, 1072, 1073, 1074, 1075, 1076, 1077, 1078,
+    1038, 1039, 1040, 1041, 1042, 1043, 1044, 1045, 1046, 1047, 1048, 1049, 1050, 1051, 1052, 1053,
+    1054, 1055, 1056, 1061, 1066, 1067, 1068, 1070, 1071, 1072, 1073, 1074, 1075, 1076, 1077, 1078,
     1079, 1080, 1081, 1082, 1083, 1084, 1085, 1086, 1087, 1088, 1089, 1090, 1091, 1092, 1093, 1094,
     1095, 1096, 1097, 1098, 1099, 1100, 1101, 1102, 1103, 1104, 1105, 1106, 1107, 1108, 1109, 1110,
     1111, 1112, 1113, 1114, 1115, 1116, 1117, 1118, 1119, 1120, 1121, 1122, 1123, 1124, 1125, 1126,
-    1127, 1128, 1129, 1135, 1138, 1139, 1141, 1143, 1144, 1145, 1146, 1147, 1149, 1150, 1151, 1152,
-    1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1162, 1163, 1164, 1165, 1166, 1167, 1168,
-    1169, 1170, 1171, 1172, 1173, 1174, 1175, 1176, 1177, 1178, 1179, 1180, 1181, 1184, 1185, 1186,
-    1187, 1188, 1189, 1190, 1191, 1192, 1193, 1194, 1195, 1196, 1197, 1198, 1199, 1200, 1201, 1202,
-    1203, 1204, 1206, 1207, 1208, 1209, 1210, 1211, 1212, 1213, 1214, 1215, 1216, 1217, 1218, 1219,
-    1220, 1221, 1222, 1223, 1224, 1225, 1226, 1227, 1228, 1229, 1230, 1231, 1232, 1233, 1235, 1236,
-    1237, 1240, 1242, 1244, 1246, 1249, 1252, 1255, 1258, 1260, 1262, 1265, 1268, 1271, 1272, 1275,
-    1277, 1278, 1279, 1280, 1282, 1284, 1286, 1289, 1292, 1293, 1296, 1298, 1301, 1302, 1303, 1304,
-    1305, 1308, 1311, 1314, 1316, 1318, 1320, 1322, 1325, 1328, 1331, 1332, 1333, 1334, 1335, 1336,
-    1337, 1338, 1339, 1340, 1341, 1342, 1343, 1344, 1345, 1346, 1347, 1349, 1350, 1351, 1353, 1354,
-    1355, 1356, 1357, 1358, 1359, 1360, 1361, 1362, 1363, 1364, 1365, 1366, 1367, 1368, 1369, 1370,
-    1371, 1372, 1373, 1374, 1375, 1376, 1377, 1378, 1379, 1380, 1381, 1382, 1384, 1385, 1386, 1387,
-    1388, 1389, 1390, 1391, 1392, 1393, 1394, 1395, 1396, 1397, 1398, 1399, 1400, 1401, 1402, 1403,
+    1127, 1128, 1129, 1130, 1131, 1132, 1133, 1134, 1135, 1136, 1137, 1138, 1139, 1140, 1141, 1147,
+    1150, 1151, 1153, 1155, 1156, 1157, 1158, 1159, 1161, 1162, 1163, 1164, 1165, 1166, 1167, 1168,
+    1169, 1170, 1171, 1172, 1173, 1174, 1175, 1176, 1177, 1178, 1179, 1180, 1181, 1182, 1183, 1184,
+    1185, 1186, 1187, 1188, 1189, 1190, 1191, 1192, 1193, 1196, 1197, 1198, 1199, 1200, 1201, 1202,
+    1203, 1204, 1205, 1206, 1207, 1208, 1209, 1210, 1211, 1212, 1213, 1214, 1215, 1216, 1218, 1219,
+    1220, 1221, 1222, 1223, 1224, 1225, 1226, 1227, 1228, 1229, 1230, 1231, 1232, 1233, 1234, 1235,
+    1236, 1237, 1238, 1239, 1240, 1241, 1242, 1243, 1244, 1245, 1247, 1248, 1249, 1252, 1254, 1256,
+    1258, 1261, 1264, 1267, 1270, 1272, 1274, 1277, 1280, 1283, 1284, 1287, 1289, 1290, 1291, 1292,
+    1294, 1296, 1298, 1301, 1304, 1305, 1308, 1310, 1313, 1314, 1315, 1316, 1317, 1320, 1323, 1326,
+    1328, 1330, 1332, 1334, 1337, 1340, 1343, 1344, 1345, 1346, 1347, 1348, 1349, 1350, 1351, 1352,
+    1353, 1354, 1355, 1356, 1357, 1358, 1359, 1361, 1362, 1363, 1365, 1366, 1367, 1368, 1369, 1370,
+    1371, 1372, 1373, 1374, 1375, 1376, 1377, 1378, 1379, 1380, 1381, 1382, 1383, 1384, 1385, 1386,
+    1387, 1388, 1389, 1390, 1391, 1392, 1393, 1394, 1396, 1397, 1398, 1399, 1400, 1401, 1402, 1403,
     1404, 1405, 1406, 1407, 1408, 1409, 1410, 1411, 1412, 1413, 1414, 1415, 1416, 1417, 1418, 1419,
     1420, 1421, 1422, 1423, 1424, 1425, 1426, 1427, 1428, 1429, 1430, 1431, 1432, 1433, 1434, 1435,
     1436, 1437, 1438, 1439, 1440, 1441, 1442, 1443, 1444, 1445, 1446, 1447, 1448, 1449, 1450, 1451,
-    1452, 1453, 1454, 1455, 1456, 1457, 1458, 1459, 1460, 1461, 1463, 1465, 1466, 1467, 1468, 1469,
-    1470, 1471, 1472, 1473, 1474, 1475, 1476, 1477, 1478, 1479, 1480, 1481, 1482, 1483, 1484, 1485,
+    1452, 1453, 1454, 1455, 1456, 1457, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467,
+    1468, 1469, 1470, 1471, 1472, 1473, 1475, 1477, 1478, 1479, 1480, 1481, 1482, 1483, 1484, 1485,
     1486, 1487, 1488, 1489, 1490, 1491, 1492, 1493, 1494, 1495, 1496, 1497, 1498, 1499, 1500, 1501,
-    1502, 1503, 1504, 1505, 1506, 1507, 1508, 1509, 1510, 1511, 1512, 1513, 1514, 1516,
+    1502, 1503, 1504, 1505, 1506, 1507, 1508, 1509, 1510, 1511, 1512, 1513, 1514, 1515, 1516, 1517,
+    1518, 1519, 1520, 1521, 1522, 1523, 1524, 1525, 1526, 1528,
 ];
 
 /// Every entry named `name`.
