@@ -193,7 +193,8 @@ pub struct LintArgs {
     #[arg(long)]
     pub isolated: bool,
 
-    /// Rules to run (codes, names, code prefixes such as NFL1, or ALL); replaces the config's
+    /// Rules to run (codes, names, code prefixes such as NFL1, name prefixes such as nginx-,
+    /// or ALL); replaces the config's
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub select: Vec<String>,
 

@@ -26,7 +26,8 @@ pub const FILE_NAME: &str = ".nginx-fpm-lint.toml";
 pub const TEMPLATE: &str = r#"# nginx-fpm-lint configuration. Every key is optional; the values shown are the defaults.
 # Command-line flags override what is set here. Paths are relative to this file.
 
-# Rules to run: codes (NFL101), names (fastcgi-pass-no-listener), code prefixes (NFL1) or "ALL".
+# Rules to run: codes (NFL101), names (fastcgi-pass-no-listener), code prefixes (NFL1), name
+# prefixes ending in "-" (nginx-) or "ALL".
 # select = ["ALL"]
 # Rules to add to `select` (e.g. when select comes from a shared default).
 # extend-select = []
@@ -297,13 +298,23 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The codes a selector names: a code, a name, a code prefix (`NFL1`) or `ALL`.
+/// The codes a selector names: a code, a name, a code prefix (`NFL1`), a name prefix ending
+/// in `-` (`nginx-`) or `ALL`.
 pub fn resolve_selector(sel: &str) -> Option<Vec<&'static str>> {
     if sel.eq_ignore_ascii_case("ALL") {
         return Some(RULES.iter().map(|(c, _)| *c).collect());
     }
     if let Some((code, _)) = rules::lookup(sel) {
         return Some(vec![code]);
+    }
+    // A name prefix ending in `-` (`nginx-`, `fpm-`) picks a family of rules by name.
+    if sel.len() > 1 && sel.ends_with('-') {
+        let codes: Vec<&'static str> = RULES
+            .iter()
+            .filter(|(_, r)| r.meta().name.starts_with(&sel.to_ascii_lowercase()))
+            .map(|(c, _)| *c)
+            .collect();
+        return (!codes.is_empty()).then_some(codes);
     }
     let prefix = sel.to_ascii_uppercase();
     let codes: Vec<&'static str> = RULES
@@ -512,7 +523,7 @@ fn unknown_rule(name: &str) -> String {
     match crate::rules::suggest(name) {
         Some(s) => format!("unknown rule {name:?}; did you mean `{s}`?"),
         None => format!(
-            "unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1) or ALL"
+            "unknown rule {name:?}: expected a code (NFL101), a name, a code prefix (NFL1), a name prefix ending in `-` (nginx-) or ALL"
         ),
     }
 }

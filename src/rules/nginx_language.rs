@@ -47,6 +47,43 @@ type NameOnAddress<'a> = (&'a str, &'a str);
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
+/// First occurrences by key: a short list scanned (most blocks hold a few directives nginx
+/// accepts once), a map once it grows (an http level holding thousands of upstreams).
+struct Seen<K, V> {
+    few: Vec<(K, V)>,
+    many: Option<FastMap<K, V>>,
+}
+
+impl<K: Eq + std::hash::Hash, V: Copy> Seen<K, V> {
+    fn new() -> Self {
+        Seen {
+            few: Vec::new(),
+            many: None,
+        }
+    }
+
+    fn get(&self, k: &K) -> Option<V> {
+        match &self.many {
+            Some(m) => m.get(k).copied(),
+            None => self.few.iter().find(|(x, _)| x == k).map(|(_, v)| *v),
+        }
+    }
+
+    fn insert(&mut self, k: K, v: V) {
+        match &mut self.many {
+            Some(m) => {
+                m.insert(k, v);
+            }
+            None => {
+                self.few.push((k, v));
+                if self.few.len() > 16 {
+                    self.many = Some(self.few.drain(..).collect());
+                }
+            }
+        }
+    }
+}
+
 /// The findings of one walk, by rule.
 #[derive(Default, Debug)]
 pub struct Report {
@@ -215,6 +252,8 @@ struct Walk<'c, 'x, 'p> {
     specs: FastMap<&'p str, &'c [DirectiveSpec]>,
     /// Files being read, for include cycles (reported by include-cycle).
     reading: Vec<FileId>,
+    /// The include directives (file, argument) the file being read was reached through.
+    via: Vec<(FileId, Span)>,
     out: Report,
 }
 
@@ -227,6 +266,7 @@ fn analyse(cx: &LintContext<'_, '_>) -> Report {
         memo: FastMap::default(),
         specs: FastMap::default(),
         reading: Vec::new(),
+        via: Vec::new(),
         out: Report::default(),
     };
     for root in &cx.nginx.roots {
@@ -378,7 +418,10 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 out.incomplete = true;
                 continue;
             }
+            let arg = d.args().first().map_or(d.span(), |a| a.span());
+            self.via.push((file, arg));
             let s = self.file(t, ctx, prefix, assumed);
+            self.via.pop();
             out.items.extend(s.items.iter().cloned());
             out.incomplete |= s.incomplete;
         }
@@ -395,7 +438,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         assumed: Basis,
     ) -> Option<&'c DirectiveSpec> {
         let specs: &'c [DirectiveSpec] = match self.specs.get(name) {
-            Some(s) => *s,
+            Some(s) => s,
             None => {
                 let s = self.catalog.specs(name);
                 self.specs.insert(name, s);
@@ -408,9 +451,17 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             return None;
         }
         let Some(spec) = specs.iter().find(|s| s.contexts & ctx != 0) else {
-            self.out
-                .not_allowed
-                .push(not_allowed(file, d, ctx, specs, assumed));
+            let mut f = not_allowed(file, d, ctx, specs, assumed);
+            // A snippet may be included in other blocks too: say which include brings it here.
+            if let Some(&(inc_file, inc_span)) = self.via.last() {
+                let here = ctx_names(ctx).join("");
+                f = f.label(Label::secondary(
+                    inc_file,
+                    inc_span,
+                    format!("included here, in {here}"),
+                ));
+            }
+            self.out.not_allowed.push(f);
             return None;
         };
         // Where the context is assumed, another entry of the name may be the one nginx uses:
@@ -468,7 +519,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 v.0, v.1, v.2
             )),
             Some(Absence::ModuleNotSelected(m)) => help.push(format!(
-                "`{name}` belongs to {m}, which is not in the `nginx-modules` selection and no `load_module` line loads"
+                "`{name}` belongs to {m}, which is not in the `nginx-modules` selection, and no `load_module` line loads it"
             )),
             None => {}
         }
@@ -505,11 +556,21 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         if provided {
             return;
         }
+        // nginx names the line of the upstream's closing brace.
+        let end = match d.end() {
+            End::Block { close, .. } => close,
+            _ => d.name_word().span(),
+        };
         self.out.duplicates.push(
             Finding::new(
                 "no servers are inside upstream",
-                Label::primary(file, d.name_word().span(), "this upstream has no `server`"),
+                Label::primary(file, end, "no `server` before the end of the upstream"),
             )
+            .label(Label::secondary(
+                file,
+                d.name_word().span(),
+                "this upstream",
+            ))
             .help(
                 "add a `server` line (nginx refuses an upstream with none), or remove the upstream",
             ),
@@ -519,14 +580,14 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
     /// The checks of one block once its includes are read: directives nginx refuses twice,
     /// duplicate locations, and (at the http level) upstreams and listen sockets.
     fn check_level(&mut self, ctx: u32, items: &[Item<'p>], _incomplete: bool, assumed: Basis) {
-        let mut first: FastMap<&str, &Item<'p>> = FastMap::default();
-        let mut locations: FastMap<(bool, &str), &Item<'p>> = FastMap::default();
-        let mut upstreams: FastMap<String, &Item<'p>> = FastMap::default();
+        let mut first: Seen<&str, &Item<'p>> = Seen::new();
+        let mut locations: Seen<(bool, &str), &Item<'p>> = Seen::new();
+        let mut upstreams: Seen<String, &Item<'p>> = Seen::new();
         for item in items {
             match item.kind {
                 Kind::RefusesDuplicate => {
                     let name = item.directive.name();
-                    match first.get(name) {
+                    match first.get(&name) {
                         Some(earlier) => {
                             // Only certain where the entry nginx uses is known.
                             let certain = assumed == Basis::Known
@@ -596,15 +657,15 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
     /// Listen sockets across the servers of one http block: two default servers for one
     /// address, one address twice in a server, one name twice on one address (a warning).
     fn servers(&mut self, items: &[Item<'p>], basis: Basis) {
-        let mut defaults: FastMap<&str, &Listen> = FastMap::default();
+        let mut defaults: Seen<&str, &Listen> = Seen::new();
         let mut names: FastMap<NameOnAddress, (FileId, Span)> = FastMap::default();
         for item in items {
             let Kind::Server(info) = &item.kind else {
                 continue;
             };
-            let mut own: FastMap<&str, &Listen> = FastMap::default();
+            let mut own: Vec<(&str, &Listen)> = Vec::new();
             for l in &info.listens {
-                if let Some(earlier) = own.insert(&l.addr, l) {
+                if let Some(&(_, earlier)) = own.iter().find(|(a, _)| *a == l.addr) {
                     let f = Finding::new(
                         format!("a duplicate listen {}", l.addr),
                         Label::primary(l.file, l.span, "the same address again"),
@@ -615,8 +676,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                     self.out.duplicates.push(f);
                     continue;
                 }
+                own.push((&l.addr, l));
                 if l.default_server {
-                    match defaults.get(l.addr.as_str()) {
+                    match defaults.get(&l.addr.as_str()) {
                         Some(earlier) => {
                             let f = Finding::new(
                                 format!("a duplicate default server for {}", l.addr),
@@ -639,9 +701,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             }
             // nginx compares names across servers only: one server may repeat its own.
             let mut added: Vec<(NameOnAddress, (FileId, Span))> = Vec::new();
-            for addr in own.keys() {
+            for (addr, _) in &own {
                 for (name, file, span) in &info.names {
-                    match names.get(&(addr, name.as_str())) {
+                    match names.get(&(*addr, name.as_str())) {
                         Some(&(f0, s0)) => self.out.duplicates.push(
                             Finding::new(
                                 format!("conflicting server name \"{name}\" on {addr}, ignored"),
@@ -651,7 +713,7 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                             .severity(Severity::Warning)
                             .help("nginx starts, but only the first server with this name on this address answers it"),
                         ),
-                        None => added.push(((addr, name.as_str()), (*file, *span))),
+                        None => added.push(((*addr, name.as_str()), (*file, *span))),
                     }
                 }
             }
