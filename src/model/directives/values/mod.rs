@@ -170,8 +170,8 @@ fn by_name(
         "keepalive_timeout" if spec.module == "ngx_http_core_module" => {
             script::keepalive_timeout(d)
         }
-        "expires" if spec.module == "ngx_http_headers_module" => script::expires(d),
-        "add_header" if spec.module == "ngx_http_headers_module" => script::add_header(d),
+        "expires" if spec.module == "ngx_http_headers_filter_module" => script::expires(d),
+        "add_header" if spec.module == "ngx_http_headers_filter_module" => script::add_header(d),
         "limit_req" if spec.module == "ngx_http_limit_req_module" => script::limit_req(d),
         "limit_req_zone" if spec.module == "ngx_http_limit_req_module" => script::limit_req_zone(d),
         "log_format" if spec.module == "ngx_http_log_module" => script::log_format(d),
@@ -194,6 +194,17 @@ fn by_name(
         "directio" if spec.module == "ngx_http_core_module" => other::directio(d),
         "ssl_session_cache" if spec.module == "ngx_http_ssl_module" => other::ssl_session_cache(d),
         "fastcgi_param" | "uwsgi_param" | "scgi_param" if http => other::param(d),
+        "try_files" if http => other::try_files(d),
+        "fastcgi_cache_path" | "proxy_cache_path" | "scgi_cache_path" | "uwsgi_cache_path"
+            if http =>
+        {
+            other::cache_path(spec.name, d)
+        }
+        "fastcgi_cache_valid" | "proxy_cache_valid" | "scgi_cache_valid" | "uwsgi_cache_valid"
+            if http =>
+        {
+            other::cache_valid(d)
+        }
         "worker_processes" if spec.module == "ngx_core_module" => {
             let w = args.first()?;
             (!w.is("auto") && parse::atoi(w.value().as_bytes()).is_none())
