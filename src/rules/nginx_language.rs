@@ -390,8 +390,20 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 continue;
             }
             let Some(inner) = child_ctx(name, ctx) else {
+                let prefix = &self.prefixes[prefix];
+                super::nginx_data_blocks::check_data_block(
+                    self.cx,
+                    prefix,
+                    file,
+                    d,
+                    ctx,
+                    &mut self.out,
+                );
                 continue;
             };
+            if inner == ctx::HTTP_LOC {
+                super::nginx_data_blocks::nested_locations(file, d, &mut self.out);
+            }
             let mut body = Summary::default();
             let basis = assumed.inner();
             self.level(file, block.directives(), inner, prefix, basis, &mut body);
