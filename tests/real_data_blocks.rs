@@ -1,5 +1,6 @@
 //! The checks of data blocks (`map`, `geo`, `charset_map`, `split_clients`, `types`) and of
-//! nested locations against the real `nginx -t`. Each case is an `http { }` body; nginx
+//! nested locations, `access_log` parameters and the `use` method against the real `nginx -t`.
+//! Each case is an `http { }` body (or a whole configuration); nginx
 //! decides: where it refuses, lint must report nginx's own `[emerg]` message (the text up to
 //! ` in /path:line`) as an NFL4xx error on the line nginx names; where it accepts, lint must
 //! report no NFL4xx error. Each case also says what its author meant, so a case nginx judges
@@ -94,6 +95,16 @@ const CASES: &[(&str, &str, bool)] = &[
         "server {\n listen 80;\n location ~ ^/a {\n  location /a { }\n }\n}",
         true,
     ),
+    // single directives: access_log's parameters, the events method
+    (
+        "access_log ok",
+        "access_log /tmp/a.log combined buffer=32k gzip=5 flush=5m if=$uri;\naccess_log off;",
+        false,
+    ),
+    ("access_log off and more", "access_log off combined;", true),
+    ("access_log unknown parameter", "access_log /tmp/a.log combined off;", true),
+    ("use epoll", "events {\n use epoll;\n}\nhttp {\n}", false),
+    ("use unknown method", "events {\n use nfl_nonmember;\n}\nhttp {\n}", true),
 ];
 
 #[test]
@@ -105,7 +116,12 @@ fn data_blocks_and_nested_locations_agree_with_real_nginx() {
     for (name, http, meant_bad) in CASES {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("nginx.conf");
-        fs::write(&conf, format!("events {{}}\nhttp {{\n{http}\n}}\n")).unwrap();
+        let text = if http.starts_with("events") {
+            format!("{http}\n")
+        } else {
+            format!("events {{}}\nhttp {{\n{http}\n}}\n")
+        };
+        fs::write(&conf, text).unwrap();
         let (ok, emerg) = nginx_t(&bins.nginx, &conf);
         if ok == *meant_bad {
             problems.push(format!("{name}: broken case, nginx accepts it: {ok}"));

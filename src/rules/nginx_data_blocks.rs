@@ -449,3 +449,59 @@ pub(super) fn nested_locations(file: FileId, outer: Directive<'_>, out: &mut Rep
         );
     }
 }
+
+/// Checks of single directives whose readers go beyond the table's value kinds: the optional
+/// parameters of `access_log` (`ngx_http_log_set_log`, `ngx_stream_log_set_log`) and the
+/// method of `use` (`ngx_event_use`).
+pub(super) fn single_directive(file: FileId, d: Directive<'_>, outer: u32, out: &mut Report) {
+    let args = d.args();
+    match d.name() {
+        "access_log" if outer != ctx::EVENTS => {
+            let bad = if args.first().is_some_and(|w| w.value() == "off") {
+                args.get(1)
+            } else {
+                args.iter().skip(2).find(|w| {
+                    let v = w.value();
+                    !(v.starts_with("buffer=")
+                        || v.starts_with("flush=")
+                        || v.starts_with("if=")
+                        || v == "gzip"
+                        || v.starts_with("gzip="))
+                })
+            };
+            if let Some(w) = bad {
+                out.values.push(
+                    Finding::new(
+                        format!("invalid parameter \"{}\"", w.value()),
+                        Label::primary(file, w.span(), "not a parameter of access_log"),
+                    )
+                    .help("after the path and the format name, access_log takes only buffer=, gzip[=level], flush= and if="),
+                );
+            }
+        }
+        "use" if outer == ctx::EVENTS => {
+            // Every connection method nginx has had on any platform; a build has a few of them.
+            const METHODS: &[&str] = &[
+                "select",
+                "poll",
+                "epoll",
+                "kqueue",
+                "eventport",
+                "/dev/poll",
+                "iocp",
+                "rtsig",
+                "aio",
+            ];
+            if let Some(w) = args.first().filter(|w| !METHODS.contains(&w.value())) {
+                out.values.push(
+                    Finding::new(
+                        format!("invalid event type \"{}\"", w.value()),
+                        Label::primary(file, w.span(), "not a connection method of nginx"),
+                    )
+                    .help("nginx chooses the best method itself; the methods are select, poll, epoll (Linux), kqueue (BSD, macOS), eventport and /dev/poll (Solaris)"),
+                );
+            }
+        }
+        _ => {}
+    }
+}

@@ -373,6 +373,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         for d in items {
             let name = d.name();
             let spec = self.directive(file, d, name, ctx, assumed);
+            if spec.is_some() && matches!(name, "access_log" | "use") {
+                super::nginx_data_blocks::single_directive(file, d, ctx, &mut self.out);
+            }
             if name == "include" && d.args().len() == 1 {
                 self.include(file, d, ctx, prefix, assumed, out);
                 continue;
