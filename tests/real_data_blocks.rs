@@ -33,6 +33,15 @@ const CASES: &[(&str, &str, bool)] = &[
     ("charset utf-8 ascii", "charset_map koi8-r utf-8 {\n 80 41;\n}", true),
     ("charset utf-8 four bytes", "charset_map koi8-r utf-8 {\n 80 F09F9880;\n}", true),
     ("charset utf-8 short", "charset_map koi8-r utf-8 {\n 80 E294;\n}", true),
+    ("charset utf-8 overlong", "charset_map koi8-r utf-8 {\n 80 E08080;\n}", true),
+    ("charset utf-8 empty", "charset_map koi8-r utf-8 {\n 80 \"\";\n}", true),
+    (
+        "charset leading zeros",
+        "charset_map koi8-r windows-1251 {\n 00000000000000000000ff 80;\n}",
+        false,
+    ),
+    ("geo all-ones with mask", "geo $g {\n 255.255.255.255/32 1;\n}", true),
+    ("geo empty mask", "geo $g {\n 10.0.0.0/ 1;\n}", true),
     ("charset block", "charset_map koi8-r utf-8 {\n 80 E29480;\n x {\n }\n}", true),
     // map (ngx_http_map)
     (

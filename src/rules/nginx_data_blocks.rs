@@ -505,3 +505,50 @@ pub(super) fn single_directive(file: FileId, d: Directive<'_>, outer: u32, out: 
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charset_codes_as_ngx_hextoi_reads_them() {
+        assert_eq!(hex_byte("80"), Some(0x80));
+        assert_eq!(hex_byte("fF"), Some(0xff));
+        assert_eq!(hex_byte("00000000000000000000ff"), Some(0xff));
+        assert_eq!(hex_byte("100"), None);
+        assert_eq!(hex_byte("8x"), None);
+        assert_eq!(hex_byte(""), None);
+        assert_eq!(hex_byte("+1"), None);
+    }
+
+    #[test]
+    fn utf8_side_keeps_two_and_three_byte_characters() {
+        // U+2500 (E2 94 80) and U+00A0 (C2 A0).
+        assert!(utf8_ok("E29480"));
+        assert!(utf8_ok("c2a0"));
+        // ASCII, a 4-byte character (U+1F600), a truncated one, an overlong one, odd length.
+        assert!(!utf8_ok("41"));
+        assert!(!utf8_ok("F09F9880"));
+        assert!(!utf8_ok("E294"));
+        assert!(!utf8_ok("E08080"));
+        assert!(!utf8_ok("E2948"));
+        assert!(!utf8_ok(""));
+    }
+
+    #[test]
+    fn geo_networks_and_ranges_as_ngx_ptocidr_reads_them() {
+        assert_eq!(cidr_ok("10.0.0.0/8"), Some(true));
+        assert_eq!(cidr_ok("10.1.2.3/8"), Some(true)); // nginx only warns
+        assert_eq!(cidr_ok("255.255.255.255"), Some(true));
+        assert_eq!(cidr_ok("255.255.255.255/32"), Some(false));
+        assert_eq!(cidr_ok("10.0.00/8"), Some(false));
+        assert_eq!(cidr_ok("10.0.0.0/33"), Some(false));
+        assert_eq!(cidr_ok("10.0.0.0/"), Some(false));
+        assert_eq!(cidr_ok("defaulr"), Some(false));
+        assert_eq!(cidr_ok("2001:db8::/32"), Some(true));
+        assert_eq!(cidr_ok("2001:db8::zz"), None);
+        assert!(range_ok("10.0.0.1-10.0.0.9"));
+        assert!(!range_ok("10.0.0.9-10.0.0.1"));
+        assert!(!range_ok("10.0.0.9"));
+    }
+}
