@@ -34,6 +34,7 @@ mod fpm_unknown_entry;
 mod include_cycle;
 mod include_not_found;
 mod join_scope;
+mod nginx_data_blocks;
 mod nginx_directive_not_allowed;
 mod nginx_duplicate_directive;
 mod nginx_invalid_arguments;

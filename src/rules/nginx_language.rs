@@ -373,6 +373,9 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
         for d in items {
             let name = d.name();
             let spec = self.directive(file, d, name, ctx, assumed);
+            if spec.is_some() && matches!(name, "access_log" | "use") {
+                super::nginx_data_blocks::single_directive(file, d, ctx, &mut self.out);
+            }
             if name == "include" && d.args().len() == 1 {
                 self.include(file, d, ctx, prefix, assumed, out);
                 continue;
@@ -390,8 +393,20 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
                 continue;
             }
             let Some(inner) = child_ctx(name, ctx) else {
+                let prefix = &self.prefixes[prefix];
+                super::nginx_data_blocks::check_data_block(
+                    self.cx,
+                    prefix,
+                    file,
+                    d,
+                    ctx,
+                    &mut self.out,
+                );
                 continue;
             };
+            if inner == ctx::HTTP_LOC {
+                super::nginx_data_blocks::nested_locations(file, d, &mut self.out);
+            }
             let mut body = Summary::default();
             let basis = assumed.inner();
             self.level(file, block.directives(), inner, prefix, basis, &mut body);

@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// In CI a missing dependency is a failure; elsewhere the test says why it skipped and passes.
 pub fn skip_or_fail(why: &str) {
@@ -215,7 +216,14 @@ pub struct Judge {
     /// The nginx package's configuration directory (`--conf-path`'s): stock files.
     stock: PathBuf,
     cert: (PathBuf, PathBuf),
+    /// `-g` text given to every `nginx -t` (e.g. `load_module` lines); empty by default.
+    nginx_globals: String,
+    /// Bound on one `nginx -t` run.
+    timeout: Duration,
 }
+
+/// What an `nginx -t` run says when it did not finish in time.
+pub const TIMED_OUT: &str = "nfl-judge: timed out";
 
 /// Bound on fix-up rounds for one file: each round fixes one error nginx or php-fpm names.
 const MAX_ROUNDS: usize = 24;
@@ -250,7 +258,50 @@ impl Judge {
             scratch,
             stock,
             cert,
+            nginx_globals: String::new(),
+            timeout: Duration::from_secs(10),
         }
+    }
+
+    /// Every `nginx -t` also loads the dynamic modules this machine enables, in the order of
+    /// `<conf dir>/modules-enabled/*.conf` (what Debian's nginx.conf includes), by absolute
+    /// path so no private prefix changes where they are found. None when there are none.
+    pub fn with_enabled_modules(mut self) -> Option<Judge> {
+        let version = Command::new(&self.tools.nginx).arg("-V").output().ok()?;
+        let v = String::from_utf8_lossy(&version.stderr).into_owned();
+        let prefix = v
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("--prefix="))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/share/nginx"));
+        let mut confs: Vec<PathBuf> = fs::read_dir(self.stock.join("modules-enabled"))
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .collect();
+        confs.sort();
+        let mut globals = String::new();
+        for conf in confs {
+            let text = fs::read_to_string(&conf).unwrap_or_default();
+            for line in text.lines() {
+                let Some(module) = line.trim().strip_prefix("load_module") else {
+                    continue;
+                };
+                let module = module.trim().trim_end_matches(';').trim();
+                let path = prefix.join(module);
+                globals.push_str(&format!("load_module {}; ", path.display()));
+            }
+        }
+        if globals.is_empty() {
+            return None;
+        }
+        self.nginx_globals = globals;
+        Some(self)
+    }
+
+    /// The `load_module` lines every run adds (empty unless [`Judge::with_enabled_modules`]).
+    pub fn nginx_globals(&self) -> &str {
+        &self.nginx_globals
     }
 
     fn scratch_file(&self, name: &str, text: &[u8]) -> PathBuf {
@@ -302,6 +353,45 @@ impl Judge {
 
     /// `nginx -t` on `file` holding `text`, wrapped per `env`.
     pub fn nginx_t(&self, root: &Path, file: &Path, env: &Env, text: &[u8]) -> Verdict {
+        self.nginx_t_inspect(root, file, env, text, &mut |_| {})
+    }
+
+    /// [`Judge::nginx_t`], then `inspect` with the configuration nginx was given while the
+    /// file and its wrapper are still in place (to lint exactly what nginx judged).
+    pub fn nginx_t_inspect(
+        &self,
+        root: &Path,
+        file: &Path,
+        env: &Env,
+        text: &[u8],
+        inspect: &mut dyn FnMut(&Path),
+    ) -> Verdict {
+        self.nginx_wrapped(root, file, env, text, true, inspect)
+            .expect("nginx ran")
+    }
+
+    /// `inspect` with the configuration [`Judge::nginx_t`] would give nginx, without running
+    /// it (a text already judged).
+    pub fn nginx_in_place(
+        &self,
+        root: &Path,
+        file: &Path,
+        env: &Env,
+        text: &[u8],
+        inspect: &mut dyn FnMut(&Path),
+    ) {
+        self.nginx_wrapped(root, file, env, text, false, inspect);
+    }
+
+    fn nginx_wrapped(
+        &self,
+        root: &Path,
+        file: &Path,
+        env: &Env,
+        text: &[u8],
+        run_nginx: bool,
+        inspect: &mut dyn FnMut(&Path),
+    ) -> Option<Verdict> {
         let saved = fs::read(file).unwrap();
         fs::write(file, env.apply(text)).unwrap();
         let abs = file.display();
@@ -332,7 +422,7 @@ impl Judge {
             None => (file.to_path_buf(), None),
         };
         let pid = self.scratch.path().join("nginx.pid");
-        let run = |with_pid: bool| {
+        let run = |with_pid: bool, with_globals: bool| {
             let mut c = Command::new(&self.tools.nginx);
             c.arg("-t")
                 .arg("-p")
@@ -341,25 +431,75 @@ impl Judge {
                 .arg(&conf)
                 .arg("-e")
                 .arg(self.scratch.path().join("error.log"));
+            let mut globals = String::new();
             if with_pid {
-                c.arg("-g").arg(format!("pid {};", pid.display()));
+                globals.push_str(&format!("pid {};", pid.display()));
             }
-            c.current_dir(root).output().unwrap()
+            if with_globals {
+                globals.push_str(&self.nginx_globals);
+            }
+            if !globals.is_empty() {
+                c.arg("-g").arg(globals);
+            }
+            c.current_dir(root);
+            self.bounded(c)
         };
-        let mut out = run(true);
-        // A main file's own `pid` clashes with -g pid.
-        if !out.status.success()
-            && String::from_utf8_lossy(&out.stderr).contains("\"pid\" directive is duplicate")
-        {
-            out = run(false);
-        }
+        let verdict = run_nginx.then(|| {
+            let mut globals = !self.nginx_globals.is_empty();
+            let mut out = run(true, globals);
+            // A main file that loads the modules itself.
+            if !out.ok && globals && out.output.contains("\" is already loaded") {
+                globals = false;
+                out = run(true, false);
+            }
+            // A main file's own `pid` clashes with -g pid.
+            if !out.ok && out.output.contains("\"pid\" directive is duplicate") {
+                out = run(false, globals);
+            }
+            out
+        });
+        inspect(&conf);
         if let Some(p) = wrapper_path {
             let _ = fs::remove_file(p);
         }
         fs::write(file, saved).unwrap();
-        Verdict {
-            ok: out.status.success(),
-            output: String::from_utf8_lossy(&out.stderr).into_owned(),
+        verdict
+    }
+
+    /// Run `cmd` for at most `self.timeout`; stderr is the verdict's output.
+    fn bounded(&self, mut cmd: Command) -> Verdict {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let mut output = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut output);
+        }
+        match status {
+            Some(s) => Verdict {
+                ok: s.success(),
+                output,
+            },
+            None => Verdict {
+                ok: false,
+                output: format!("{TIMED_OUT} after {:?}\n{output}", self.timeout),
+            },
         }
     }
 
