@@ -557,9 +557,14 @@ impl<'c, 'p> Walk<'c, '_, 'p> {
             help.push(format!("did you mean {}?", list.join(" or ")));
         }
         let unheard_of = self.catalog.absence(name).is_none();
-        if unheard_of && close.is_empty() && self.catalog.is_complete() {
-            // Nothing like it anywhere: more likely a module or patch outside the table (a
-            // custom build) than a typo, so not certain enough for an error.
+        let could_be_a_directive = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if unheard_of && close.is_empty() && could_be_a_directive && self.catalog.is_complete() {
+            // Nothing like it anywhere, yet shaped like a directive name: more likely a module
+            // or patch outside the table (a custom build) than a typo, so not certain enough
+            // for an error. A MIME type or a hex code out of its block is no directive at all.
             help.push(format!(
                 "no directive of nginx or of the {} modules known here is close to it; if your nginx is built with a module or patch that adds it, declare it with `extra-directives`",
                 directives::modules().len()

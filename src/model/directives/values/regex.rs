@@ -83,6 +83,14 @@ pub fn check(pattern: &str) -> Verdict {
                         continue;
                     }
                     b'E' => continue,
+                    // Perl's case-changing escapes, which PCRE2 refuses.
+                    b'F' | b'l' | b'L' | b'U' => {
+                        return err(
+                            "PCRE2 does not support \\F, \\L, \\l, \\N{name}, \\U, or \\u",
+                            i,
+                            doubt,
+                        )
+                    }
                     // Escapes that take an argument: skip it when it is plainly braced or
                     // bracketed, give up otherwise.
                     b'x' | b'o' | b'p' | b'P' | b'N' | b'g' | b'k' | b'u' => {
@@ -458,6 +466,17 @@ mod tests {
         match check(pattern) {
             Verdict::Err { message, offset } => (message, offset),
             other => panic!("{pattern:?}: {other:?}"),
+        }
+    }
+
+    /// nginx 1.22 with PCRE2: `location ~ "a\lb"` fails with `PCRE2 does not support \F,
+    /// \L, \l, \N{name}, \U, or \u in "a\lb" at "b"` (and so for \U, \F, \L).
+    #[test]
+    fn case_changing_escapes_are_refused() {
+        for p in [r"a\lb", r"x\Uy", r"q\Fz", r"a\Lb"] {
+            let (message, offset) = err(p);
+            assert!(message.starts_with("PCRE2 does not support \\F"), "{p}");
+            assert_eq!(offset, 3, "{p}");
         }
     }
 
