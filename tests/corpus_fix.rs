@@ -18,22 +18,7 @@ use std::time::Duration;
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, fpm_rows, nginx_rows, tools, Judge};
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else if e.file_type().is_file() {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
+use corpus_support::{copy_tree, corpus_dir, fpm_rows, nginx_rows, tools, Judge};
 
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walkdir::WalkDir::new(root)

@@ -10,30 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, nginx_rows, tools, Judge};
+use corpus_support::{copy_tree, corpus_dir, nginx_rows, tools, Judge};
 use nginx_fpm_lint::diagnostic::Severity;
 use nginx_fpm_lint::lint::{all_rules, lint_paths};
 use nginx_fpm_lint::project::Options;
 use nginx_fpm_lint::settings::Settings;
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else if e.file_type().is_file() {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
 
 #[test]
 fn no_language_error_on_a_corpus_file_nginx_accepts() {

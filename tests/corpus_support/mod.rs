@@ -784,3 +784,19 @@ impl Judge {
         false
     }
 }
+
+/// Copy the files of `from` into `to`, folders included.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else if e.file_type().is_file() {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}

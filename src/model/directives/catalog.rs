@@ -197,16 +197,6 @@ pub fn parse_contexts<S: AsRef<str>>(names: &[S]) -> Result<u32, String> {
 /// `1+` or `2+` (one or two and more), `any`, `flag` (`on`/`off`); and `block` (`block`,
 /// `1|block`, `0|block`) for a directive that opens a `{ }` block.
 pub fn parse_args(shape: &str) -> Result<u32, String> {
-    const TAKE: [u32; 8] = [
-        args::NOARGS,
-        args::TAKE1,
-        args::TAKE2,
-        args::TAKE3,
-        args::TAKE4,
-        args::TAKE5,
-        args::TAKE6,
-        args::TAKE7,
-    ];
     let mut bits = 0;
     for part in shape.split('|').map(str::trim) {
         bits |= match part {
@@ -215,7 +205,7 @@ pub fn parse_args(shape: &str) -> Result<u32, String> {
             "block" => args::BLOCK,
             "1+" => args::ONE_MORE,
             "2+" => args::TWO_MORE,
-            n => match n.parse::<usize>().ok().and_then(|n| TAKE.get(n)) {
+            n => match n.parse::<usize>().ok().and_then(|n| args::TAKE.get(n)) {
                 Some(bit) => *bit,
                 None => {
                     return Err(format!(

@@ -75,6 +75,8 @@ pub mod args {
     pub const ANY: u32 = 0x400;
     pub const ONE_MORE: u32 = 0x800;
     pub const TWO_MORE: u32 = 0x1000;
+    /// The bit for exactly `n` arguments, `n` from 0 to 7.
+    pub const TAKE: [u32; 8] = [NOARGS, TAKE1, TAKE2, TAKE3, TAKE4, TAKE5, TAKE6, TAKE7];
 }
 
 /// How nginx reads the value while loading the configuration, where a standard handler of
@@ -175,17 +177,7 @@ pub fn arg_count_ok(shape: u32, n: usize) -> bool {
         return n >= 2;
     }
     // NGX_CONF_MAX_ARGS is 8, the name included.
-    const TAKE: [u32; 8] = [
-        args::NOARGS,
-        args::TAKE1,
-        args::TAKE2,
-        args::TAKE3,
-        args::TAKE4,
-        args::TAKE5,
-        args::TAKE6,
-        args::TAKE7,
-    ];
-    TAKE.get(n).is_some_and(|bit| shape & bit != 0)
+    args::TAKE.get(n).is_some_and(|bit| shape & bit != 0)
 }
 
 #[cfg(test)]
