@@ -78,23 +78,8 @@ fn parse_inet_url(url: &[u8], mode: UrlMode) -> Url {
         }
     }
     if let Some(colon) = port {
-        let start = colon + 1;
-        let mut end = last;
-        let mut last_port = None;
-        if mode.listen {
-            if let Some(dash) = find(url, start, last, b'-') {
-                let Some(n) = port_ok(atoi(&url[dash + 1..last])) else {
-                    return Url::Err("invalid port");
-                };
-                last_port = Some(n);
-                end = dash;
-            }
-        }
-        let Some(n) = port_ok(atoi(&url[start..end])) else {
-            return Url::Err("invalid port");
-        };
-        if last_port.is_some_and(|l| n > l) {
-            return Url::Err("invalid port range");
+        if let Err(e) = port_or_range(url, colon + 1, last, mode.listen) {
+            return Url::Err(e);
         }
         last = colon;
     } else if uri.is_none() && mode.listen {
@@ -177,23 +162,8 @@ fn parse_inet6_url(url: &[u8], mode: UrlMode) -> Url {
         if url[port] != b':' {
             return Url::Err("invalid host");
         }
-        let start = port + 1;
-        let mut end = last;
-        let mut last_port = None;
-        if mode.listen {
-            if let Some(dash) = find(url, start, last, b'-') {
-                let Some(n) = port_ok(atoi(&url[dash + 1..last])) else {
-                    return Url::Err("invalid port");
-                };
-                last_port = Some(n);
-                end = dash;
-            }
-        }
-        let Some(n) = port_ok(atoi(&url[start..end])) else {
-            return Url::Err("invalid port");
-        };
-        if last_port.is_some_and(|l| n > l) {
-            return Url::Err("invalid port range");
+        if let Err(e) = port_or_range(url, port + 1, last, mode.listen) {
+            return Url::Err(e);
         }
     }
     let host = &url[1..close];
@@ -485,6 +455,23 @@ pub(super) fn upstream_server(d: Directive<'_>, nginx: Option<Version>) -> Optio
         )),
         Url::Ok | Url::NeedsResolve => None,
     }
+}
+
+/// The port in `url[start..last]`, or for `listen` a range `8000-8010`, as nginx reads it.
+fn port_or_range(url: &[u8], start: usize, last: usize, listen: bool) -> Result<(), &'static str> {
+    let mut end = last;
+    let mut last_port = None;
+    if listen {
+        if let Some(dash) = find(url, start, last, b'-') {
+            last_port = Some(port_ok(atoi(&url[dash + 1..last])).ok_or("invalid port")?);
+            end = dash;
+        }
+    }
+    let first = port_ok(atoi(&url[start..end])).ok_or("invalid port")?;
+    if last_port.is_some_and(|l| first > l) {
+        return Err("invalid port range");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
