@@ -664,22 +664,34 @@ fn the_table_agrees_with_real_nginx_on_every_directive_and_context() {
     assert!(catalog.is_complete());
 }
 
+/// nginx and php-fpm, the installed nginx's version, and the module files every probe loads
+/// (in load order);
+/// None (after the skip or CI failure) when they are missing.
+fn stack_with_base_modules() -> Option<(support::Bins, Version, Vec<String>)> {
+    let bins = support::require_stack()?;
+    let version = installed_version(&bins.nginx);
+    let present = BASE_FILES
+        .iter()
+        .all(|f| Path::new(MODULE_DIR).join(f).is_file());
+    if !require(if present {
+        Ok(())
+    } else {
+        Err(format!("{BASE_FILES:?} not all in {MODULE_DIR}"))
+    }) {
+        return None;
+    }
+    Some((
+        bins,
+        version,
+        BASE_FILES.iter().map(|f| f.to_string()).collect(),
+    ))
+}
+
 #[test]
 fn wrong_argument_counts_are_refused_as_the_table_says() {
-    let Some(bins) = support::require_stack() else {
+    let Some((bins, version, base)) = stack_with_base_modules() else {
         return;
     };
-    let version = installed_version(&bins.nginx);
-    let base: Vec<String> = BASE_FILES.iter().map(|f| f.to_string()).collect();
-    if !require(
-        if base.iter().all(|f| Path::new(MODULE_DIR).join(f).is_file()) {
-            Ok(())
-        } else {
-            Err(format!("{BASE_FILES:?} not all in {MODULE_DIR}"))
-        },
-    ) {
-        return;
-    }
     let loaded: BTreeSet<String> = base.iter().cloned().collect();
     let loc = &CONTEXTS[4];
     // Up to six directives per shape, each given a count the shape refuses.
@@ -728,20 +740,9 @@ fn wrong_argument_counts_are_refused_as_the_table_says() {
 
 #[test]
 fn duplicates_are_refused_as_the_table_says() {
-    let Some(bins) = support::require_stack() else {
+    let Some((bins, version, base)) = stack_with_base_modules() else {
         return;
     };
-    let version = installed_version(&bins.nginx);
-    let base: Vec<String> = BASE_FILES.iter().map(|f| f.to_string()).collect();
-    if !require(
-        if base.iter().all(|f| Path::new(MODULE_DIR).join(f).is_file()) {
-            Ok(())
-        } else {
-            Err(format!("{BASE_FILES:?} not all in {MODULE_DIR}"))
-        },
-    ) {
-        return;
-    }
     let loaded: BTreeSet<String> = base.iter().cloned().collect();
     let mut checked = 0;
     let mut inconclusive = Vec::new();
